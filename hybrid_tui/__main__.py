@@ -1,0 +1,3 @@
+from hybrid_tui.cli import main
+
+raise SystemExit(main())

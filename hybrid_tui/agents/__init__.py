@@ -1,0 +1,1 @@
+"""Agent CLIs: argv builders, the process runner and the stream parsers. No Textual here."""

@@ -1,0 +1,109 @@
+"""Settings: one pydantic model, read from a TOML file, then the environment, then flags.
+
+The file is `$HYBRID_TUI_CONFIG`, else `$XDG_CONFIG_HOME/hybrid-tui/config.toml` (default
+`~/.config/hybrid-tui/config.toml`). A missing file means defaults; a broken one is an
+`InputError` naming the file. The state directory is `$HYBRID_TUI_STATE_DIR`, else
+`state_dir` from the file, else `$XDG_STATE_HOME/hybrid-tui` (default
+`~/.local/state/hybrid-tui`).
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hybrid_tui.core.errors import InputError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AgentSettings(_Section):
+    """Settings shared by both agents."""
+
+    command: list[str] = Field(min_length=1)
+    model: str | None = None
+    timeout: float = Field(default=300.0, gt=0)
+    extra_args: list[str] = []
+    env: dict[str, str] = {}
+
+
+class KimiSettings(AgentSettings):
+    command: list[str] = Field(default=["kimi"], min_length=1)
+    flavour: Literal["legacy", "code"] = "legacy"
+    max_steps: int = Field(default=100, ge=1)
+    thinking: bool = True
+    config_file: str | None = None
+
+
+class ClaudeSettings(AgentSettings):
+    command: list[str] = Field(default=["claude"], min_length=1)
+    timeout: float = Field(default=600.0, gt=0)
+    max_turns: int | None = Field(default=None, ge=1)
+    permission_mode: str = "acceptEdits"
+
+
+class AgentsSettings(_Section):
+    kimi: KimiSettings = KimiSettings()
+    claude: ClaudeSettings = ClaudeSettings()
+
+
+class UiSettings(_Section):
+    theme: str = "hybrid-dark"
+    watch_plans: bool = True
+    # awatch's own default debounce is 1,600 ms; plans should show at once.
+    watch_debounce_ms: int = Field(default=50, ge=1)
+    log_max_lines: int = Field(default=5000, ge=100)
+
+
+class Settings(_Section):
+    plans_dir: Path | None = None
+    state_dir: Path | None = None
+    agents: AgentsSettings = AgentsSettings()
+    ui: UiSettings = UiSettings()
+
+    def resolved_state_dir(self) -> Path:
+        return state_dir(self.state_dir)
+
+
+def config_path() -> Path:
+    if override := os.environ.get("HYBRID_TUI_CONFIG"):
+        return Path(override)
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "hybrid-tui" / "config.toml"
+
+
+def state_dir(from_file: Path | None = None) -> Path:
+    if override := os.environ.get("HYBRID_TUI_STATE_DIR"):
+        return Path(override)
+    if from_file is not None:
+        return from_file.expanduser()
+    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(base) / "hybrid-tui"
+
+
+def load_settings(path: Path | None = None) -> Settings:
+    """Read the settings file (defaults when it does not exist)."""
+    path = path or config_path()
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return Settings()
+    except OSError as err:
+        raise InputError(f"{path}: cannot read the config file ({err.strerror})") from err
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise InputError(f"{path}: not a valid TOML file ({err})") from err
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as err:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
+        )
+        raise InputError(f"{path}: invalid setting: {problems}") from err

@@ -1,0 +1,1 @@
+"""The core: plans, specs, runs and git. Nothing here imports Textual."""
