@@ -72,3 +72,27 @@ def event_to_dict(event: AgentEvent) -> dict[str, Any]:
     """The JSON shape of an event (`hybrid-tui run --json`): `kind` plus the fields."""
     data = asdict(event)
     return {"kind": data.pop("kind"), **data}
+
+
+def first_line(text: str, limit: int = 200) -> str:
+    line = text.strip().split("\n", 1)[0]
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def describe_event(event: AgentEvent) -> str:
+    """One plain line for an event, as the headless CLI prints it."""
+    match event:
+        case Text(text=text):
+            return text
+        case Thinking(text=text):
+            return f"  (thinking) {first_line(text)}"
+        case ToolCall(name=name, key_arg=key_arg):
+            return f"▶ {name} {first_line(key_arg)}".rstrip()
+        case ToolResult(text=text, is_error=is_error):
+            return f"  {'✗' if is_error else '⎿'} {first_line(text)}"
+        case Notice(text=text, level=level):
+            return f"• {level}: {text}" if level != "info" else f"• {text}"
+        case Exit(status=status, failure_kind=kind, message=message):
+            verdict = f"{status} ({kind})" if kind else status
+            return f"■ agent ended: {verdict}" + (f": {message}" if message else "")
+    return str(event)

@@ -1,0 +1,355 @@
+"""The `hybrid-tui` command: the TUI by default, and sub-commands for scripts and for Claude.
+
+Exit codes: 0 ok; 1 the run or the action failed; 2 bad usage or bad input (nothing changed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import signal
+import sys
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from hybrid_tui.agents.events import AgentEvent, event_to_dict
+from hybrid_tui.config import Settings, load_settings
+from hybrid_tui.core.errors import HybridError, InputError
+
+EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="hybrid-tui",
+        description="Claude plans, Kimi implements: delegate Claude Code plans to a worker "
+        "agent on an isolated git branch, then review and accept or reject.",
+    )
+    parser.add_argument("--repo", type=Path, default=None, help="the git repository (default: .)")
+    parser.add_argument("--plans-dir", type=Path, default=None, help="Claude's plans directory")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    def add(name: str, help: str, *, repo: bool = True, json_flag: bool = False) -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help)
+        if repo:
+            p.add_argument("--repo", type=Path, default=argparse.SUPPRESS, help="the git repository (default: .)")
+        if json_flag:
+            p.add_argument("--json", action="store_true", help="machine-readable output")
+        return p
+
+    p = add("plans", "list Claude's plans, newest first", json_flag=True)
+    p.add_argument("--plans-dir", type=Path, default=argparse.SUPPRESS, help="Claude's plans directory")
+    p = add("spec", "convert a plan into a spec and print it")
+    p.add_argument("plan", type=Path, metavar="PLAN_FILE")
+    p.add_argument("-o", "--output", type=Path, help="write the spec to this file")
+    p = add("check", "validate a spec (exit 1 on errors)")
+    p.add_argument("spec", type=Path, metavar="SPEC_FILE")
+    p = add("run", "run the worker on a plan or a spec, on a new branch", json_flag=True)
+    p.add_argument("source", type=Path, metavar="PLAN_OR_SPEC_FILE")
+    p.add_argument("--agent", default="kimi", help="the worker agent (default: kimi)")
+    p.add_argument("--timeout", type=float, help="seconds before the agent is stopped")
+    add("runs", "list runs", json_flag=True)
+    p = add("diff", "show a run's changes against its base", repo=False, json_flag=True)
+    p.add_argument("run_id", metavar="RUN_ID")
+    p = add("accept", "merge a run's branch into its base branch", repo=False, json_flag=True)
+    p.add_argument("run_id", metavar="RUN_ID")
+    p = add("reject", "discard a run's branch (its tip is kept under refs/hybrid-tui/rejected/)", repo=False, json_flag=True)
+    p.add_argument("run_id", metavar="RUN_ID")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+        if args.command is None:
+            return _tui(args, settings)
+        return COMMANDS[args.command](args, settings)
+    except HybridError as err:
+        print(f"hybrid-tui: {err}", file=sys.stderr)
+        return err.exit_code
+    except KeyboardInterrupt:
+        return EXIT_FAILED
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _store(settings: Settings):
+    from hybrid_tui.core.runs import RunStore
+
+    return RunStore(settings.resolved_state_dir())
+
+
+def _project(args: argparse.Namespace):
+    from hybrid_tui.core import workspace
+
+    repo = workspace.open_project((args.repo or Path.cwd()).resolve())
+    return repo, workspace.project_root(repo)
+
+
+def _print_json(data: Any) -> None:
+    print(json.dumps(data, ensure_ascii=False), flush=True)
+
+
+def _read_input(path: Path) -> str:
+    from hybrid_tui.core.plans import read_plan
+
+    return read_plan(path)
+
+
+def _age(seconds: float) -> str:
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{int(seconds // size)}{unit}"
+    return f"{int(seconds)}s"
+
+
+# -- commands ----------------------------------------------------------------------------------
+
+
+def _tui(args: argparse.Namespace, settings: Settings) -> int:
+    from hybrid_tui.ui.app import make_app
+
+    app = make_app(settings, repo=args.repo, plans_dir=args.plans_dir)
+    app.run()
+    return EXIT_OK
+
+
+def cmd_plans(args: argparse.Namespace, settings: Settings) -> int:
+    from hybrid_tui.core.plans import find_plans_dir, list_plans
+
+    _, root = _project(args)
+    location = find_plans_dir(root, args.plans_dir or settings.plans_dir)
+    if not location.path.is_dir():
+        raise InputError(
+            f"{location.path}: the plans directory does not exist ({location.source})",
+            fix="Claude Code creates it with its first plan; or pass --plans-dir DIR.",
+        )
+    plans = list_plans(location.path)
+    if args.json:
+        _print_json(
+            [
+                {"path": str(p.path), "name": p.name, "title": p.title, "mtime": p.mtime, "size": p.size}
+                for p in plans
+            ]
+        )
+        return EXIT_OK
+    print(f"{len(plans)} plan(s) in {location.path} ({location.source})")
+    now = time.time()
+    for p in plans:
+        print(f"{_age(now - p.mtime):>5}  {p.size:>7}  {p.title}  [{p.name}]")
+    return EXIT_OK
+
+
+def _spec_from_plan(args: argparse.Namespace, settings: Settings, path: Path, text: str) -> str:
+    from hybrid_tui.core import workspace
+    from hybrid_tui.core.convert import convert_plan
+    from hybrid_tui.core.spec import render_spec
+
+    repo, root = _project(args)
+    branch, sha = workspace.head_branch(repo)
+    spec = convert_plan(
+        text,
+        source=path.name,
+        number=_store(settings).next_number(root),
+        base=f"{branch}@{sha[:7]}",
+        tree=workspace.tree_paths(repo, sha),
+    )
+    return render_spec(spec)
+
+
+def cmd_spec(args: argparse.Namespace, settings: Settings) -> int:
+    text = _spec_from_plan(args, settings, args.plan, _read_input(args.plan))
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        print(f"wrote {args.output}", file=sys.stderr)
+    else:
+        sys.stdout.write(text)
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
+    from hybrid_tui.core import workspace
+    from hybrid_tui.core.spec import validate_spec
+
+    text = _read_input(args.spec)
+    repo, _ = _project(args)
+    _, sha = workspace.head_branch(repo)
+    _, problems = validate_spec(text, tree=workspace.tree_paths(repo, sha))
+    for problem in problems:
+        print(f"{args.spec}:{problem.line}: {problem.severity}: {problem.message}")
+    errors = sum(p.severity == "error" for p in problems)
+    print(f"{args.spec}: {errors} error(s), {len(problems) - errors} warning(s)", file=sys.stderr)
+    return EXIT_FAILED if errors else EXIT_OK
+
+
+def _describe(event: AgentEvent) -> str:
+    from hybrid_tui.agents.events import describe_event
+
+    return describe_event(event)
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    from hybrid_tui.agents.registry import agent_timeout, make_agent
+    from hybrid_tui.core.dispatch import RunExecution, prepare_run
+    from hybrid_tui.core.spec import is_spec_text
+
+    text = _read_input(args.source)
+    plan_path = None
+    if not is_spec_text(text):
+        plan_path = args.source.resolve()
+        text = _spec_from_plan(args, settings, args.source, text)
+    agent = make_agent(args.agent, settings)
+    store = _store(settings)
+    prepared = prepare_run(store, (args.repo or Path.cwd()).resolve(), text, agent, plan_path=plan_path)
+    for warning in prepared.warnings:
+        print(f"hybrid-tui: warning: {warning}", file=sys.stderr)
+    run = prepared.run
+
+    def show(events: list[AgentEvent]) -> None:
+        for event in events:
+            if args.json:
+                _print_json({"type": "event", **event_to_dict(event)})
+            else:
+                print(_describe(event), flush=True)
+
+    if not args.json:
+        print(f"run {run.id}: {agent.display_name} on branch {run.branch} from {run.base_branch}@{run.base_sha[:7]}", flush=True)
+    execution = RunExecution(
+        store, run, agent, timeout=args.timeout or agent_timeout(args.agent, settings), on_events=show
+    )
+    run = _run_until_done(execution.start, execution.cancel)
+    summary = {
+        "type": "summary",
+        "run_id": run.id,
+        "status": run.status.value,
+        "failure_kind": run.failure_kind,
+        "message": run.message,
+        "branch": run.branch,
+        "base": f"{run.base_branch}@{run.base_sha}",
+        "base_branch": run.base_branch,
+        "base_sha": run.base_sha,
+        "steps": run.steps,
+        "exit_code": run.exit_code,
+        "worktree": run.worktree,
+        "session_id": run.session_id,
+        "checkout_changes": run.checkout_changes,
+    }
+    if args.json:
+        _print_json(summary)
+    else:
+        print(f"run {run.id}: {run.status.value}" + (f" ({run.failure_kind})" if run.failure_kind else "")
+              + f", {run.steps} step(s), branch {run.branch}")
+        if run.message:
+            print(run.message)
+        print(f"next: hybrid-tui diff {run.id} | hybrid-tui accept {run.id} | hybrid-tui reject {run.id}")
+    return EXIT_OK if run.status.value == "review" else EXIT_FAILED
+
+
+def _run_until_done(start: Callable, cancel: Callable[[], None]):
+    """Run the coroutine `start()`; Ctrl-C or SIGTERM cancels the agent (work is committed)."""
+
+    async def main():
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, cancel)
+        return await start()
+
+    return asyncio.run(main())
+
+
+def _runs_for(args: argparse.Namespace, settings: Settings):
+    from hybrid_tui.core.recovery import recover_runs
+
+    store = _store(settings)
+    recover_runs(store)
+    return store
+
+
+def cmd_runs(args: argparse.Namespace, settings: Settings) -> int:
+    store = _runs_for(args, settings)
+    try:
+        _, root = _project(args)
+    except InputError:
+        if args.repo is not None:
+            raise
+        root = None  # outside a repository: every run
+    runs = store.list(root)
+    if args.json:
+        _print_json([run.model_dump(mode="json") for run in runs])
+        return EXIT_OK
+    for run in runs:
+        kind = f" ({run.failure_kind})" if run.failure_kind else ""
+        print(f"{run.id}  {run.status.value}{kind:<14}  {run.agent:<6} {run.steps:>3} steps  {run.title}")
+    if not runs:
+        print("no runs yet")
+    return EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
+    from hybrid_tui.core.land import run_diff, run_diff_text
+
+    run = _runs_for(args, settings).load(args.run_id)
+    files = run_diff(run)
+    if args.json:
+        _print_json(
+            {
+                "run_id": run.id,
+                "files": [
+                    {"path": f.path, "old_path": f.old_path, "status": f.status, "added": f.added,
+                     "removed": f.removed, "binary": f.binary}
+                    for f in files
+                ],
+                "diff": run_diff_text(run),
+            }
+        )
+        return EXIT_OK
+    print(f"run {run.id}: {run.branch} against {run.base_branch}@{run.base_sha[:7]}, {len(files)} file(s)")
+    for f in files:
+        counts = "binary" if f.binary else f"+{f.added} -{f.removed}"
+        name = f"{f.old_path} -> {f.path}" if f.old_path else f.path
+        print(f"  {f.status:<9} {counts:>12}  {name}")
+    print()
+    sys.stdout.write(run_diff_text(run))
+    return EXIT_OK
+
+
+def _land(args: argparse.Namespace, settings: Settings, action: Callable, verb: str) -> int:
+    store = _runs_for(args, settings)
+    run = action(store, store.load(args.run_id))
+    if args.json:
+        _print_json({"run_id": run.id, "status": run.status.value, "branch": run.branch,
+                     "merge_sha": run.merge_sha, "rejected_ref": run.rejected_ref})
+    elif verb == "accept":
+        print(f"run {run.id} accepted: {run.branch} merged into {run.base_branch} ({run.merge_sha[:7]})")
+    else:
+        kept = f"; its tip is kept as {run.rejected_ref}" if run.rejected_ref else ""
+        print(f"run {run.id} rejected: branch {run.branch} and its worktree removed{kept}")
+    return EXIT_OK
+
+
+def cmd_accept(args: argparse.Namespace, settings: Settings) -> int:
+    from hybrid_tui.core.land import accept_run
+
+    return _land(args, settings, accept_run, "accept")
+
+
+def cmd_reject(args: argparse.Namespace, settings: Settings) -> int:
+    from hybrid_tui.core.land import reject_run
+
+    return _land(args, settings, reject_run, "reject")
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
+    "plans": cmd_plans,
+    "spec": cmd_spec,
+    "check": cmd_check,
+    "run": cmd_run,
+    "runs": cmd_runs,
+    "diff": cmd_diff,
+    "accept": cmd_accept,
+    "reject": cmd_reject,
+}

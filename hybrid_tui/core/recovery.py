@@ -1,0 +1,74 @@
+"""Recovery after a crash (DESIGN.md invariant 4).
+
+A run whose record says preparing/running/verifying but whose owning hybrid-tui process is gone
+(killed, even with `kill -9`) is marked `interrupted`. Its agent, if still alive (it runs in a
+process group of its own, so it outlives its parent), is stopped; whatever it left in the worktree
+is committed on the run's branch so the branch is the result. Worktree, branch and transcript are
+kept: the run is reviewable like any failed run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from pathlib import Path
+
+from hybrid_tui.core import workspace
+from hybrid_tui.core.runs import Run, RunStore, Status
+
+
+def _alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _stop_orphan_agent(run: Run) -> None:
+    """Kill the run's agent group, but only if its leader still works in the run's worktree
+    (a reused pid of an unrelated process is left alone)."""
+    if not run.pgid:
+        return
+    try:
+        cwd = os.readlink(f"/proc/{run.pgid}/cwd")
+    except OSError:
+        return
+    if Path(cwd) == Path(run.worktree):
+        try:
+            os.killpg(run.pgid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
+def recover_runs(store: RunStore) -> list[Run]:
+    """Mark every orphaned active run interrupted; return those runs."""
+    recovered = []
+    for run in store.list():
+        if not run.is_active or _alive(run.owner_pid):
+            continue
+        _stop_orphan_agent(run)
+        worktree = Path(run.worktree)
+        head = None
+        if worktree.is_dir():
+            workspace.reconcile_branch(worktree, run.branch, run.base_sha)
+            workspace.commit_all(
+                worktree,
+                author=f"{run.agent.capitalize()} (hybrid-tui) <{run.agent}@hybrid-tui.invalid>",
+                message=f"{run.agent.capitalize()}: {run.title}\n\nhybrid-tui run {run.id} (interrupted).",
+            )
+            head = workspace.git(worktree, "rev-parse", "HEAD")
+        store.update(
+            run,
+            status=Status.INTERRUPTED,
+            failure_kind=run.failure_kind or "crashed",
+            message="hybrid-tui stopped while this run was going; the work so far is on the branch.",
+            finished_at=store.now(),
+            head_sha=head or run.head_sha,
+        )
+        recovered.append(run)
+    return recovered

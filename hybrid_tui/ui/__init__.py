@@ -1,0 +1,1 @@
+"""The Textual front end: app, screens, widgets and themes. Only this package imports Textual."""

@@ -1,0 +1,425 @@
+"""KimiAgent: golden parses of every recorded kimi stream, verdicts, argv, and robustness."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hybrid_tui.agents.base import MAX_ARGV_PROMPT_BYTES, ProcessOutcome
+from hybrid_tui.agents.events import Notice, Text, Thinking, ToolCall, ToolResult
+from hybrid_tui.agents.kimi import KimiAgent, KimiParser
+from hybrid_tui.config import KimiSettings
+
+from .conftest import AGENT_STREAMS
+
+KIMI_FIXTURES = sorted(p.stem for p in AGENT_STREAMS.glob("kimi_*.jsonl"))
+
+WRITE_OK = "<system>File successfully overwritten. Current size: {} bytes.</system>"
+SHELL_OK = "<system>Command executed successfully.</system>"
+REPEAT_REMINDER = (
+    "\n\n<system-reminder>\nYou are repeating the exact same tool call with identical "
+    "parameters. Please carefully analyze the previous result. If the task is not yet "
+    "complete, try a different method or parameters instead of repeating the same call.\n"
+    "</system-reminder>"
+)
+
+
+def _shell_loop(call_id: str, reminder: str = "") -> list[list]:
+    return [
+        [ToolCall(call_id, "Shell", {"command": "echo loop"}, key_arg="echo loop")],
+        [ToolResult(call_id, f"{SHELL_OK}\nloop\n{reminder}")],
+    ]
+
+
+THINKING = [
+    [
+        Thinking("The user wants a file. I should call WriteFile."),
+        Text("Writing it now."),
+        ToolCall(
+            "call_write_t",
+            "WriteFile",
+            {"path": "think.txt", "content": "thought\n"},
+            key_arg="think.txt",
+        ),
+    ],
+    [ToolResult("call_write_t", WRITE_OK.format(8))],
+    [Thinking("File written; summarize."), Text("Done thinking; think.txt created.")],
+]
+
+# fixture -> (events per stdout line, steps, session id from NAME.stderr)
+GOLDEN: dict[str, tuple[list[list], int, str]] = {
+    "kimi_success": (
+        [
+            [
+                Text("I'll create the file."),
+                ToolCall(
+                    "call_write_1",
+                    "WriteFile",
+                    {"path": "hello.txt", "content": "hello from fake model\n"},
+                    key_arg="hello.txt",
+                ),
+            ],
+            [ToolResult("call_write_1", WRITE_OK.format(22))],
+            [ToolCall("call_shell_1", "Shell", {"command": "ls"}, key_arg="ls")],
+            [ToolResult("call_shell_1", f"{SHELL_OK}\nhello.txt\n")],
+            [Text("Created hello.txt and listed the directory.")],
+        ],
+        3,
+        "2a47416c-43bf-46fd-8fe6-a29c47d04c27",
+    ),
+    "kimi_thinking": (THINKING, 2, "7aeecee2-a5d8-41e9-84ca-a065999cb7cb"),
+    "kimi_kimitype_thinking": (THINKING, 2, "9fc4fb3b-579b-41eb-bef0-330893076b2d"),
+    "kimi_thinking_nocaps": (THINKING, 2, "90c5321c-7bc4-4233-82d0-9d34d80493c0"),
+    "kimi_max_steps": (
+        [*_shell_loop("call_061d033d0809"), [Text("Max number of steps reached: 1", raw=True)]],
+        1,
+        "9103b639-c26d-4aee-9f75-4a14492e6727",
+    ),
+    "kimi_max_steps3": (
+        [
+            *_shell_loop("call_c578e5e47b83"),
+            *_shell_loop("call_7ff0026d3117"),
+            *_shell_loop("call_b7902439a1c3", REPEAT_REMINDER),
+            [Text("Max number of steps reached: 3", raw=True)],
+        ],
+        3,
+        "a07fc909-6ebe-4928-a59c-4db670c8cfc3",
+    ),
+    "kimi_server_down": (
+        [[Text("Connection error.", raw=True)]],
+        0,
+        "8328a5db-15a7-492e-8d03-7113f27f9dab",
+    ),
+    "kimi_http400": (
+        [
+            [
+                Text(
+                    "Error code: 400 - {'error': {'message': 'scripted error', "
+                    "'type': 'server_error'",
+                    raw=True,
+                )
+            ],
+            [Text("}}", raw=True)],
+        ],
+        0,
+        "791e6e26-486d-4947-b471-af3e11420eb2",
+    ),
+    "kimi_http400_columns400": (
+        [
+            [
+                Text(
+                    "Error code: 400 - {'error': {'message': 'scripted error', "
+                    "'type': 'server_error'}}",
+                    raw=True,
+                )
+            ]
+        ],
+        0,
+        "1e82748c-e0b6-4fb7-a37f-62dc0708edcb",
+    ),
+    "kimi_http500": (
+        [
+            [
+                Text(
+                    "Error code: 500 - {'error': {'message': 'scripted error', "
+                    "'type': 'server_error'",
+                    raw=True,
+                )
+            ],
+            [Text("}}", raw=True)],
+        ],
+        0,
+        "f7ca165e-6db9-46dd-b8c8-db1d6d267256",
+    ),
+}
+
+# fixture -> (status, failure_kind, words the message must hold)
+VERDICTS: dict[str, tuple[str, str | None, list[str]]] = {
+    "kimi_success": ("done", None, ["3 step"]),
+    "kimi_thinking": ("done", None, ["2 step"]),
+    "kimi_kimitype_thinking": ("done", None, ["2 step"]),
+    "kimi_thinking_nocaps": ("done", None, ["2 step"]),
+    "kimi_max_steps": (
+        "failed", "max_steps", ["Max number of steps reached: 1", "agents.kimi.max_steps"]
+    ),
+    "kimi_max_steps3": (
+        "failed", "max_steps", ["Max number of steps reached: 3", "split the spec"]
+    ),
+    "kimi_server_down": ("failed", "transient", ["Connection error.", "retry"]),
+    "kimi_http400": ("failed", "agent_error", ["Error code: 400", "'server_error' }}"]),
+    "kimi_http400_columns400": ("failed", "agent_error", ["Error code: 400", "'server_error'}}"]),
+    "kimi_http500": ("failed", "transient", ["Error code: 500", "retry"]),
+}
+
+
+def fixture_lines(name: str) -> list[str]:
+    return (AGENT_STREAMS / f"{name}.jsonl").read_text(encoding="utf-8").splitlines()
+
+
+def fixture_outcome(name: str) -> ProcessOutcome:
+    """What AgentProcess reports for a recorded run: rc, stderr, the last non-blank lines."""
+    return ProcessOutcome(
+        returncode=int((AGENT_STREAMS / f"{name}.rc").read_text()),
+        stderr_tail=(AGENT_STREAMS / f"{name}.stderr").read_text(),
+        last_lines=[line for line in fixture_lines(name) if line.strip()][-20:],
+    )
+
+
+def test_every_kimi_fixture_has_a_golden_parse_and_verdict():
+    assert len(KIMI_FIXTURES) >= 10
+    assert set(GOLDEN) == set(KIMI_FIXTURES) == set(VERDICTS)
+
+
+@pytest.mark.parametrize("name", KIMI_FIXTURES)
+def test_golden_parse(name):
+    expected, steps, session_id = GOLDEN[name]
+    parser = KimiAgent(KimiSettings()).parser()
+    got = [parser.feed(line) for line in fixture_lines(name)]
+    assert got == expected
+    assert parser.steps == steps
+    assert parser.session_id is None
+    parser.feed_stderr((AGENT_STREAMS / f"{name}.stderr").read_text())
+    assert parser.session_id == session_id
+
+
+@pytest.mark.parametrize("name", KIMI_FIXTURES)
+def test_verdict_for_recorded_run(name):
+    agent = KimiAgent(KimiSettings())
+    parser = agent.parser()
+    for line in fixture_lines(name):
+        parser.feed(line)
+    verdict = agent.verdict(fixture_outcome(name), parser)
+    status, kind, words = VERDICTS[name]
+    assert (verdict.status, verdict.failure_kind) == (status, kind)
+    for word in words:
+        assert word in verdict.message
+
+
+@pytest.mark.parametrize(
+    ("lines", "stderr", "kind"),
+    [
+        (["LLM not set"], "", "auth"),
+        (["Error code: 401 - {'error': {'message': 'Unauthorized'}}"], "", "auth"),
+        (["Error: Invalid API key provided"], "", "auth"),
+        (['{"role":"assistant","content":"hi"}'], "Authentication failed\n", "auth"),
+        (["Error code: 403 - forbidden"], "", "agent_error"),
+        (['{"role":"assistant","content":"401 is a number"}'], "", "agent_error"),
+        (["Max number of steps reached: 100"], "", "max_steps"),
+    ],
+)
+def test_verdict_rc1_kinds(lines, stderr, kind):
+    agent = KimiAgent(KimiSettings())
+    outcome = ProcessOutcome(returncode=1, last_lines=lines, stderr_tail=stderr)
+    verdict = agent.verdict(outcome, agent.parser())
+    assert (verdict.status, verdict.failure_kind) == ("failed", kind)
+
+
+def test_verdict_signal_exit_code_cancel_and_timeout():
+    agent = KimiAgent(KimiSettings(timeout=42))
+    parser = agent.parser()
+    killed = agent.verdict(ProcessOutcome(returncode=-9), parser)
+    assert (killed.status, killed.failure_kind) == ("failed", "crashed")
+    assert "killed by signal SIGKILL" in killed.message
+    odd = agent.verdict(ProcessOutcome(returncode=3, last_lines=["Traceback: boom"]), parser)
+    assert odd.failure_kind == "crashed"
+    assert odd.message == "Kimi exited with code 3 -- Traceback: boom"
+    # Cancel and timeout win over the exit code the kill produced.
+    cancelled = agent.verdict(ProcessOutcome(returncode=-15, cancelled=True), parser)
+    assert (cancelled.status, cancelled.failure_kind) == ("cancelled", "cancelled")
+    timed_out = agent.verdict(ProcessOutcome(returncode=-15, timed_out=True), parser)
+    assert (timed_out.status, timed_out.failure_kind) == ("timed_out", "timeout")
+    assert "42 s" in timed_out.message
+
+
+def test_verdict_falls_back_to_stderr_without_stdout_text():
+    agent = KimiAgent(KimiSettings())
+    outcome = ProcessOutcome(
+        returncode=75,
+        stderr_tail="httpx.ReadTimeout: timed out\n\nTo resume this session: kimi -r abc\n",
+    )
+    verdict = agent.verdict(outcome, agent.parser())
+    assert verdict.failure_kind == "transient"
+    assert verdict.message.startswith("httpx.ReadTimeout: timed out -- ")
+
+
+# -- argv --------------------------------------------------------------------------------------
+
+
+def test_agent_identity():
+    agent = KimiAgent(KimiSettings())
+    assert (agent.name, agent.display_name) == ("kimi", "Kimi")
+    assert agent.author == "Kimi (hybrid-tui) <kimi@hybrid-tui.invalid>"
+    assert "pipx install --python python3.13 kimi-cli==1.50.0" in agent.install_hint
+    assert "tombstone" in agent.install_hint
+
+
+def test_command_short_prompt(tmp_path):
+    agent = KimiAgent(KimiSettings())
+    inv = agent.command(tmp_path, "create hello.txt")
+    assert inv.argv == [
+        "kimi", "--print", "--output-format", "stream-json", "--yolo", "--thinking",
+        "--max-steps-per-turn", "100", "-w", str(tmp_path), "-p", "create hello.txt",
+    ]  # fmt: skip
+    assert inv.cwd == tmp_path
+    assert inv.stdin is None
+    assert inv.env == {"COLUMNS": "1000"}
+
+
+def test_command_with_every_setting(tmp_path):
+    settings = KimiSettings(
+        command=["/opt/kimi/bin/kimi", "--debug"],
+        thinking=False,
+        max_steps=7,
+        config_file="/home/u/.kimi/work.toml",
+        model="k2",
+        extra_args=["--add-dir", "/data"],
+        env={"COLUMNS": "200", "KIMI_X": "1"},
+    )
+    inv = KimiAgent(settings).command(tmp_path, "do it")
+    assert inv.argv == [
+        "/opt/kimi/bin/kimi", "--debug", "--print", "--output-format", "stream-json", "--yolo",
+        "--no-thinking", "--max-steps-per-turn", "7", "-w", str(tmp_path),
+        "--config-file", "/home/u/.kimi/work.toml", "-m", "k2", "--add-dir", "/data",
+        "-p", "do it",
+    ]  # fmt: skip
+    assert inv.env == {"COLUMNS": "200", "KIMI_X": "1"}
+
+
+def test_command_large_prompt_goes_to_stdin(tmp_path):
+    agent = KimiAgent(KimiSettings())
+    prompt = "x" * 200_000
+    inv = agent.command(tmp_path, prompt)
+    assert "-p" not in inv.argv and prompt not in inv.argv
+    assert inv.argv == agent.command(tmp_path, "short").argv[:-2]
+    assert inv.stdin == prompt.encode()
+
+
+def test_prompt_limit_counts_utf8_bytes(tmp_path):
+    agent = KimiAgent(KimiSettings())
+    at_limit = "a" * MAX_ARGV_PROMPT_BYTES
+    assert agent.command(tmp_path, at_limit).argv[-1] == at_limit
+    assert agent.command(tmp_path, at_limit + "a").stdin is not None
+    wide = "\u00e9" * (MAX_ARGV_PROMPT_BYTES // 2 + 1)  # fewer chars than the limit, more bytes
+    inv = agent.command(tmp_path, wide)
+    assert inv.stdin == wide.encode() and "-p" not in inv.argv
+
+
+def test_code_flavour_has_no_print_or_yolo(tmp_path):
+    inv = KimiAgent(KimiSettings(flavour="code")).command(tmp_path, "go")
+    assert inv.argv == ["kimi", "--output-format", "stream-json", "-p", "go"]
+    assert inv.cwd == tmp_path
+
+
+# -- robustness --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "{",
+        "[1, 2]",
+        "null",
+        '"just a string"',
+        "{}",
+        '{"role": "user", "content": "hi"}',
+        '{"role": "assistant", "content": 5}',
+        '{"role": "assistant", "content": [], "tool_calls": "nope"}',
+        '{"role": "tool", "content": {"a": 1}}',
+        "\x00\x01 binary \udcff",
+        "[" * 100_000 + "]" * 100_000,
+        "{" + '"a":' * 50_000,
+    ],
+)
+def test_garbage_is_shown_as_raw_text(line):
+    assert KimiParser().feed(line) == [Text(line, raw=True)]
+
+
+def test_odd_but_recognised_shapes():
+    parser = KimiParser()
+    calls = [
+        {"id": "c1", "function": {"name": "Shell", "arguments": "{not json"}},
+        {"id": "c2", "function": {"name": "Grep", "arguments": '{"pattern": "TODO", "path": "src"}'}},
+        {"id": "c3", "function": {"name": "SetTodoList", "arguments": '{"todos": [], "title": "plan"}'}},
+    ]
+    bad_args = json.dumps(
+        {"role": "assistant", "content": [7, {"type": "image_url"}], "tool_calls": calls}
+    )
+    assert parser.feed(bad_args) == [
+        ToolCall("c1", "Shell", {"raw": "{not json"}, key_arg="{not json"),
+        ToolCall("c2", "Grep", {"pattern": "TODO", "path": "src"}, key_arg="src"),
+        ToolCall("c3", "SetTodoList", {"todos": [], "title": "plan"}, key_arg="plan"),
+    ]
+    assert parser.feed('{"role":"assistant","content":[]}') == [
+        Notice("step 2: no text and no tool call")
+    ]
+    assert parser.steps == 2
+    err = json.dumps(
+        {
+            "role": "tool",
+            "content": [
+                {"type": "text", "text": "<system>ERROR: Command failed with exit code: 1.</system>"},
+                {"type": "text", "text": "boom"},
+            ],
+            "tool_call_id": "c1",
+        }
+    )
+    assert parser.feed(err) == [
+        ToolResult("c1", "<system>ERROR: Command failed with exit code: 1.</system>\nboom", True)
+    ]
+    note = {"id": "n1", "category": "system", "type": "compaction", "title": "Context compacted",
+            "body": "kept 12 messages", "severity": "warning"}  # fmt: skip
+    assert parser.feed(json.dumps(note)) == [
+        Notice("Context compacted: kept 12 messages", level="warning")
+    ]
+    assert parser.feed("") == [] and parser.feed("   ") == []
+
+
+FIXTURE_LINES = [line for name in KIMI_FIXTURES for line in fixture_lines(name) if line]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text())
+def test_arbitrary_text_never_raises(line):
+    events = KimiParser().feed(line)
+    if line.strip():
+        assert events
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(FIXTURE_LINES), st.data())
+def test_truncated_json_is_raw_text(line, data):
+    cut = data.draw(st.integers(min_value=1, max_value=len(line) - 1))
+    prefix = line[:cut]
+    events = KimiParser().feed(prefix)
+    if prefix.strip():
+        assert events == [Text(prefix, raw=True)]
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.fixed_dictionaries(
+        {"role": st.sampled_from(["assistant", "tool", None])},
+        optional={
+            "content": json_values,
+            "tool_calls": json_values,
+            "tool_call_id": json_values,
+            "title": json_values,
+            "type": json_values,
+            "severity": json_values,
+            "body": json_values,
+        },
+    )
+)
+def test_odd_message_shapes_never_raise(message):
+    line = json.dumps(message)
+    assert KimiParser().feed(line)
