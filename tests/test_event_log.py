@@ -28,6 +28,7 @@ from hybrid_tui.ui.widgets.event_log import (
     EventLog,
     event_lines,
 )
+from tests.conftest import AGENT_STREAMS
 
 EVERY_KIND: list[AgentEvent] = [
     Notice("run 20261101-1200 started on kimi/20261101-1200-add-hello"),
@@ -56,6 +57,7 @@ class LogApp(App[None]):
     def __init__(self, max_lines: int = 5000) -> None:
         super().__init__()
         self.max_lines = max_lines
+        self.animation_level = "none"  # key-driven scrolls land at once
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(THEME_VARIABLE_DEFAULTS)
@@ -348,6 +350,44 @@ def test_batcher_hands_over_one_batch_per_interval() -> None:
         assert len(batches) == 2
 
     asyncio.run(main())
+
+
+def test_a_recorded_kimi_stream_through_a_real_pipe(tmp_path) -> None:
+    """The run screen's path: a child process -> AgentProcess -> KimiParser -> EventBatcher."""
+    from hybrid_tui.agents.base import Invocation
+    from hybrid_tui.agents.kimi import KimiAgent
+    from hybrid_tui.agents.process import AgentProcess
+    from hybrid_tui.config import KimiSettings
+
+    stream = AGENT_STREAMS / "kimi_thinking.jsonl"
+
+    async def body(pilot: Pilot, log: EventLog) -> None:
+        parser = KimiAgent(KimiSettings()).parser()
+        batcher = EventBatcher(log.add_events)
+        process = AgentProcess(
+            Invocation(argv=["cat", str(stream)], cwd=tmp_path),
+            timeout=30,
+            transcript=tmp_path / "transcript.jsonl",
+            stderr_log=tmp_path / "stderr.log",
+        )
+        outcome = await process.run(lambda line, truncated: batcher.add(parser.feed(line)))
+        batcher.flush()
+        await pilot.pause()
+        assert outcome.returncode == 0
+        replay = KimiAgent(KimiSettings()).parser()
+        expected = [
+            text
+            for line in stream.read_text().splitlines()
+            for event in replay.feed(line)
+            for _, text in event_lines(event)
+        ]
+        assert log.text_lines() == expected
+        assert "thinking: The user wants a file. I should call WriteFile." in expected
+        assert "▶ WriteFile  think.txt" in expected
+        assert screen_rows(log)[: len(expected)] == expected
+        assert (tmp_path / "transcript.jsonl").read_bytes() == stream.read_bytes()
+
+    run(LogApp(), body)
 
 
 # -- snapshots --------------------------------------------------------------------------------

@@ -193,7 +193,8 @@ def test_list_plans_missing_dir_is_empty(tmp_path):
 
 def test_list_plans_title_fallbacks(tmp_path):
     plans = tmp_path / "plans"
-    _plan(plans / "no-heading.md", "Just text\n## Only level two\n")
+    _plan(plans / "no-heading.md", "Just text, no heading at all\n")
+    _plan(plans / "level-two.md", "Intro\n## Only level two\n### Deeper\n")
     _plan(plans / "fenced.md", "```bash\n# install deps\npip install x\n```\n\n# The Real Title\n")
     _plan(plans / "latin1.md", "# Caf\xe9\n".encode("latin-1"))
     _plan(plans / "binary.md", b"# Title\x00\x01\n")
@@ -204,6 +205,7 @@ def test_list_plans_title_fallbacks(tmp_path):
     titles = {p.name: p.title for p in list_plans(plans)}
     assert titles == {
         "no-heading.md": "no-heading",
+        "level-two.md": "Only level two",
         "fenced.md": "The Real Title",
         "latin1.md": "latin1",
         "binary.md": "binary",
@@ -221,11 +223,12 @@ def test_corpus_plans_list_and_read(tmp_path):
     for plan in listed:
         text = read_plan(plan.path)
         first = next((line[2:].strip() for line in text.splitlines() if line.startswith("# ")), None)
-        assert plan.title == (first or plan.path.stem), plan.name
+        any_level = next((line.lstrip("#").strip() for line in text.splitlines() if line.startswith("#")), None)
+        assert plan.title == (first or any_level or plan.path.stem), plan.name
         assert plan.name.startswith("completed/")
     titles = {plan.name: plan.title for plan in listed}
-    # The one corpus plan with no H1 (it starts with ##) is titled by its file name.
-    assert titles["completed/07-esp32-unsupported-codec.md"] == "07-esp32-unsupported-codec"
+    # The one corpus plan with no H1 (it starts with ##) is titled by its first heading.
+    assert titles["completed/07-esp32-unsupported-codec.md"] == "RH-S3-21 — Stop unsupported codec sessions explicitly"
 
 
 # ---------------------------------------------------------------------------------------------

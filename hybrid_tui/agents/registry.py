@@ -7,14 +7,21 @@ from hybrid_tui.agents.kimi import KimiAgent
 from hybrid_tui.config import Settings
 from hybrid_tui.core.errors import InputError
 
-AGENT_NAMES = ("kimi",)
+AGENT_CLASSES = {"kimi": KimiAgent}
+AGENT_NAMES = tuple(AGENT_CLASSES)
 
 
 def make_agent(name: str, settings: Settings) -> Agent:
-    if name == "kimi":
-        return KimiAgent(settings.agents.kimi)
+    if name in AGENT_CLASSES:
+        return AGENT_CLASSES[name](getattr(settings.agents, name))
     raise InputError(f"unknown agent {name!r}: choose one of {', '.join(AGENT_NAMES)}")
 
 
 def agent_timeout(name: str, settings: Settings) -> float:
     return getattr(settings.agents, name).timeout
+
+
+def agent_identity(name: str) -> tuple[str, str]:
+    """(display name, git author) of an agent, for commits made without a live agent."""
+    cls = AGENT_CLASSES.get(name, KimiAgent)
+    return cls.display_name, cls.author

@@ -15,36 +15,48 @@ can be extended on its own:
       items; else the rows of a numbered table; else the section itself is one step;
    c. numbered headings (`### 2. ...`), at least two at one level;
    d. no steps: one task holding every path the plan mentions.
-4. Per step: files (`paths_in`), requirements (`requirements`: one per bullet, paragraph,
-   table or heading, verbatim, code blocks kept with the item before them), and the
-   commands of any verification sub-section (`commands_in`).
+   Inside a step section, lines that are wholly bold (`**`index.html`**`) also count as
+   sub-headings (`_bold_label_units`); `Implementation order` lists are steps only when no
+   other step section exists.
+4. Per step (`_task`): files (`heading_mentions`, `mentions`, resolved by `_Resolver`),
+   requirements (`requirements`: one per bullet, paragraph, table or heading, verbatim, a
+   code block kept with the item before it), and the commands of its verification
+   sub-sections or `**Verification:**` label blocks (`split_checks`, `commands_in`).
 
 Paths are backticked tokens that look like files: a `/` with a file-like last part, or a known
 extension (so `objects.type_id` and `cache.addAll()` are not paths); no URLs, globs, `@scope`
-packages or directories; `:line` suffixes are stripped; `{a,b}` braces expand. With `tree`, a
-bare file name that names exactly one file of the tree resolves to it. Paths outside the
+packages or directories; `:line` suffixes are stripped; `{a,b}` braces expand. Headings also
+count bare file names (`### 1. ListCard.svelte — CSS`). A bare name resolves to the directory
+of a path named before it on the same line, else to the one full path with that name the plan
+spells out elsewhere, else (with `tree`) to the one tree file with that name. Paths outside the
 repository (absolute, `~`, `..`) are left out of Files and listed in a requirement instead.
 
 Action per path: with `tree`, DELETE when the words around the path say delete/remove it, else
 MODIFY when the file is present (in the tree or created by an earlier task), else CREATE.
 Without `tree`, the words decide (create/new/add/write right before the path, `(new)` right
-after it, or a `Files to create:` label) and the default is MODIFY.
+after it, or a `Files to create:` label; the first such statement anywhere in the plan counts
+when the step says nothing; words under a `Rollback:` label do not count) and the default is
+MODIFY; a path an earlier task created is MODIFY.
 
 `[INDEPENDENT]` goes on each task that has files and shares none with another task.
 
 Verification: spec-level commands come from verification sections outside the steps:
-backticked inline commands (first word a known tool, `./x` or `x.sh`) and the lines of shell
-code blocks (```bash/sh/shell/console, or an unlabelled block whose every line starts like a
-command), with comments and blank lines dropped, trailing ` # comment` stripped, `$ ` prompts
-dropped, backslash continuations joined and heredocs skipped. Other items there (sentences,
-checklists, `/slash` commands) become requirements of the last task.
+backticked inline commands (first word a known tool, or `./x`; a one-word span only for a few
+tools such as `pytest`, `make`) and the lines of shell code blocks (```bash/sh/shell/console,
+or an unlabelled block whose every line starts like a command), with comments and blank lines
+dropped, trailing ` # comment` stripped, `$ ` prompts dropped, backslash continuations joined,
+heredocs skipped and a lone `cd dir` line turned into a `cd dir && ` prefix of the commands
+after it. Other items there (sentences, checklists, `/slash` commands) become requirements of
+the last task. Verification sub-sections inside a step feed that task's own Verification.
 """
 
 from __future__ import annotations
 
 import posixpath
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import PurePosixPath
 
 from hybrid_tui.core.spec import FileChange, Spec, Task, path_problem
@@ -65,13 +77,16 @@ class Doc:
     lines: list[str]
     fenced: list[bool]  # True for fence lines and the lines between them
     headings: list[Heading]
+    ends: dict[int, int]  # heading line -> index after the last line of its section
+    keys: list[int]  # heading line indices, ascending
 
     def section_end(self, heading: Heading) -> int:
         """Index after the last line of `heading`'s section (sub-sections included)."""
-        for other in self.headings:
-            if other.index > heading.index and other.level <= heading.level:
-                return other.index
-        return len(self.lines)
+        return self.ends[heading.index]
+
+    def headings_in(self, start: int, end: int) -> list[Heading]:
+        """Headings on lines with start < index < end."""
+        return self.headings[bisect_right(self.keys, start) : bisect_left(self.keys, end)]
 
 
 _FENCE_OPEN = re.compile(r"[ \t]*(`{3,}|~{3,})(.*)$")
@@ -111,13 +126,21 @@ def fence_mask(lines: list[str]) -> list[bool]:
 def scan(text: str) -> Doc:
     lines = split_lines(text)
     fenced = fence_mask(lines)
-    headings = []
+    headings: list[Heading] = []
+    ends: dict[int, int] = {}
+    open_sections: list[Heading] = []  # a stack of headings whose section is still open
     for i, line in enumerate(lines):
         if not fenced[i] and line.lstrip(" ").startswith("#"):
             match = _HEADING.match(line)
             if match:
-                headings.append(Heading(i, len(match.group(1)), match.group(2).strip()))
-    return Doc(lines, fenced, headings)
+                heading = Heading(i, len(match.group(1)), match.group(2).strip())
+                while open_sections and open_sections[-1].level >= heading.level:
+                    ends[open_sections.pop().index] = i
+                open_sections.append(heading)
+                headings.append(heading)
+    for heading in open_sections:
+        ends[heading.index] = len(lines)
+    return Doc(lines, fenced, headings, ends, [h.index for h in headings])
 
 
 # --------------------------------------------------------------------------------------------
@@ -422,8 +445,13 @@ def _looks_like_file(token: str) -> bool:
     return ext in KNOWN_EXTENSIONS
 
 
-def path_candidates(token: str) -> list[tuple[str, bool]]:
-    """The paths a code span names: [(path, outside_repo)], empty when it is not a path."""
+@lru_cache(maxsize=8192)
+def path_candidates(token: str) -> tuple[tuple[str, bool], ...]:
+    """The paths a code span names: ((path, outside_repo), ...), empty when it is not a path."""
+    return tuple(_path_candidates(token))
+
+
+def _path_candidates(token: str) -> list[tuple[str, bool]]:
     token = token.strip().strip("'\"")
     if not token or any(ch.isspace() for ch in token) or "://" in token:
         return []
@@ -437,7 +465,7 @@ def path_candidates(token: str) -> list[tuple[str, bool]]:
         head, options, tail = braces.groups()
         out: list[tuple[str, bool]] = []
         for option in options.split(","):
-            out.extend(path_candidates(head + option.strip() + tail))
+            out.extend(_path_candidates(head + option.strip() + tail))
         return out
     if "{" in token or "}" in token or "," in token or token.endswith("/"):
         return []
@@ -801,7 +829,7 @@ def _units_from_sections(doc: Doc, headings: list[Heading], kind) -> list[Unit]:
             continue
         end = doc.section_end(heading)
         covered_until = end
-        inner = [h for h in doc.headings if heading.index < h.index < end]
+        inner = doc.headings_in(heading.index, end)
         if inner:
             top = min(h.level for h in inner)
             children = [
@@ -834,7 +862,7 @@ def _heading_unit(doc: Doc, heading: Heading) -> Unit:
     end = doc.section_end(heading)
     body: list[str] = []
     checks: list[list[str]] = []
-    inner = [h for h in doc.headings if heading.index < h.index < end]
+    inner = doc.headings_in(heading.index, end)
     i = heading.index + 1
     for sub in inner:
         if sub.index < i or not is_verification_heading(sub.text):

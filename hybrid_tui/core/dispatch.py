@@ -109,6 +109,20 @@ def prepare_run(
     return Prepared(run, warnings)
 
 
+def commit_run(run: Run, display_name: str, author: str, outcome: str) -> tuple[str, str | None]:
+    """Commit whatever the agent left in the run's worktree on the run's branch, however it
+    ended; first bring the worktree back to that branch if the agent switched away.
+    Returns (the branch tip, a notice when the agent had switched branches)."""
+    worktree = Path(run.worktree)
+    moved = workspace.reconcile_branch(worktree, run.branch, run.base_sha)
+    workspace.commit_all(
+        worktree,
+        author=author,
+        message=f"{display_name}: {run.title}\n\nhybrid-tui run {run.id} ({outcome}).",
+    )
+    return workspace.git(worktree, "rev-parse", "HEAD"), moved
+
+
 EventSink = Callable[[list[AgentEvent]], None]
 
 
@@ -179,14 +193,9 @@ class RunExecution:
         run, store = self.run, self.store
         root, worktree = Path(run.repo_root), Path(run.worktree)
         notices: list[AgentEvent] = []
-        moved = workspace.reconcile_branch(worktree, run.branch, run.base_sha)
+        head_sha, moved = commit_run(run, self.agent.display_name, self.agent.author, verdict_status)
         if moved:
             notices.append(Notice(moved, "warning"))
-        workspace.commit_all(
-            worktree,
-            author=self.agent.author,
-            message=f"{self.agent.display_name}: {run.title}\n\nhybrid-tui run {run.id} ({verdict_status}).",
-        )
         changed = workspace.compare_checkout(before, workspace.checkout_state(root))
         if changed:
             notices.append(
@@ -206,7 +215,7 @@ class RunExecution:
             exit_code=outcome.returncode if outcome else None,
             steps=self.parser.steps,
             session_id=self.parser.session_id,
-            head_sha=workspace.git(worktree, "rev-parse", "HEAD"),
+            head_sha=head_sha,
             checkout_changes=changed,
         )
         notices.append(Exit(run.exit_code, status.value, failure_kind, message))

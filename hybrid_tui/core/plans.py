@@ -40,7 +40,7 @@ from hybrid_tui.core.errors import InputError
 MAX_PLAN_BYTES = 1024 * 1024
 TITLE_HEAD_BYTES = 64 * 1024
 
-_HEADING = re.compile(r"^ {0,3}#[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
+_HEADING = re.compile(r"^ {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 _FENCE = re.compile(r"^ {0,3}(`{3,}|~{3,})")
 _BOM = codecs.BOM_UTF8
 
@@ -175,12 +175,14 @@ def _head_title(path: Path, fallback: str) -> str:
 
 
 def plan_title(text: str, fallback: str) -> str:
-    """The first level-1 ATX heading (`# Title`) outside fenced code blocks, else `fallback`.
+    """The first level-1 ATX heading (`# Title`) outside fenced code blocks, else the first
+    heading of any level (some plans start at `##`), else `fallback`.
 
     Up to three spaces of indent are allowed and a closing `#` sequence is dropped, as in
     CommonMark; an empty heading is passed over.
     """
     fence: str | None = None
+    first_any: str | None = None
     for line in text.splitlines():
         opener = _FENCE.match(line)
         if fence is not None:
@@ -192,9 +194,11 @@ def plan_title(text: str, fallback: str) -> str:
             fence = opener.group(1)
             continue
         heading = _HEADING.match(line)
-        if heading and heading.group(1).strip():
-            return heading.group(1).strip()
-    return fallback
+        if heading and heading.group(2).strip():
+            if len(heading.group(1)) == 1:
+                return heading.group(2).strip()
+            first_any = first_any or heading.group(2).strip()
+    return first_any or fallback
 
 
 # ---------------------------------------------------------------------------------------------

@@ -13,7 +13,8 @@ import os
 import signal
 from pathlib import Path
 
-from hybrid_tui.core import workspace
+from hybrid_tui.agents.registry import agent_identity
+from hybrid_tui.core.dispatch import commit_run
 from hybrid_tui.core.runs import Run, RunStore, Status
 
 
@@ -52,16 +53,10 @@ def recover_runs(store: RunStore) -> list[Run]:
         if not run.is_active or _alive(run.owner_pid):
             continue
         _stop_orphan_agent(run)
-        worktree = Path(run.worktree)
         head = None
-        if worktree.is_dir():
-            workspace.reconcile_branch(worktree, run.branch, run.base_sha)
-            workspace.commit_all(
-                worktree,
-                author=f"{run.agent.capitalize()} (hybrid-tui) <{run.agent}@hybrid-tui.invalid>",
-                message=f"{run.agent.capitalize()}: {run.title}\n\nhybrid-tui run {run.id} (interrupted).",
-            )
-            head = workspace.git(worktree, "rev-parse", "HEAD")
+        if Path(run.worktree).is_dir():
+            display_name, author = agent_identity(run.agent)
+            head, _ = commit_run(run, display_name, author, "interrupted")
         store.update(
             run,
             status=Status.INTERRUPTED,

@@ -561,6 +561,9 @@ def _parse(text: str) -> _Located:
 # Validation
 
 
+_DRIVE = re.compile(r"[A-Za-z]:")
+
+
 def path_problem(path: str) -> str | None:
     """Why `path` is not an acceptable repo-relative file path, or None when it is."""
     if not path.strip():
@@ -569,7 +572,7 @@ def path_problem(path: str) -> str | None:
         return f"{path!r} contains a backslash: use forward slashes"
     if any(ord(ch) < 32 for ch in path):
         return f"{path!r} contains a control character"
-    if path.startswith("/") or re.match(r"[A-Za-z]:", path):
+    if path.startswith("/") or _DRIVE.match(path):
         return f"{path!r} is absolute: paths are relative to the repository root"
     if path.startswith("~"):
         return f"{path!r} points into a home directory: paths are relative to the repository root"

@@ -25,7 +25,6 @@ import asyncio
 import re
 from collections import deque
 from collections.abc import Callable, Iterable
-from itertools import repeat
 from typing import Any
 
 from rich.cells import cell_len
@@ -231,7 +230,7 @@ class EventLog(ScrollView, can_focus=True):
         if max_lines < 1:
             raise ValueError("max_lines must be at least 1")
         super().__init__(name=name, id=id, classes=classes)
-        self.max_lines = max_lines
+        self._max_lines = max_lines
         # Two parallel bounded sequences: the text of each line and its style key.
         self._lines: deque[str] = deque(maxlen=max_lines)
         self._keys: deque[str] = deque(maxlen=max_lines)
@@ -241,6 +240,11 @@ class EventLog(ScrollView, can_focus=True):
         self._strips: LRUCache[tuple[int, int], Strip] = LRUCache(1024)
 
     # -- content -------------------------------------------------------------------------
+
+    @property
+    def max_lines(self) -> int:
+        """The most display lines kept (fixed at construction)."""
+        return self._max_lines
 
     @property
     def dropped(self) -> int:
@@ -260,14 +264,14 @@ class EventLog(ScrollView, can_focus=True):
         return rows
 
     def add_events(self, events: Iterable[AgentEvent]) -> None:
-        """Append events: O(new lines), one refresh."""
+        """Append events: O(new lines), one refresh. Call on the app's thread."""
         texts: list[str] = []
         keys: list[str] = []
         formatters = _FORMATTERS
         for event in events:
             start = len(texts)
             key = formatters[type(event)](event, texts)
-            keys += repeat(key, len(texts) - start)
+            keys += [key] * (len(texts) - start)
         if texts:
             self._append(texts, keys)
 
@@ -275,8 +279,8 @@ class EventLog(ScrollView, can_focus=True):
         lines = self._lines
         old_dropped = self._total - len(lines)
         self._total += len(texts)
-        if len(texts) > self.max_lines:
-            texts, keys = texts[-self.max_lines :], keys[-self.max_lines :]
+        if len(texts) > self._max_lines:
+            texts, keys = texts[-self._max_lines :], keys[-self._max_lines :]
         lines.extend(texts)
         self._keys.extend(keys)
         dropped = self._total - len(lines)
@@ -332,12 +336,14 @@ class EventLog(ScrollView, can_focus=True):
         row = self.scroll_offset.y + y
         width = self.scrollable_content_region.width  # without the scrollbar
         styles = self._styles or self._resolve_styles()
+        if width <= 0:
+            return Strip.blank(0)
         dropped = self._total - len(self._lines)
         if dropped:
             if row == 0:
                 return self._strip(self._elided_text(), styles["elided"], width, styles[""])
             row -= 1
-        if row >= len(self._lines) or width <= 0:
+        if row >= len(self._lines):
             return Strip.blank(width, styles[""])
         key = (dropped + row, width)
         strip = self._strips.get(key)
