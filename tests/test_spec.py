@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 from hypothesis import given, settings
@@ -317,7 +316,10 @@ def test_unknown_action_word() -> None:
 
 
 def test_file_bullet_that_is_not_action_path() -> None:
-    text = "# Spec: 001 -- t\n## Tasks\n### Task 1: a\nFiles:\n- CREATE\nnot a bullet\n- CREATE ``\n"
+    text = (
+        "# Spec: 001 -- t\n## Tasks\n### Task 1: a\n"
+        "Files:\n- CREATE\nnot a bullet\n- CREATE ``\n"  # lines 5, 6, 7
+    )
     errors = _errors(text)
     assert [line for line, _ in errors] == [5, 6, 7]
 
@@ -386,7 +388,7 @@ def _spec_text(*tasks: str, verification: str = "## Verification\n- `make test`\
 
 
 def _found(text: str, tree: set[str] | None = None) -> list[tuple[int, str, str]]:
-    spec, problems = validate_spec(text, tree=tree)
+    _spec, problems = validate_spec(text, tree=tree)
     return [(p.line, p.severity, p.message) for p in problems]
 
 
@@ -481,13 +483,16 @@ def test_task_without_files_and_spec_without_commands_warn() -> None:
 
 
 def test_a_task_level_command_is_enough() -> None:
-    text = _spec_text("### Task 1: a\nFiles:\n- MODIFY a.py\nVerification:\n- `make`\n",
-                      verification="")
+    text = _spec_text(
+        "### Task 1: a\nFiles:\n- MODIFY a.py\nVerification:\n- `make`\n", verification=""
+    )
     assert _found(text) == []
 
 
 def test_task_numbers_out_of_sequence_warn() -> None:
-    text = _spec_text("### Task 1: a\nFiles:\n- MODIFY a.py\n", "### Task 3: b\nFiles:\n- MODIFY b.py\n")
+    text = _spec_text(
+        "### Task 1: a\nFiles:\n- MODIFY a.py\n", "### Task 3: b\nFiles:\n- MODIFY b.py\n"
+    )
     assert _found(text) == [(9, "warning", "task number 3: expected 2")]
 
 
@@ -501,8 +506,8 @@ def test_check_spec_raises_on_errors_only() -> None:
     ]
 
 
-def test_validating_a_thousand_line_spec_is_quick() -> None:
-    """A guard against accidental quadratic work (validation runs on every keystroke)."""
+def test_a_thousand_line_spec_validates_cleanly() -> None:
+    """A large generated spec validates with no problems (speed: bench/bench_convert.py)."""
     tasks = [
         Task(
             number=i + 1,
@@ -516,15 +521,7 @@ def test_validating_a_thousand_line_spec_is_quick() -> None:
     text = render_spec(Spec(title="big", context="line\n" * 100, tasks=tasks))
     assert text.count("\n") >= 1000
     tree = {f"src/m{i}_{j}.py" for i in range(55) for j in range(3)}
-    best = min(_timed(lambda: validate_spec(text, tree=tree)) for _ in range(5))
-    assert best < 0.05, f"{best * 1000:.1f} ms"
     assert validate_spec(text, tree=tree)[1] == []
-
-
-def _timed(fn) -> float:  # noqa: ANN001
-    start = time.perf_counter()
-    fn()
-    return time.perf_counter() - start
 
 
 # --------------------------------------------------------------------------------------------
@@ -532,7 +529,8 @@ def _timed(fn) -> float:  # noqa: ANN001
 
 _WORD = st.text(
     alphabet=st.characters(
-        whitelist_categories=("Lu", "Ll", "Nd", "Lo"), whitelist_characters="-_.,:;!?()'\"`#*+=<>@$%&"
+        whitelist_categories=("Lu", "Ll", "Nd", "Lo"),
+        whitelist_characters="-_.,:;!?()'\"`#*+=<>@$%&",
     ),
     min_size=1,
     max_size=12,
@@ -545,16 +543,20 @@ _PATH = st.lists(
     min_size=1,
     max_size=4,
 ).map("/".join)
-_REQUIREMENT = st.lists(st.one_of(_LINE, st.just("")), min_size=1, max_size=4).map(
-    "\n".join
-).filter(lambda r: r.strip() and r.split("\n")[-1].strip())
+_REQUIREMENT = (
+    st.lists(st.one_of(_LINE, st.just("")), min_size=1, max_size=4)
+    .map("\n".join)
+    .filter(lambda r: r.strip() and r.split("\n")[-1].strip())
+)
 _TASK = st.builds(
     Task,
     number=st.just(0),
     title=_LINE,
     independent=st.booleans(),
-    files=st.lists(st.builds(FileChange, action=st.sampled_from(["CREATE", "MODIFY", "DELETE"]),
-                             path=_PATH), max_size=3),
+    files=st.lists(
+        st.builds(FileChange, action=st.sampled_from(["CREATE", "MODIFY", "DELETE"]), path=_PATH),
+        max_size=3,
+    ),
     requirements=st.lists(_REQUIREMENT, max_size=3),
     verification=st.lists(_LINE, max_size=2),
 )
@@ -574,8 +576,84 @@ def test_generated_specs_survive_render_and_parse(
 ) -> None:
     for index, task in enumerate(tasks, start=1):
         task.number = index
-    spec = Spec(number=number, title=title, source=source, context=context, tasks=tasks,
-                verification=verification)
+    spec = Spec(
+        number=number,
+        title=title,
+        source=source,
+        context=context,
+        tasks=tasks,
+        verification=verification,
+    )
     text = render_spec(spec)
     assert parse_spec(text) == spec
     assert render_spec(parse_spec(text)) == text
+
+
+_SPEC_LINES = st.sampled_from(
+    [
+        "# Spec: 001 -- t",
+        "# Spec: x",
+        "## Context",
+        "## Tasks",
+        "## Verification",
+        "## Other",
+        "### Task 1: a",
+        "### Task 2: b [INDEPENDENT]",
+        "### Task",
+        "Files:",
+        "Files to create:",
+        "Requirements:",
+        "Verification:",
+        "- CREATE a.py",
+        "- MODIFY ../x",
+        "- DELETE",
+        "- `x`",
+        "- ``",
+        "-",
+        "  continued",
+        "```",
+        "~~~",
+        "Source: s",
+        "Base:",
+        "",
+        "text",
+        "\t",
+        "\r",
+        "- RENAME a",
+        "* b",
+        "- `` ` ``",
+    ]
+)
+
+
+_EDIT = st.tuples(
+    st.sampled_from(["insert", "delete", "replace"]),
+    st.integers(min_value=0, max_value=80),
+    st.one_of(_SPEC_LINES, st.text(max_size=20)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    base=st.sampled_from([DESIGN_EXAMPLE, EMPTY_SECTIONS, NO_TASKS, RICH]),
+    edits=st.lists(_EDIT, max_size=4),
+    tree=st.one_of(st.none(), st.just({"path/existing.py", "a.py"})),
+)
+def test_validate_never_raises(
+    base: str, edits: list[tuple[str, int, str]], tree: set[str] | None
+) -> None:
+    """The editor validates whatever is typed: an edited spec gives problems, never an
+    exception; whatever parses renders to canonical text that parses back to the same spec."""
+    lines = base.split("\n")
+    for op, index, line in edits:
+        index %= len(lines) + (op == "insert")
+        if op == "insert":
+            lines.insert(index, line)
+        elif op == "delete" and len(lines) > 1:
+            del lines[index]
+        else:
+            lines[index % len(lines)] = line
+    spec, problems = validate_spec("\n".join(lines), tree=tree)
+    assert all(isinstance(p, Problem) and p.line >= 0 for p in problems)
+    if spec is not None:
+        assert parse_spec(render_spec(spec)) == spec

@@ -55,6 +55,7 @@ from __future__ import annotations
 import posixpath
 import re
 from bisect import bisect_left, bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import PurePosixPath
@@ -95,7 +96,7 @@ _HEADING = re.compile(r" {0,3}(#{1,6})[ \t]+(.*?)(?:[ \t]+#+)?[ \t]*$")
 
 def split_lines(text: str) -> list[str]:
     """Split on `\\n` only (unicode line separators stay content); drop a trailing `\\r`."""
-    return [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+    return [line.removesuffix("\r") for line in text.split("\n")]
 
 
 def fence_state(lines: list[str]) -> tuple[list[bool], str]:
@@ -152,12 +153,46 @@ _DECORATION = re.compile(r"[*_`~]|[\u2600-\u27bf\U0001f000-\U0001faff\ufe0f]")
 _CONTEXT_WORDS = [
     # best first
     ("context", "background", "contexto", "contexte", "背景", "需求背景", "배경"),
-    ("problem", "problem statement", "problem summary", "the problem", "current problem",
-     "problème", "probleme", "problema", "问题", "問題", "문제", "vấn đề"),
-    ("goal", "goals", "objective", "objectif", "objetivo", "目的", "目标", "목표", "mục tiêu",
-     "motivation", "why"),
-    ("overview", "summary", "feature overview", "executive summary", "概要", "概述", "개요",
-     "프로젝트 개요", "tổng quan", "resumen", "résumé"),
+    (
+        "problem",
+        "problem statement",
+        "problem summary",
+        "the problem",
+        "current problem",
+        "problème",
+        "probleme",
+        "problema",
+        "问题",
+        "問題",
+        "문제",
+        "vấn đề",
+    ),
+    (
+        "goal",
+        "goals",
+        "objective",
+        "objectif",
+        "objetivo",
+        "目的",
+        "目标",
+        "목표",
+        "mục tiêu",
+        "motivation",
+        "why",
+    ),
+    (
+        "overview",
+        "summary",
+        "feature overview",
+        "executive summary",
+        "概要",
+        "概述",
+        "개요",
+        "프로젝트 개요",
+        "tổng quan",
+        "resumen",
+        "résumé",
+    ),
 ]
 _STEPS_SECTION = re.compile(
     r"^(?:(?:[\w/&+-]+\s+){0,2}(?:changes|steps|tasks|phases|edits|milestones)\b"
@@ -206,9 +241,9 @@ def context_rank(heading: str) -> int | None:
     norm = normalize_heading(heading)
     for rank, words in enumerate(_CONTEXT_WORDS):
         for word in words:
-            if norm == word or norm.startswith(word + " ") or norm.startswith(word + ":") or (
-                not word.isascii() and norm.startswith(word)
-            ):
+            if norm == word or norm.startswith((word + " ", word + ":")):
+                return rank
+            if not word.isascii() and norm.startswith(word):
                 return rank
     return None
 
@@ -314,10 +349,14 @@ def blocks(lines: list[str]) -> list[Block]:
         starts_block = bool(
             bullet or _TABLE_ROW.match(line) or _HEADING.match(line) or _RULE.match(line)
         )
-        if current is not None and current.kind == "item" and (
-            indent >= content_col
-            or (indent > item_indent and (not blank or bullet))
-            or (not blank and not starts_block)
+        if (
+            current is not None
+            and current.kind == "item"
+            and (
+                indent >= content_col
+                or (indent > item_indent and (not blank or bullet))
+                or (not blank and not starts_block)
+            )
         ):
             current.lines.extend([""] if blank else [])
             current.lines.append(_dedent(line, content_col))
@@ -328,7 +367,7 @@ def blocks(lines: list[str]) -> list[Block]:
         elif bullet:
             item_indent = indent
             content_col = len(bullet.group(0).expandtabs(4)) + (0 if bullet.group(3) else 1)
-            current = Block("item", [line[bullet.end():]], bullet.group(2)[0].isdigit(), i)
+            current = Block("item", [line[bullet.end() :]], bullet.group(2)[0].isdigit(), i)
             out.append(current)
         elif _TABLE_ROW.match(line):
             j = i
@@ -397,9 +436,37 @@ KNOWN_EXTENSIONS = frozenset(
     editorconfig gitignore gitattributes dockerignore env example sample template spec d""".split()
 )
 # extensions that are too often object attributes to count without a `/`
-_AMBIGUOUS_BARE = frozenset({"d", "env", "example", "sample", "template", "spec", "R", "mod",
-                             "sum", "service", "timer", "lock", "properties", "pm", "pl", "el",
-                             "ml", "fs", "cs", "ex", "sol", "nim", "ron", "asm", "ld", "c", "h"})
+_AMBIGUOUS_BARE = frozenset(
+    {
+        "d",
+        "env",
+        "example",
+        "sample",
+        "template",
+        "spec",
+        "R",
+        "mod",
+        "sum",
+        "service",
+        "timer",
+        "lock",
+        "properties",
+        "pm",
+        "pl",
+        "el",
+        "ml",
+        "fs",
+        "cs",
+        "ex",
+        "sol",
+        "nim",
+        "ron",
+        "asm",
+        "ld",
+        "c",
+        "h",
+    }
+)
 _EXTENSIONLESS = frozenset(
     """Makefile makefile GNUmakefile Dockerfile Containerfile Justfile justfile Procfile
     Gemfile Rakefile Brewfile Vagrantfile Jenkinsfile Caddyfile Pipfile LICENSE COPYING
@@ -426,11 +493,15 @@ _NOT_FILES = frozenset(
 )
 
 
+# `.test.ts`, `.d.ts`: a file-name suffix (as in "rename `.test.js` to `.test.ts`"), no file
+_SUFFIX_ONLY = re.compile(r"\.(?:test|spec|d|stories|module|config|min|story|e2e)\.\w+$")
+
+
 def _looks_like_file(token: str) -> bool:
     """A file name: a known extension-less name, or `stem.ext` (with a `/`: any alphabetic
     extension; bare: a known extension, so `objects.type_id` is not a file)."""
     name = token.rsplit("/", 1)[-1]
-    if token.lower() in _NOT_FILES:
+    if token.lower() in _NOT_FILES or _SUFFIX_ONLY.match(name):
         return False
     if name in _EXTENSIONLESS or name.startswith(".env"):
         return True
@@ -471,7 +542,7 @@ def _path_candidates(token: str) -> list[tuple[str, bool]]:
         return []
     if not _looks_like_file(token):
         return []
-    if token.startswith("~") or token.startswith("/"):
+    if token.startswith(("~", "/")):
         return [(token, True)]
     normal = posixpath.normpath(token)
     if normal == ".." or normal.startswith("../"):
@@ -481,20 +552,32 @@ def _path_candidates(token: str) -> list[tuple[str, bool]]:
     return [(normal, False)]
 
 
+_LIST_GAP = re.compile(r"\s*(?:,|;|/|\+|&|and|or)?\s*")
+
+
 def line_mentions(line: str) -> list[Mention]:
     """Path mentions in the inline code spans of one line."""
     out: list[Mention] = []
     if "`" in line:
         near = ""
+        last_end = 0
         for match in _CODE_SPAN.finditer(line):
+            if near and not _LIST_GAP.fullmatch(line[last_end : match.start()]):
+                near = ""  # only a list (`a/x.py`, `y.py`) shares a directory
             for path, outside in path_candidates(match.group(1)):
                 bare = "/" not in path
                 out.append(
-                    Mention(path, outside, line[: match.start()], line[match.end():],
-                            near if bare else "")
+                    Mention(
+                        path,
+                        outside,
+                        line[: match.start()],
+                        line[match.end() :],
+                        near if bare else "",
+                    )
                 )
-                if not bare and not outside:
-                    near = path.rsplit("/", 1)[0]
+                if not bare:
+                    near = "" if outside else path.rsplit("/", 1)[0]
+            last_end = match.end()
     return out
 
 
@@ -511,7 +594,7 @@ def heading_mentions(heading: str) -> list[Mention]:
         if "." not in token:
             continue
         for path, outside in path_candidates(token):
-            out.append(Mention(path, outside, bare[: match.start()], bare[match.end():]))
+            out.append(Mention(path, outside, bare[: match.start()], bare[match.end() :]))
     return out
 
 
@@ -564,8 +647,9 @@ _LABEL_DELETE = re.compile(
 )
 
 
-_LABEL_SKIP = re.compile(r"^(?:rollback|roll back|undo|revert|reverting|backout|back out)\b",
-                         re.IGNORECASE)
+_LABEL_SKIP = re.compile(
+    r"^(?:rollback|roll back|undo|revert|reverting|backout|back out)\b", re.IGNORECASE
+)
 
 
 def stated_action(mention: Mention, label: str | None = None) -> str | None:
@@ -613,8 +697,23 @@ def _labelled_mentions(lines: list[str]) -> list[tuple[Mention, str | None]]:
 # --------------------------------------------------------------------------------------------
 # Commands
 
-_SHELL_INFO = frozenset({"bash", "sh", "shell", "zsh", "console", "terminal", "shell-session",
-                         "shellsession", "fish", "cmd", "powershell", "ps", "pwsh"})
+_SHELL_INFO = frozenset(
+    {
+        "bash",
+        "sh",
+        "shell",
+        "zsh",
+        "console",
+        "terminal",
+        "shell-session",
+        "shellsession",
+        "fish",
+        "cmd",
+        "powershell",
+        "ps",
+        "pwsh",
+    }
+)
 KNOWN_TOOLS = frozenset(
     """npm npx pnpm yarn bun bunx node deno tsc tsx vitest jest eslint prettier biome python
     python3 py pip pip3 pipx uv uvx poetry pdm hatch tox nox pytest mypy ruff black isort flake8
@@ -777,8 +876,11 @@ class Unit:
 
 def find_units(doc: Doc, title_index: int | None) -> list[Unit]:
     headings = [h for h in doc.headings if h.index != title_index]
-    for strategy in (_units_from_step_headings, _units_from_step_sections,
-                     _units_from_numbered_headings):
+    for strategy in (
+        _units_from_step_headings,
+        _units_from_step_sections,
+        _units_from_numbered_headings,
+    ):
         units = strategy(doc, headings)
         if units:
             return units
@@ -805,8 +907,10 @@ def _units_from_step_headings(doc: Doc, headings: list[Heading]) -> list[Unit]:
 def _units_from_numbered_headings(doc: Doc, headings: list[Heading]) -> list[Unit]:
     chosen = _most_common_level(
         [
-            h for h in headings
-            if _NUMBERED_HEADING.match(h.text) and not is_verification_heading(h.text)
+            h
+            for h in headings
+            if _NUMBERED_HEADING.match(h.text)
+            and not is_verification_heading(h.text)
             and context_rank(h.text) is None
         ]
     )
@@ -821,7 +925,9 @@ def _units_from_step_sections(doc: Doc, headings: list[Heading]) -> list[Unit]:
     )
 
 
-def _units_from_sections(doc: Doc, headings: list[Heading], kind) -> list[Unit]:  # noqa: ANN001
+def _units_from_sections(
+    doc: Doc, headings: list[Heading], kind: Callable[[str], bool]
+) -> list[Unit]:
     units: list[Unit] = []
     covered_until = -1
     for heading in headings:
@@ -833,8 +939,10 @@ def _units_from_sections(doc: Doc, headings: list[Heading], kind) -> list[Unit]:
         if inner:
             top = min(h.level for h in inner)
             children = [
-                h for h in inner
-                if h.level == top and not is_verification_heading(h.text)
+                h
+                for h in inner
+                if h.level == top
+                and not is_verification_heading(h.text)
                 and context_rank(h.text) is None
             ]
             if children:
@@ -921,10 +1029,8 @@ def _bold_label_units(lines: list[str]) -> list[Unit]:
 
 def _cells(row: str) -> list[str]:
     row = row.strip()
-    if row.startswith("|"):
-        row = row[1:]
-    if row.endswith("|"):
-        row = row[:-1]
+    row = row.removeprefix("|")
+    row = row.removesuffix("|")
     return [cell.strip() for cell in row.split("|")]
 
 
@@ -953,17 +1059,14 @@ _EDGE_PATH = re.compile(r"^\s*`([^`]+)`|`([^`]+)`\s*$")
 _SEPARATORS = " \t—–-:|,;·"
 
 
-def clean_title(
-    text: str, fallback: str, *, strip_steps: bool = True, strip_paths: bool = True
-) -> str:
+def clean_title(text: str, fallback: str, *, strip_paths: bool = True) -> str:
     """A one-line task title: no numbering or step-word prefix; a heading that is just a path
     becomes that path; a path at either end is dropped; long titles are cut at a word."""
     text = text.strip().rstrip("#").strip()
-    if strip_steps:
-        text = re.sub(r"^\d+(?:[.\-]\d+)*[.):]?\s+", "", text)
-        rest = _STEP_PREFIX.sub("", text)
-        if rest.strip(_SEPARATORS):
-            text = rest
+    text = re.sub(r"^\d+(?:[.\-]\d+)*[.):]?\s+", "", text)
+    rest = _STEP_PREFIX.sub("", text)
+    if rest.strip(_SEPARATORS):
+        text = rest
     first_path = ""
     while strip_paths:
         match = _EDGE_PATH.search(text)
@@ -974,7 +1077,7 @@ def clean_title(
         if not found:
             break
         first_path = first_path or found[0][0]
-        text = (text[: match.start()] + text[match.end():]).strip(_SEPARATORS)
+        text = (text[: match.start()] + text[match.end() :]).strip(_SEPARATORS)
     if not re.search(r"\w", text):
         text = first_path or ""
     text = " ".join(text.split())
@@ -1005,8 +1108,7 @@ def convert_plan(
     title_index = title_heading.index if title_heading else None
     title = " ".join(title_heading.text.split()) if title_heading else ""
     if not title:
-        title = PurePosixPath(source).stem.strip() or "Untitled plan"
-    title = clean_title(title, "Untitled plan", strip_steps=False, strip_paths=False)
+        title = " ".join(PurePosixPath(source).stem.split()) or "Untitled plan"
 
     context_heading = _context_heading(doc, title_index)
     context = _context_text(doc, context_heading, title_index)
@@ -1162,7 +1264,8 @@ class _Resolver:
                 names.setdefault(item.rsplit("/", 1)[-1], []).append(item)
             self._tree_names = names
         matches = [
-            item for item in self._tree_names.get(path.rsplit("/", 1)[-1], ())
+            item
+            for item in self._tree_names.get(path.rsplit("/", 1)[-1], ())
             if item.endswith("/" + path)
         ]
         if len(matches) == 1:
@@ -1257,7 +1360,9 @@ def _task(unit: Unit, number: int, resolver: _Resolver) -> Task:
     files, outside = resolver.files(labelled)
     if outside:
         listed = ", ".join(f"`{p}`" for p in outside)
-        reqs.append(f"Paths outside the repository (not in Files, not edited by this spec): {listed}")
+        reqs.append(
+            f"Paths outside the repository (not in Files, not edited by this spec): {listed}"
+        )
     return Task(
         number=number,
         title=clean_title(unit.title, f"Step {number}", strip_paths=unit.from_heading),

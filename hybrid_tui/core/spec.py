@@ -159,21 +159,15 @@ def render_spec(spec: Spec) -> str:
         marker = " [INDEPENDENT]" if task.independent else ""
         blocks.append(f"### Task {task.number}: {task.title}{marker}")
         if task.files:
-            blocks.append(
-                "Files:\n" + "\n".join(f"- {c.action} {c.path}" for c in task.files)
-            )
+            blocks.append("Files:\n" + "\n".join(f"- {c.action} {c.path}" for c in task.files))
         if task.requirements:
-            blocks.append(
-                "Requirements:\n" + "\n".join(_render_item(r) for r in task.requirements)
-            )
+            blocks.append("Requirements:\n" + "\n".join(_render_item(r) for r in task.requirements))
         if task.verification:
             blocks.append(
                 "Verification:\n" + "\n".join(render_command(c) for c in task.verification)
             )
     if spec.verification:
-        blocks.append(
-            "## Verification\n" + "\n".join(render_command(c) for c in spec.verification)
-        )
+        blocks.append("## Verification\n" + "\n".join(render_command(c) for c in spec.verification))
     return "\n\n".join(blocks) + "\n"
 
 
@@ -191,8 +185,10 @@ def render_command(command: str) -> str:
     """`- `cmd`` with a fence longer than any backtick run inside the command."""
     longest = max((len(run) for run in _BACKTICK_RUN.findall(command)), default=0)
     fence = "`" * (longest + 1)
-    pad = command.startswith("`") or command.endswith("`") or (
-        len(command) > 1 and command[0] == " " and command[-1] == " " and command.strip() != ""
+    pad = (
+        command.startswith("`")
+        or command.endswith("`")
+        or (len(command) > 1 and command[0] == " " and command[-1] == " " and command.strip() != "")
     )
     inner = f" {command} " if pad else command
     return f"- {fence}{inner}{fence}"
@@ -260,7 +256,7 @@ class _Parser:
     """One pass over the lines; a small state machine (section, task subsection)."""
 
     def __init__(self, text: str) -> None:
-        self.lines = [line[:-1] if line.endswith("\r") else line for line in text.split("\n")]
+        self.lines = [line.removesuffix("\r") for line in text.split("\n")]
         self.problems: list[Problem] = []
         self.located = _Located(spec=None)
         self.meta: dict[str, str] = {}
@@ -314,7 +310,7 @@ class _Parser:
             if not line.strip():
                 i += 1
                 continue
-            if line.startswith("## ") or line.startswith("### "):
+            if line.startswith(("## ", "### ")):
                 return i
             meta = _META.match(line)
             if meta:
@@ -324,8 +320,9 @@ class _Parser:
                 self.meta[key] = (meta.group(2) or "").strip()
             else:
                 self.error(
-                    i, "unexpected text before the first section: expected 'Source:', 'Base:' "
-                    "or a '## Context' / '## Tasks' / '## Verification' section"
+                    i,
+                    "unexpected text before the first section: expected 'Source:', 'Base:' "
+                    "or a '## Context' / '## Tasks' / '## Verification' section",
                 )
             i += 1
         return i
@@ -359,8 +356,10 @@ class _Parser:
     @staticmethod
     def _is_section(line: str) -> bool:
         match = _SECTION.match(line)
-        return bool(match) and not line.startswith("###") and (
-            match.group(1).lower() in _KNOWN_SECTIONS
+        return (
+            bool(match)
+            and not line.startswith("###")
+            and (match.group(1).lower() in _KNOWN_SECTIONS)
         )
 
     def _context(self, i: int) -> int:
@@ -376,9 +375,12 @@ class _Parser:
                     break
                 if opener:
                     fence, fence_line = opener.group(1), i
-            elif opener and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(
-                fence
-            ) and not line.strip().strip(fence[0]):
+            elif (
+                opener
+                and opener.group(1)[0] == fence[0]
+                and len(opener.group(1)) >= len(fence)
+                and not line.strip().strip(fence[0])
+            ):
                 fence = None
             body.append(line)
             i += 1
@@ -440,9 +442,7 @@ class _Parser:
                 return i
             label = _LABEL.match(line)
             if label is None:
-                self.error(
-                    i, "expected 'Files:', 'Requirements:' or 'Verification:' in a task"
-                )
+                self.error(i, "expected 'Files:', 'Requirements:' or 'Verification:' in a task")
                 i += 1
                 continue
             name = label.group(1).lower()
@@ -589,9 +589,7 @@ def normalize_path(path: str) -> str:
     return posixpath.normpath(path)
 
 
-def validate_spec(
-    text: str, *, tree: set[str] | None = None
-) -> tuple[Spec | None, list[Problem]]:
+def validate_spec(text: str, *, tree: set[str] | None = None) -> tuple[Spec | None, list[Problem]]:
     """Parse and check `text`; never raises. Problems are sorted by line.
 
     Errors: syntax; a path that is empty, absolute, under `~`, escaping the repository, holding a
@@ -601,10 +599,7 @@ def validate_spec(
     file that is not there, CREATE of a file that is. A file CREATEd by an earlier task counts as
     present for later tasks (and a DELETEd one as absent).
     """
-    try:
-        located = _parse(text)
-    except Exception as exc:  # noqa: BLE001 - the editor must never see a crash
-        return None, [Problem(0, "error", f"internal error while parsing: {exc!r}")]
+    located = _parse(text)
     problems = list(located.problems)
     spec = located.spec
     if spec is None:
@@ -615,12 +610,12 @@ def validate_spec(
     for index, (task, where) in enumerate(zip(spec.tasks, located.tasks)):
         if task.number != index + 1:
             problems.append(
-                Problem(where.heading, "warning", f"task number {task.number}: expected {index + 1}")
+                Problem(
+                    where.heading, "warning", f"task number {task.number}: expected {index + 1}"
+                )
             )
         if not task.files:
-            problems.append(
-                Problem(where.heading, "warning", f"task {task.number} lists no files")
-            )
+            problems.append(Problem(where.heading, "warning", f"task {task.number} lists no files"))
         in_task: set[str] = set()
         for change, line in zip(task.files, where.files):
             reason = path_problem(change.path)

@@ -6,6 +6,10 @@ subprocess work itself: screens run that in workers. Flow:
     PlansScreen --d--> SpecScreen --ctrl+r--> RunScreen --(agent ended)--> ReviewScreen
 
 Screens live in `ui/screens/`, one per module; the app only knows how to open each one.
+
+Runs started in the TUI are kept in `app.live_runs`: quitting while one is going asks first
+(cancel the agent, its work committed and the run marked cancelled, or stay), then waits for
+each run to finish its commit and record before exiting, so a clean exit leaves no orphan agent.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ from textual.binding import Binding
 
 from hybrid_tui.config import Settings
 from hybrid_tui.core.runs import RunStore, utc_now
+from hybrid_tui.ui.live_run import LiveRuns
 from hybrid_tui.ui.theme import THEME_VARIABLE_DEFAULTS, builtin_themes_dir, load_themes
 
 
@@ -45,8 +50,13 @@ class HybridApp(App[None]):
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit-ctrl-c"),
     ]
 
+    QUIT_WAIT_SECONDS = 30.0
+    """How long quitting waits for cancelled runs to commit and write their record."""
+
     def __init__(self, context: AppContext) -> None:
         self.context = context
+        self.live_runs = LiveRuns()
+        self._asking_to_quit = False
         super().__init__()
         themes, problems = load_themes(
             [builtin_themes_dir(), *([context.user_themes_dir] if context.user_themes_dir else [])]
@@ -66,6 +76,52 @@ class HybridApp(App[None]):
         for problem in [*self._theme_problems, *self.context.problems]:
             self.notify(problem, severity="warning", timeout=10)
         self.push_screen(PlansScreen())
+
+    def back_to_plans(self) -> None:
+        """Pop every screen above the plans screen (the first one pushed on the default)."""
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    async def action_quit(self) -> None:
+        """Quit; while a run is going, ask first: cancel it (work committed) or stay."""
+        active = self.live_runs.active()
+        if not active:
+            self.exit()
+            return
+        if self._asking_to_quit:
+            return
+        from hybrid_tui.ui.screens.confirm import ConfirmScreen
+
+        agents = sorted({live.execution.agent.display_name for live in active})
+        what = "A run is going" if len(active) == 1 else f"{len(active)} runs are going"
+        self._asking_to_quit = True
+
+        def answer(yes: bool | None) -> None:
+            self._asking_to_quit = False
+            if yes:
+                self.run_worker(self._cancel_runs_and_exit(), name="quit", group="quit", exclusive=True)
+
+        self.push_screen(
+            ConfirmScreen(
+                what,
+                f"Quit and cancel {'it' if len(active) == 1 else 'them'}? {' and '.join(agents)} "
+                "is stopped and its work committed; the run is marked cancelled.",
+                "Cancel run and quit",
+                "Stay",
+            ),
+            answer,
+        )
+
+    async def _cancel_runs_and_exit(self) -> None:
+        stopping = self.live_runs.cancel_all()
+        if stopping:
+            self.notify("Stopping the agent and committing its work…")
+        for live in stopping:
+            try:
+                await live.wait(timeout=self.QUIT_WAIT_SECONDS)
+            except Exception:  # noqa: BLE001 - a failed or slow run must not block quitting
+                pass
+        self.exit()
 
 
 def make_app(

@@ -1,0 +1,298 @@
+"""The Plans screen: Claude's plans, live, with the selected one rendered as Markdown.
+
+Layout: a header line (project name = basename of the project root, and where the plans dir
+comes from), then the plan list (title, age, size; `PlanList`) on the left and the Markdown
+preview on the right. At 70 columns or fewer (`HORIZONTAL_BREAKPOINTS` gives the screen the
+`-narrow` class) the preview goes below the list. `p` / `ctrl+b` hides or shows the list, so
+the preview can have the whole pane. With no plans, an empty state says where Claude writes its
+plans and that a missing directory is picked up as soon as Claude creates it.
+
+Behaviour choices:
+- First frame first: `on_mount` does no git work and imports nothing heavy. The project root
+  comes from `find_project_root` (a walk up to `.git`, no git process) and the plans dir from
+  `find_plans_dir` (small JSON settings files). The list is read by `list_plans` in a thread
+  worker; the Markdown widget is imported and mounted after the first frame.
+- A repo path that is not inside a git checkout still lists plans (the path is taken as the
+  project root); the Spec screen is where that is reported and running refused.
+- The preview is read by `read_plan` in a thread worker (exclusive: the newest selection
+  wins); a plan that cannot be read shows `read_plan`'s message in the preview instead.
+  The preview is re-read when the selected plan changes, or when the same plan's mtime or size
+  changed (Claude rewrites its plan on every edit).
+- Live: when `app.context.watch_plans` is on, one async worker iterates `core.plans.
+  watch_plans` (debounce `settings.ui.watch_debounce_ms`); each batch re-lists in the thread
+  worker. The selection is kept by path; a deleted selected plan hands the highlight to its
+  neighbour (the row that took its place, else the new last row) and the preview follows;
+  an emptied list shows the empty state. `watch_ready` is set each time the watcher is
+  listening (tests and the bench wait on it). The watcher stops through its stop event when
+  the screen unmounts. Ages are redrawn once a minute from the injected clock.
+- `d` / `enter` opens the Spec screen for the highlighted plan ("Delegate to Kimi").
+  `c` ("Claude implements") only says that it is not available yet: the real-workers issue
+  will make it run Claude on the plan; nothing is started.
+- Spec edits are kept per plan path for the session in `drafts` (see `SpecScreen`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Footer, OptionList, Static
+from textual.worker import Worker, WorkerState
+
+from hybrid_tui.core.errors import InputError
+from hybrid_tui.core.plans import Plan, PlansLocation, find_plans_dir, list_plans, read_plan, watch_plans
+from hybrid_tui.core.project import find_project_root
+from hybrid_tui.ui.widgets.plan_list import PlanList
+
+if TYPE_CHECKING:
+    from hybrid_tui.ui.app import HybridApp
+    from hybrid_tui.ui.screens.spec import Draft
+
+CLAUDE_NOT_YET = (
+    "Claude implements is not available yet: hybrid-tui cannot run Claude on a plan in this "
+    "version. Implement it in Claude Code itself, or press d to delegate it to Kimi."
+)
+
+
+def short_path(path: Path, root: Path) -> str:
+    """`path` for display: relative to the project `root` when inside it, else under `~` when
+    in the home directory, else as is."""
+    for base, prefix in ((root, ""), (Path.home(), "~/")):
+        try:
+            rel = path.relative_to(base)
+        except ValueError:
+            continue
+        text = rel.as_posix()
+        return prefix + text if text != "." else (prefix.rstrip("/") or ".")
+    return path.as_posix()
+
+
+def describe_source(location: PlansLocation, root: Path) -> str:
+    """The reason the plans dir was chosen, with any file path in it shortened."""
+    prefix = "plansDirectory in "
+    if location.source.startswith(prefix):
+        return prefix + short_path(Path(location.source[len(prefix):]), root)
+    return location.source
+
+
+class PlansScreen(Screen[None]):
+    """The plan list beside the selected plan; the app's first screen."""
+
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (71, "-wide")]
+    BINDINGS = [
+        Binding("d", "delegate", "Delegate to Kimi", id="plans.delegate"),
+        Binding("c", "claude", "Claude implements", id="plans.claude"),
+        Binding("p,ctrl+b", "toggle_list", "Plan list", id="plans.toggle-list"),
+        Binding("j", "cursor('down')", "Down", show=False, id="plans.down"),
+        Binding("k", "cursor('up')", "Up", show=False, id="plans.up"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.watch_ready = asyncio.Event()
+        self.drafts: dict[Path, Draft] = {}
+        self._stop_watch = asyncio.Event()
+        self._preview_key: tuple[Path, float, int] | None = None
+        self._preview_pending: tuple[Path, str | None, str | None] | None = None
+        self._markdown = None  # textual.widgets.Markdown, mounted after the first frame
+        self.listed = False
+        self.shown_preview: Path | None = None
+        """The plan whose text (or read error) the preview shows now."""
+
+    @property
+    def context(self):  # noqa: ANN201 - AppContext, kept untyped to avoid importing the app
+        app: HybridApp = self.app  # type: ignore[assignment]
+        return app.context
+
+    @property
+    def plans(self) -> list[Plan]:
+        """The plans shown, in list order."""
+        return self.query_one(PlanList).plans
+
+    @property
+    def selected_plan(self) -> Plan | None:
+        return self.query_one(PlanList).selected_plan
+
+    # -- composition -------------------------------------------------------------------------
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="plans-header", classes="screen-header")
+        with Horizontal(id="plans-body"):
+            yield PlanList(id="plan-list")
+            with VerticalScroll(id="plan-preview"):
+                yield Static("", id="preview-message")
+            yield Static(id="plans-empty")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        repo = self.context.repo
+        try:
+            self.root = find_project_root(repo)
+        except InputError:
+            self.root = Path(repo)
+        self.location = find_plans_dir(self.root, self.context.plans_dir)
+        self.query_one("#plans-header", Static).update(self._header_text())
+        self.query_one("#plans-empty", Static).update(self._empty_text())
+        self.query_one("#preview-message", Static).update("Reading plans…")
+        self._relist()
+        if self.context.watch_plans:
+            self._watch()
+        self.set_interval(60, self._refresh_ages)
+        self.call_after_refresh(self._mount_markdown)
+
+    def on_unmount(self) -> None:
+        self._stop_watch.set()
+
+    def _header_text(self) -> str:
+        where = short_path(self.location.path, self.root)
+        return f"{self.root.name} · plans: {where} ({describe_source(self.location, self.root)})"
+
+    def _empty_text(self) -> str:
+        where = short_path(self.location.path, self.root)
+        exists = self.location.path.is_dir()
+        lines = [
+            "No plans yet.",
+            "",
+            f"Claude Code writes a plan to {where} when you plan in plan mode "
+            "(shift+tab in Claude Code). It shows up here as soon as it is written.",
+        ]
+        if not exists:
+            lines += ["", "That directory does not exist yet: it is picked up when Claude creates it."]
+        lines += ["", "Another directory: --plans-dir DIR, or plansDirectory in .claude/settings.json."]
+        return "\n".join(lines)
+
+    async def _mount_markdown(self) -> None:
+        from textual.widgets import Markdown  # costs real import time: after the first frame
+
+        self._markdown = Markdown(id="preview-markdown", open_links=False)
+        self._markdown.display = False
+        await self.query_one("#plan-preview").mount(self._markdown)
+        if self._preview_pending is not None:
+            await self._show_preview(*self._preview_pending)
+
+    # -- listing and watching ----------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="plans-list")
+    def _relist(self) -> list[Plan]:
+        return list_plans(self.location.path)
+
+    @work(exclusive=True, exit_on_error=False, group="plans-watch")
+    async def _watch(self) -> None:
+        async for _changed in watch_plans(
+            self.location.path,
+            debounce_ms=self.context.settings.ui.watch_debounce_ms,
+            stop_event=self._stop_watch,
+            ready=self.watch_ready,
+        ):
+            self._relist()
+
+    def _now(self) -> float:
+        return self.context.clock().timestamp()
+
+    def _show_plans(self, plans: list[Plan]) -> None:
+        self.listed = True
+        plan_list = self.query_one(PlanList)
+        plan_list.set_plans(plans, self._now())
+        self.set_class(not plans, "-empty")
+        if not plans:
+            self.query_one("#plans-empty", Static).update(self._empty_text())
+            self._preview_key = None
+            self.shown_preview = None
+            return
+        selected = plan_list.selected_plan
+        if selected is not None:
+            self._load_preview(selected)
+
+    def _refresh_ages(self) -> None:
+        if self.listed:
+            self.query_one(PlanList).refresh_ages(self._now())
+
+    # -- preview -----------------------------------------------------------------------------
+
+    @on(OptionList.OptionHighlighted, "#plan-list")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        plan = self.query_one(PlanList).plan_for(event.option_id)
+        if plan is not None:
+            self._load_preview(plan)
+
+    def _load_preview(self, plan: Plan) -> None:
+        key = (plan.path, plan.mtime, plan.size)
+        if key == self._preview_key:
+            return
+        self._preview_key = key
+        self._read_preview(plan.path)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="plan-preview")
+    def _read_preview(self, path: Path) -> tuple[Path, str | None, str | None]:
+        try:
+            return path, read_plan(path), None
+        except InputError as err:
+            return path, None, str(err)
+
+    async def _show_preview(self, path: Path, text: str | None, error: str | None) -> None:
+        if self._preview_key is None or self._preview_key[0] != path:
+            return  # the selection moved on while the plan was read
+        if self._markdown is None:
+            self._preview_pending = (path, text, error)
+            return
+        self._preview_pending = None
+        message = self.query_one("#preview-message", Static)
+        message.update(error or "")
+        message.display = error is not None
+        message.set_class(error is not None, "-error")
+        self._markdown.display = text is not None
+        await self._markdown.update(text or "")
+        self.query_one("#plan-preview").scroll_home(animate=False)
+        self.shown_preview = path
+
+    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state == WorkerState.SUCCESS:
+            if worker.group == "plans-list":
+                self._show_plans(worker.result)
+            elif worker.group == "plan-preview":
+                await self._show_preview(*worker.result)
+        elif event.state == WorkerState.ERROR:
+            what = {"plans-list": "list the plans", "plans-watch": "watch the plans directory",
+                    "plan-preview": "read the plan"}.get(worker.group, worker.group)
+            self.notify(f"Could not {what}: {worker.error}", severity="error", timeout=10)
+
+    # -- actions -----------------------------------------------------------------------------
+
+    def action_cursor(self, direction: str) -> None:
+        plan_list = self.query_one(PlanList)
+        if direction == "down":
+            plan_list.action_cursor_down()
+        else:
+            plan_list.action_cursor_up()
+
+    @on(OptionList.OptionSelected, "#plan-list")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.action_delegate()
+
+    def action_delegate(self) -> None:
+        plan = self.selected_plan
+        if plan is None:
+            self.notify("No plan selected: there is nothing to delegate yet.", severity="warning")
+            return
+        from hybrid_tui.ui.screens.spec import SpecScreen
+
+        self.app.push_screen(SpecScreen(plan, drafts=self.drafts))
+
+    def action_claude(self) -> None:
+        self.notify(CLAUDE_NOT_YET, title="Not available yet", severity="warning", timeout=8)
+
+    def action_toggle_list(self) -> None:
+        hidden = not self.has_class("-list-hidden")
+        self.set_class(hidden, "-list-hidden")
+        if hidden:
+            self.query_one("#plan-preview").focus()
+        else:
+            self.query_one(PlanList).focus()

@@ -1,0 +1,281 @@
+"""`RunScreen`: one run, live. The agent's events stream into an `EventLog` as they arrive.
+
+On mount the screen starts a `LiveRun` (the `RunExecution` on its own thread and loop, see
+`ui/live_run.py`) in a thread worker, so neither the agent's pipes nor the git work around it
+run on the UI thread. Event batches come back as `EventsArrived` messages.
+
+Behaviour choices:
+- The header shows agent, branch, "step N/M" (M = the agent's max_steps setting), the time
+  since the screen started the run (from the app's injected clock, so snapshots are fixed) and
+  the status; a 1 s timer refreshes it while the agent runs and stops when it ends.
+- Warnings from `prepare_run` open the log as warning notices.
+- Keys only show in the footer when they apply: cancel while the agent runs; review once it
+  ended (failed runs too: their branch is reviewable); retry after a transient failure (a new
+  run from the same spec text replaces this screen). Escape goes back to the plans once the
+  agent ended; while it runs it says to cancel first.
+- Leaving the screen any other way (the app shutting down) cancels the agent: its work is
+  committed and the run marked cancelled, never orphaned.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.markup import escape
+from textual.message import Message
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, Static
+from textual.worker import Worker, WorkerState
+
+from hybrid_tui.agents.events import AgentEvent, Notice
+from hybrid_tui.core.errors import HybridError
+from hybrid_tui.core.runs import Run, Status
+from hybrid_tui.ui.live_run import LiveRun
+from hybrid_tui.ui.screens.confirm import ConfirmScreen
+from hybrid_tui.ui.widgets.event_log import EventLog
+
+if TYPE_CHECKING:
+    from hybrid_tui.core.dispatch import Prepared
+    from hybrid_tui.ui.app import HybridApp
+
+_STATUS_COLOURS = {
+    Status.REVIEW: "$success",
+    Status.ACCEPTED: "$success",
+    Status.CANCELLED: "$warning",
+    Status.FAILED: "$error",
+    Status.TIMED_OUT: "$error",
+    Status.INTERRUPTED: "$warning",
+}
+
+
+def format_elapsed(seconds: float) -> str:
+    """`m:ss`, or `h:mm:ss` from an hour on."""
+    total = max(0, int(seconds))
+    hours, rest = divmod(total, 3600)
+    minutes, secs = divmod(rest, 60)
+    return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
+
+
+class RunScreen(Screen[None]):
+    DEFAULT_CSS = """
+    RunScreen { layout: vertical; }
+    RunScreen > #run-header {
+        height: auto;
+        padding: 0 1;
+        background: $panel;
+        color: $foreground;
+    }
+    RunScreen > EventLog { height: 1fr; }
+    """
+
+    BINDINGS = [
+        Binding("x", "cancel_run", "Cancel run", id="run.cancel"),
+        Binding("ctrl+x", "cancel_run", "Cancel run", show=False, id="run.cancel-ctrl"),
+        Binding("enter", "review", "Review", id="run.review"),
+        Binding("v", "review", "Review", show=False, id="run.review-v"),
+        Binding("r", "retry", "Retry", id="run.retry"),
+        Binding("escape", "back", "Plans", id="run.back"),
+    ]
+
+    class EventsArrived(Message):
+        """A batch of agent events (posted from the run's thread)."""
+
+        def __init__(self, events: list[AgentEvent]) -> None:
+            super().__init__()
+            self.events = events
+
+    def __init__(self, run: Run, *, warnings: list[str] | None = None) -> None:
+        super().__init__()
+        self.run = run
+        self.warnings = list(warnings or [])
+        self.live: LiveRun | None = None
+        self.ended = False
+        self.error: str | None = None
+        self._started: datetime | None = None
+        self._finished: datetime | None = None
+        self._timer: Timer | None = None
+        self._max_steps: int | None = None
+        self._agent_name = run.agent
+
+    @property
+    def hybrid(self) -> HybridApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="run-header")
+        yield EventLog(max_lines=self.hybrid.context.settings.ui.log_max_lines, id="run-log")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        log = self.query_one(EventLog)
+        log.focus()
+        if self.warnings:
+            log.add_events([Notice(text, "warning") for text in self.warnings])
+        self._started = self.hybrid.context.clock()
+        try:
+            self._start()
+        except HybridError as err:
+            self._end(error=str(err))
+        self._refresh_header()
+
+    def _start(self) -> None:
+        from hybrid_tui.agents.registry import agent_timeout, make_agent
+
+        context = self.hybrid.context
+        agent = make_agent(self.run.agent, context.settings)
+        self._agent_name = getattr(agent, "display_name", self.run.agent)
+        agent_settings = getattr(context.settings.agents, self.run.agent, None)
+        self._max_steps = getattr(agent_settings, "max_steps", None)
+        assert context.store is not None
+        self.live = LiveRun(
+            context.store,
+            self.run,
+            agent,
+            timeout=agent_timeout(self.run.agent, context.settings),
+            sink=lambda events: self.post_message(self.EventsArrived(events)),
+        )
+        self.hybrid.live_runs.add(self.live)
+        self.run_worker(
+            self.live.run_blocking, name="run", group="run", thread=True, exit_on_error=False
+        )
+        self._timer = self.set_interval(1.0, self._refresh_header)
+
+    def on_unmount(self) -> None:
+        if self.live is not None and self.live.running:
+            self.live.cancel()  # never leave the agent behind (its work is committed)
+
+    # -- events and state ----------------------------------------------------------------
+
+    @on(EventsArrived)
+    def _on_events(self, message: EventsArrived) -> None:
+        self.query_one(EventLog).add_events(message.events)
+        self._refresh_header()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker, state = event.worker, event.state
+        if worker.name == "run":
+            if state == WorkerState.SUCCESS:
+                self._end()
+            elif state == WorkerState.ERROR:
+                self._end(error=f"The run stopped on an error: {worker.error}")
+        elif worker.name == "retry":
+            if state == WorkerState.SUCCESS:
+                prepared: Prepared = worker.result  # type: ignore[assignment]
+                self.app.switch_screen(RunScreen(prepared.run, warnings=prepared.warnings))
+            elif state == WorkerState.ERROR:
+                err = worker.error
+                text = str(err) if isinstance(err, HybridError) else f"Retry failed: {err}"
+                self.notify(text, title="Cannot retry", severity="error", timeout=10)
+
+    def _end(self, error: str | None = None) -> None:
+        self.ended = True
+        self.error = error
+        self._finished = self.hybrid.context.clock()
+        if self._timer is not None:
+            self._timer.stop()
+        if error:
+            self.query_one(EventLog).add_events([Notice(error, "error")])
+        self._refresh_header()
+        self.refresh_bindings()
+
+    def _status_markup(self) -> str:
+        run = self.run
+        if self.error:
+            return "[$error]error[/]"
+        if not self.ended:
+            if self.live is not None and self.live.cancel_requested:
+                return "[$warning]cancelling…[/]"
+            return f"[$accent]{escape(run.status.value)}[/]"
+        text = run.status.value + (f" ({run.failure_kind})" if run.failure_kind else "")
+        colour = _STATUS_COLOURS.get(run.status, "$foreground")
+        return f"[{colour}]{escape(text)}[/]"
+
+    def _refresh_header(self) -> None:
+        run = self.run
+        steps = self.live.steps if self.live is not None else run.steps
+        budget = f"/{self._max_steps}" if self._max_steps else ""
+        now = self._finished or self.hybrid.context.clock()
+        elapsed = format_elapsed((now - self._started).total_seconds()) if self._started else "-"
+        header = (
+            f"[b]{escape(self._agent_name)}[/b] · [$text-muted]{escape(run.branch)}[/]\n"
+            f"step {steps}{budget} · {elapsed} · {self._status_markup()}"
+        )
+        self.query_one("#run-header", Static).update(header)
+
+    # -- keys ----------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "cancel_run":
+            return not self.ended
+        if action == "review":
+            return self.ended and self.run.is_reviewable
+        if action == "retry":
+            return self.ended and self.run.failure_kind == "transient"
+        return True
+
+    def action_cancel_run(self) -> None:
+        live = self.live
+        if self.ended or live is None:
+            return
+        if live.cancel_requested:
+            self.notify("Cancelling: the agent is being stopped.")
+            return
+
+        def answer(yes: bool | None) -> None:
+            if yes and live.running:
+                live.cancel()
+                self._refresh_header()
+
+        self.app.push_screen(
+            ConfirmScreen(
+                "Cancel the run?",
+                f"{self._agent_name} is stopped; what it wrote so far is committed on "
+                f"{self.run.branch}.",
+                "Cancel the run",
+                "Keep running",
+            ),
+            answer,
+        )
+
+    def action_review(self) -> None:
+        if not (self.ended and self.run.is_reviewable):
+            return
+        from hybrid_tui.ui.screens.review import ReviewScreen
+
+        self.app.push_screen(ReviewScreen(self.run))
+
+    def action_retry(self) -> None:
+        if not (self.ended and self.run.failure_kind == "transient"):
+            return
+        self.notify("Starting a new run from the same spec…")
+        self.run_worker(self._prepare_again, name="retry", group="retry", thread=True,
+                        exclusive=True, exit_on_error=False)
+
+    def _prepare_again(self) -> Prepared:
+        """A new run from this run's spec text (thread worker: git work)."""
+        from hybrid_tui.agents.registry import make_agent
+        from hybrid_tui.core.dispatch import prepare_run
+
+        context = self.hybrid.context
+        assert context.store is not None
+        run = self.run
+        return prepare_run(
+            context.store,
+            Path(run.repo_root),
+            Path(run.spec_path).read_text(encoding="utf-8"),
+            make_agent(run.agent, context.settings),
+            plan_path=Path(run.plan_path) if run.plan_path else None,
+            title=run.title,
+        )
+
+    def action_back(self) -> None:
+        if not self.ended:
+            self.notify("The agent is still running: cancel it first (x).", severity="warning")
+            return
+        self.hybrid.back_to_plans()

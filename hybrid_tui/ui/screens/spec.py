@@ -1,0 +1,342 @@
+"""The Spec screen: the plan converted into a spec, edited, validated as you type, then run.
+
+Layout: a header line (plan file -> Kimi, base branch@sha), a status line when something stops
+the run (not a git repository, detached HEAD, a plan that cannot be read), the spec in a
+`TextArea.code_editor(language="markdown")` (highlighted when Textual's syntax extra is
+installed; imported after the first frame), and below it a problems panel: one row per
+finding, `line N: error|warning: message`, counted in the panel's title.
+
+Behaviour choices:
+- Loading runs in a thread worker (`load_spec_source`, no Textual): GitPython opens the
+  project, reads HEAD's branch and tree, the store gives the next spec number, and the plan is
+  converted against that tree. When the repository is not usable (not a git repository,
+  detached HEAD, no commits) the plan is still converted (without a tree) so it can be read
+  and edited, and the reason is shown above the editor; `ctrl+r` then reports the same reason
+  (it asks git again, so fixing the checkout meanwhile works).
+- Validation (`validate_spec` with the tree from the loader) runs on load and again 150 ms
+  after the last keystroke (one timer, restarted on each `TextArea.Changed`).
+- `enter` or a click on a problem, or `f8` (next problem after the cursor, wrapping), moves
+  the editor's cursor to that line and focuses the editor.
+- `ctrl+r` runs exactly the text in the editor. It validates first, at once; with errors
+  nothing is started and a notification names the first one. Otherwise `prepare_run` (kimi
+  agent from the settings) runs in a thread worker; an `InputError` (spec, git, agent missing)
+  becomes a notification with its message and fix, and nothing else happens. On success the
+  screen is replaced by `RunScreen(run, warnings=...)`, so leaving the run returns to the
+  plans.
+- `escape` goes back to the plans without asking. The edited text is kept for the session, per
+  plan path, in the `drafts` dict the Plans screen owns, stamped with the plan's mtime and
+  size: opening the same plan again shows the edit, unless Claude rewrote the plan since, in
+  which case the plan is converted afresh and a notification says the old edit was dropped.
+  An unedited spec keeps no draft, and a draft is dropped once it has been run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Container
+from textual.content import Content
+from textual.screen import Screen
+from textual.timer import Timer
+from textual.widgets import Footer, OptionList, Static
+from textual.widgets.option_list import Option
+from textual.worker import Worker, WorkerState
+
+from hybrid_tui.core.errors import HybridError, InputError
+from hybrid_tui.core.plans import Plan, read_plan
+from hybrid_tui.core.spec import Problem, validate_spec
+
+if TYPE_CHECKING:
+    from textual.widgets import TextArea
+
+    from hybrid_tui.core.dispatch import Prepared
+    from hybrid_tui.core.runs import RunStore
+    from hybrid_tui.ui.app import HybridApp
+
+VALIDATE_DELAY = 0.15
+"""Seconds after the last keystroke before the spec is validated again."""
+
+
+@dataclass(frozen=True)
+class Draft:
+    """An edited spec kept for the session: its text and the plan's (mtime, size) then."""
+
+    text: str
+    stamp: tuple[float, int]
+
+
+@dataclass(frozen=True)
+class SpecSource:
+    """What the editor starts from. `text` is None when the plan could not be read; `blocker`
+    says why this spec cannot run as things stand (None: nothing known against it)."""
+
+    text: str | None
+    tree: set[str] | None
+    base: str
+    blocker: str | None
+
+
+def plan_stamp(plan: Plan) -> tuple[float, int]:
+    return (plan.mtime, plan.size)
+
+
+def load_spec_source(repo_path: Path, plan: Plan, store: RunStore, draft_text: str | None = None) -> SpecSource:
+    """Read the repository (GitPython) and convert `plan` against HEAD's tree; with
+    `draft_text` the draft is used instead of a fresh conversion. Never raises `InputError`:
+    a bad repository or plan becomes `blocker`."""
+    from hybrid_tui.core import workspace
+    from hybrid_tui.core.convert import convert_plan
+    from hybrid_tui.core.spec import render_spec
+
+    root = Path(repo_path).resolve()
+    tree: set[str] | None = None
+    base = ""
+    blocker: str | None = None
+    try:
+        repo = workspace.open_project(root)
+        root = workspace.project_root(repo)
+        branch, sha = workspace.head_branch(repo)
+        tree = workspace.tree_paths(repo, sha)
+        base = f"{branch}@{sha[:7]}"
+    except InputError as err:
+        blocker = str(err)
+    if draft_text is not None:
+        return SpecSource(draft_text, tree, base, blocker)
+    try:
+        plan_text = read_plan(plan.path)
+    except InputError as err:
+        return SpecSource(None, tree, base, str(err))
+    spec = convert_plan(plan_text, source=plan.path.name, number=store.next_number(root), base=base, tree=tree)
+    return SpecSource(render_spec(spec), tree, base, blocker)
+
+
+def problem_row(problem: Problem) -> Content:
+    """`line N: error: message`, the severity coloured (the message is not markup)."""
+    colour = "$error" if problem.severity == "error" else "$warning"
+    where = f"line {problem.line}: " if problem.line else "spec: "
+    return Content.from_markup(
+        f"[$text-muted]$where[/][{colour} bold]$severity[/]: $message",
+        where=where,
+        severity=problem.severity,
+        message=problem.message,
+    )
+
+
+def count_text(problems: list[Problem]) -> str:
+    errors = sum(p.severity == "error" for p in problems)
+    warnings = len(problems) - errors
+    if not problems:
+        return "No problems"
+    parts = []
+    if errors:
+        parts.append(f"{errors} error{'s' if errors != 1 else ''}")
+    if warnings:
+        parts.append(f"{warnings} warning{'s' if warnings != 1 else ''}")
+    return " · ".join(parts)
+
+
+class SpecScreen(Screen[None]):
+    """Edit and run the spec for one plan."""
+
+    BINDINGS = [
+        Binding("ctrl+r", "run", "Run", id="spec.run"),
+        Binding("f8", "next_problem", "Next problem", id="spec.next-problem"),
+        Binding("escape", "back", "Plans", priority=True, id="spec.back"),
+    ]
+
+    def __init__(self, plan: Plan, *, drafts: dict[Path, Draft] | None = None) -> None:
+        super().__init__()
+        self.plan = plan
+        self.drafts = drafts if drafts is not None else {}
+        self.source: SpecSource | None = None
+        self.problems: list[Problem] = []
+        self.dispatching = False
+        self._original: str | None = None
+        self._editor: TextArea | None = None
+        self._timer: Timer | None = None
+
+    @property
+    def context(self):  # noqa: ANN201 - AppContext
+        app: HybridApp = self.app  # type: ignore[assignment]
+        return app.context
+
+    @property
+    def text(self) -> str | None:
+        """The spec as edited (None until loaded, or when the plan could not be read)."""
+        return self._editor.text if self._editor is not None else None
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"{self.plan.name} → Kimi", id="spec-header", classes="screen-header")
+        yield Static(id="spec-status")
+        yield Container(id="spec-editor-pane")
+        yield OptionList(id="spec-problems")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self._status(f"Converting {self.plan.name}…")
+        self.query_one("#spec-problems").display = False
+        draft = self.drafts.get(self.plan.path)
+        draft_text = None
+        if draft is not None:
+            if draft.stamp == plan_stamp(self.plan):
+                draft_text = draft.text
+            else:
+                del self.drafts[self.plan.path]
+                self.notify(
+                    f"{self.plan.name} changed since you edited its spec: converted afresh, "
+                    "the earlier edit was dropped.",
+                    severity="warning",
+                    timeout=8,
+                )
+        self._load(draft_text)
+
+    def _status(self, text: str | None, *, error: bool = False) -> None:
+        status = self.query_one("#spec-status", Static)
+        status.update(text or "")
+        status.display = bool(text)
+        status.set_class(error, "-error")
+
+    # -- loading -----------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="spec-load")
+    def _load(self, draft_text: str | None) -> SpecSource:
+        return load_spec_source(self.context.repo, self.plan, self.context.store, draft_text)
+
+    async def _loaded(self, source: SpecSource) -> None:
+        self.source = source
+        if source.base:
+            header = self.query_one("#spec-header", Static)
+            header.update(f"{self.plan.name} → Kimi · base {source.base}")
+        self._status(source.blocker, error=True)
+        if source.text is None:
+            return
+        from textual.widgets import TextArea
+
+        self._original = source.text if self.plan.path not in self.drafts else None
+        self._editor = TextArea.code_editor(
+            source.text, language="markdown", theme="css", soft_wrap=True, id="spec-editor"
+        )
+        await self.query_one("#spec-editor-pane").mount(self._editor)
+        self.query_one("#spec-problems").display = True
+        self._editor.focus()
+        self.validate()
+
+    # -- validation --------------------------------------------------------------------------
+
+    @on(OptionList.OptionSelected, "#spec-problems")
+    def _problem_chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self._jump(self.problems[event.option_index])
+
+    def on_text_area_changed(self, event: object) -> None:
+        if self._timer is not None:
+            self._timer.stop()
+        self._timer = self.set_timer(VALIDATE_DELAY, self.validate)
+
+    def validate(self) -> list[Problem]:
+        """Validate the editor's text now and show the problems; returns them."""
+        if self._timer is not None:
+            self._timer.stop()
+            self._timer = None
+        text = self.text
+        if text is None or self.source is None:
+            return []
+        _, self.problems = validate_spec(text, tree=self.source.tree)
+        panel = self.query_one("#spec-problems", OptionList)
+        panel.border_title = count_text(self.problems)
+        panel.set_class(any(p.severity == "error" for p in self.problems), "-errors")
+        panel.set_options(Option(problem_row(p)) for p in self.problems)
+        if not self.problems:
+            panel.add_option(Option("The spec is valid: ctrl+r runs it.", disabled=True))
+        return self.problems
+
+    def _jump(self, problem: Problem) -> None:
+        if self._editor is None:
+            return
+        row = max(0, min(problem.line - 1, self._editor.document.line_count - 1))
+        self._editor.cursor_location = (row, 0)
+        self._editor.scroll_cursor_visible(center=True)
+        self._editor.focus()
+
+    def action_next_problem(self) -> None:
+        if not self.problems or self._editor is None:
+            return
+        current = self._editor.cursor_location[0] + 1
+        index = next((i for i, p in enumerate(self.problems) if p.line > current), 0)
+        self.query_one("#spec-problems", OptionList).highlighted = index
+        self._jump(self.problems[index])
+
+    # -- running -----------------------------------------------------------------------------
+
+    def action_run(self) -> None:
+        if self.dispatching:
+            return
+        if self.source is None:
+            self.notify("The spec is still being prepared.", severity="warning")
+            return
+        text = self.text
+        if text is None:
+            self.notify(f"Not run: {self.source.blocker}", severity="error", timeout=10)
+            return
+        errors = [p for p in self.validate() if p.severity == "error"]
+        if errors:
+            self.notify(
+                f"Not run: {count_text(errors)} in the spec. First: {errors[0]}. "
+                "Fix them (f8 jumps to each), then ctrl+r.",
+                severity="error",
+                timeout=10,
+            )
+            return
+        self.dispatching = True
+        self._status("Starting the run…")
+        self._dispatch(text)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="spec-dispatch")
+    def _dispatch(self, text: str) -> Prepared:
+        from hybrid_tui.agents.registry import make_agent
+        from hybrid_tui.core.dispatch import prepare_run
+
+        agent = make_agent("kimi", self.context.settings)
+        return prepare_run(self.context.store, self.context.repo, text, agent, plan_path=self.plan.path)
+
+    def _started(self, prepared: Prepared) -> None:
+        from hybrid_tui.ui.screens.run import RunScreen
+
+        self.drafts.pop(self.plan.path, None)
+        self._editor = None  # nothing to keep as a draft when the screen goes
+        self.app.switch_screen(RunScreen(prepared.run, warnings=prepared.warnings))
+
+    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state == WorkerState.SUCCESS:
+            if worker.group == "spec-load":
+                await self._loaded(worker.result)
+            elif worker.group == "spec-dispatch":
+                self._started(worker.result)
+        elif event.state == WorkerState.ERROR:
+            error = worker.error
+            if worker.group == "spec-dispatch":
+                self.dispatching = False
+                self._status(self.source.blocker if self.source else None, error=True)
+                what = "Not run"
+            else:
+                self._status(f"Could not prepare the spec: {error}", error=True)
+                what = "Could not prepare the spec"
+            message = str(error) if isinstance(error, HybridError) else f"{type(error).__name__}: {error}"
+            self.notify(f"{what}: {message}", severity="error", timeout=12)
+
+    def action_back(self) -> None:
+        if self.dispatching:
+            self.notify("The run is being started: wait for it.", severity="warning")
+            return
+        text = self.text
+        if text is not None and text != self._original:
+            self.drafts[self.plan.path] = Draft(text, plan_stamp(self.plan))
+        elif text is not None:
+            self.drafts.pop(self.plan.path, None)
+        self.dismiss()

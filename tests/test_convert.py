@@ -1,0 +1,671 @@
+"""Plan -> spec conversion: the classic plan shape exactly, the rules one by one, the corpus."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from hybrid_tui.core.convert import (
+    commands_in,
+    convert_plan,
+    looks_like_command,
+    path_candidates,
+    scan,
+    shell_commands,
+)
+from hybrid_tui.core.spec import parse_spec, render_spec, validate_spec
+from tests.conftest import CORPUS_PLANS, git, make_repo
+
+PLAN_01 = CORPUS_PLANS / "01-fix-delete-types.md"
+CORPUS = sorted(CORPUS_PLANS.glob("*.md"))
+
+SRC_FILES = [
+    "src/features/object-types/hooks/useObjectTypes.ts",
+    "src/features/object-types/components/ObjectTypeManager.tsx",
+    "src/features/sidebar/components/TypeSection.tsx",
+    "src/shared/lib/data/local.ts",
+]
+
+
+def _tree(repo: Path) -> set[str]:
+    return set(git(repo, "ls-tree", "-r", "--name-only", "HEAD").splitlines())
+
+
+def _files(task) -> list[tuple[str, str]]:
+    return [(change.action, change.path) for change in task.files]
+
+
+def _convert(text: str, **kwargs) -> object:
+    return convert_plan(text, source=kwargs.pop("source", "plan.md"), **kwargs)
+
+
+# --------------------------------------------------------------------------------------------
+# The classic plan-mode shape
+
+
+@pytest.fixture
+def plan01_tree(tmp_path: Path) -> set[str]:
+    files = {path: "// existing\n" for path in SRC_FILES}
+    files[".claude/docs/bugs/log.md"] = "# Bugs\n"
+    files["supabase/migrations/019_previous.sql"] = "-- previous\n"
+    return _tree(make_repo(tmp_path / "swashbuckler", files))
+
+
+def test_plan01_tasks_files_and_actions(plan01_tree: set[str]) -> None:
+    spec = convert_plan(
+        PLAN_01.read_text(), source=PLAN_01.name, number=3, base="main@8e44196", tree=plan01_tree
+    )
+    assert (spec.number, spec.source, spec.base) == (3, PLAN_01.name, "main@8e44196")
+    assert spec.title == "Fix Delete Types Not Working"
+    # one task per numbered `### N.` section under Changes
+    assert [task.title for task in spec.tasks] == [
+        "Migration",  # the heading minus its path
+        SRC_FILES[0],  # a heading that is just a path: the path
+        SRC_FILES[1],
+        SRC_FILES[2],
+        SRC_FILES[3],
+        "Bug log",
+    ]
+    assert [task.number for task in spec.tasks] == [1, 2, 3, 4, 5, 6]
+    assert [_files(task) for task in spec.tasks] == [
+        [("CREATE", "supabase/migrations/020_cascade_delete_types.sql")],  # not in the tree
+        [("MODIFY", SRC_FILES[0])],
+        [("MODIFY", SRC_FILES[1])],
+        [("MODIFY", SRC_FILES[2])],
+        [("MODIFY", SRC_FILES[3])],
+        [("MODIFY", ".claude/docs/bugs/log.md")],
+    ]
+    assert all(task.independent for task in spec.tasks)
+    assert spec.verification == ["npx tsc --noEmit", "npx vitest run", "npm run lint"]
+
+
+def test_plan01_context_and_requirements() -> None:
+    text = PLAN_01.read_text()
+    spec = convert_plan(text, source=PLAN_01.name)
+    expected = text.split("## Context\n", 1)[1].split("\n## Changes", 1)[0].strip()
+    assert spec.context == expected
+    assert spec.context.startswith("Deleting a type from the settings page silently fails.")
+    assert spec.tasks[1].requirements == [
+        "Change `remove()` to return error string or null so callers can react:",
+        "Return type: `Promise<string | null>` (error message or null on success)",
+        "On error, return `result.error.message`",
+        "Update `UseObjectTypesReturn` interface",
+    ]
+    assert spec.tasks[0].requirements[-1] == (
+        "(`share_exclusions.excluded_type_id` already has CASCADE.)"
+    )
+
+
+def test_plan01_without_a_tree_defaults_to_modify() -> None:
+    spec = convert_plan(PLAN_01.read_text(), source=PLAN_01.name)
+    assert {change.action for change in spec.all_files()} == {"MODIFY"}
+    assert len(spec.all_files()) == 6
+
+
+def test_plan01_renders_a_valid_spec_without_warnings(plan01_tree: set[str]) -> None:
+    spec = convert_plan(PLAN_01.read_text(), source=PLAN_01.name, tree=plan01_tree)
+    text = render_spec(spec)
+    parsed, problems = validate_spec(text, tree=plan01_tree)
+    assert problems == []
+    assert parsed == spec
+    assert "### Task 1: Migration [INDEPENDENT]\n\nFiles:\n- CREATE supabase/" in text
+
+
+# --------------------------------------------------------------------------------------------
+# Structure
+
+
+def test_fenced_hash_lines_are_not_headings() -> None:
+    plan = """\
+```text
+# Not The Title
+```
+
+# Real Title
+
+## Context
+Why.
+
+## Changes
+
+### 1. Edit `src/a.py`
+Add this:
+```python
+# Spec: 999 -- not a header
+## Verification
+### 2. `src/fake.py`
+- `npm test`
+```
+
+## Verification
+- `pytest -q`
+"""
+    spec = _convert(plan)
+    assert spec.title == "Real Title"
+    assert [task.title for task in spec.tasks] == ["Edit"]
+    assert _files(spec.tasks[0]) == [("MODIFY", "src/a.py")]
+    assert spec.verification == ["pytest -q"]
+    assert spec.tasks[0].requirements == [
+        (
+            "Add this:\n```python\n# Spec: 999 -- not a header\n## Verification\n"
+            "### 2. `src/fake.py`\n- `npm test`\n```"
+        )
+    ]
+    assert [h.text for h in scan(plan).headings] == [
+        "Real Title",
+        "Context",
+        "Changes",
+        "1. Edit `src/a.py`",
+        "Verification",
+    ]
+
+
+def test_step_headings_become_tasks_with_their_own_verification() -> None:
+    plan = """\
+# Two steps
+
+## Step 1: Parser
+Create `pkg/parser.py`.
+
+### Verification
+```bash
+pytest tests/test_parser.py
+```
+
+## Step 2 — Wire it
+- Call the parser from `pkg/cli.py`
+
+**Verify:**
+- `python -m pkg --help`
+- Check the output by eye
+"""
+    spec = _convert(plan)
+    assert [task.title for task in spec.tasks] == ["Parser", "Wire it"]
+    assert _files(spec.tasks[0]) == [("CREATE", "pkg/parser.py")]
+    assert spec.tasks[0].verification == ["pytest tests/test_parser.py"]
+    assert spec.tasks[1].verification == ["python -m pkg --help"]
+    assert spec.tasks[1].requirements == [
+        "Call the parser from `pkg/cli.py`",
+        "Check the output by eye",
+    ]
+    assert spec.verification == []
+
+
+def test_numbered_list_under_a_steps_section() -> None:
+    plan = """\
+# List plan
+
+## Tasks
+1. **Shared util** — create `src/lib/util.ts` with `f()`.
+   - keep it pure
+2. Use it in `src/app.ts`: replace the inline copy.
+3. **Tests** — extend `src/app.test.ts`.
+"""
+    spec = _convert(plan)
+    assert [task.title for task in spec.tasks] == ["Shared util", "Use it in `src/app.ts`", "Tests"]
+    assert spec.tasks[0].requirements == [
+        "**Shared util** — create `src/lib/util.ts` with `f()`.",
+        "keep it pure",
+    ]
+    assert _files(spec.tasks[0]) == [("CREATE", "src/lib/util.ts")]
+
+
+def test_numbered_table_under_a_steps_section() -> None:
+    plan = """\
+# Table plan
+
+## Steps
+
+| # | Change | Files |
+|---|--------|-------|
+| 1 | Skeleton: package and config | `pkg/package.json`, `pkg/tsconfig.json` |
+| 2 | Client | `pkg/src/client.ts` |
+"""
+    spec = _convert(plan)
+    assert [task.title for task in spec.tasks] == ["Skeleton", "Client"]
+    assert _files(spec.tasks[0]) == [
+        ("MODIFY", "pkg/package.json"),
+        ("MODIFY", "pkg/tsconfig.json"),
+    ]
+
+
+def test_a_plan_without_steps_becomes_one_task_with_every_path() -> None:
+    plan = """\
+# Tidy the config
+
+## Context
+The loader in `app/config.py` reads `settings.toml` twice.
+
+## Notes
+- Read it once and cache it in `app/cache.py`.
+- Also touch `docs/config.md`.
+
+## Verification
+- `pytest tests/test_config.py`
+"""
+    spec = _convert(plan)
+    assert len(spec.tasks) == 1
+    task = spec.tasks[0]
+    assert task.title == "Tidy the config"
+    assert sorted(c.path for c in task.files) == [
+        "app/cache.py",
+        "app/config.py",
+        "docs/config.md",
+        "settings.toml",
+    ]
+    assert "Read it once and cache it in `app/cache.py`." in task.requirements
+    assert spec.verification == ["pytest tests/test_config.py"]
+    assert spec.context == "The loader in `app/config.py` reads `settings.toml` twice."
+
+
+def test_title_falls_back_to_the_file_stem() -> None:
+    spec = convert_plan("## Fix\n- edit `a.py`\n", source="plans/quiet-river.md")
+    assert spec.title == "quiet-river"
+    spec = convert_plan("", source="")
+    assert spec.title == "Untitled plan"
+    assert validate_spec(render_spec(spec))[0] is not None
+
+
+def test_independent_only_for_tasks_sharing_no_file() -> None:
+    plan = """\
+# Shared
+
+## Changes
+
+### 1. First
+Edit `a.py` and `b.py`.
+
+### 2. Second
+Edit `b.py`.
+
+### 3. Third
+Edit `c.py`.
+
+### 4. Fourth
+Think hard.
+"""
+    spec = _convert(plan)
+    assert [task.independent for task in spec.tasks] == [False, False, True, False]
+
+
+# --------------------------------------------------------------------------------------------
+# Paths and actions
+
+
+@pytest.mark.parametrize(
+    ("token", "expected"),
+    [
+        ("src/app.ts", (("src/app.ts", False),)),
+        ("server/src/app.ts:96", (("server/src/app.ts", False),)),
+        ("./scripts/run.sh:10-20", (("scripts/run.sh", False),)),
+        ("package.json", (("package.json", False),)),
+        ("Makefile", (("Makefile", False),)),
+        ("src/{a,b}.ts", (("src/a.ts", False), ("src/b.ts", False))),
+        ("~/.claude/settings.json", (("~/.claude/settings.json", True),)),
+        ("/etc/nixos/configuration.nix", (("/etc/nixos/configuration.nix", True),)),
+        ("../../lib/utils.ts", (("../../lib/utils.ts", True),)),
+        ("objects.type_id", ()),
+        ("cache.addAll()", ()),
+        ("result.error.message", ()),
+        ("https://example.com/a.js", ()),
+        ("@/shared/hooks/useToast", ()),
+        ("@biomejs/biome", ()),
+        ("next/core-web-vitals", ()),
+        ("mcp/**", ()),
+        ("src/*.ts", ()),
+        ("src/components/", ()),
+        ("npm run lint", ()),
+        ("Node.js", ()),
+        (".test.ts", ()),
+        (".eslintrc.json", ((".eslintrc.json", False),)),
+        ("console.log", ()),
+        ("/api/listings/facets", ()),
+    ],
+)
+def test_path_candidates(token: str, expected: tuple) -> None:
+    assert path_candidates(token) == expected
+
+
+def test_actions_from_words_without_a_tree() -> None:
+    plan = """\
+# Words
+
+## Changes
+
+### 1. Create things
+- Create `new/one.py` for the parser
+- `new/two.py` (new)
+- Add a smoke test `tests/test_three.py`
+- Add cases in `tests/test_existing.py`
+
+### 2. Remove things
+- Delete `old/gone.py`
+- `old/also.py` — remove
+- Remove the `flag` argument from `old/kept.py`
+
+### 3. Labels
+**Files to create:**
+- `lab/a.py`
+
+**Rollback:**
+- Delete `new/one.py`
+
+### 4. Later
+- Extend `new/one.py` again
+"""
+    spec = _convert(plan)
+    assert [_files(task) for task in spec.tasks] == [
+        [
+            ("CREATE", "new/one.py"),
+            ("CREATE", "new/two.py"),
+            ("CREATE", "tests/test_three.py"),
+            ("MODIFY", "tests/test_existing.py"),
+        ],
+        [("DELETE", "old/gone.py"), ("DELETE", "old/also.py"), ("MODIFY", "old/kept.py")],
+        [("CREATE", "lab/a.py"), ("MODIFY", "new/one.py")],
+        [("MODIFY", "new/one.py")],  # created by task 1
+    ]
+
+
+def test_actions_with_a_tree(tmp_path: Path) -> None:
+    repo = make_repo(tmp_path / "r", {"src/a.py": "", "src/b.py": "", "pkg/deep/util.py": ""})
+    tree = _tree(repo)
+    plan = """\
+# Tree
+
+## Changes
+
+### 1. One
+- Create `src/a.py` (the plan is wrong: it exists)
+- Update `src/new.py`
+- Delete `src/b.py`
+- Use `util.py`
+
+### 2. Two
+- Extend `src/new.py`
+
+## Verification
+- `pytest`
+"""
+    spec = _convert(plan, tree=tree)
+    assert [_files(task) for task in spec.tasks] == [
+        [
+            ("MODIFY", "src/a.py"),
+            ("CREATE", "src/new.py"),
+            ("DELETE", "src/b.py"),
+            ("MODIFY", "pkg/deep/util.py"),  # a bare name naming one tree file
+        ],
+        [("MODIFY", "src/new.py")],
+    ]
+    assert validate_spec(render_spec(spec), tree=tree)[1] == []
+
+
+def test_bare_names_resolve_through_the_plans_own_paths() -> None:
+    plan = """\
+# Bare
+
+## Changes
+
+### 1. Card.svelte — new prop
+- add `size`
+
+### 2. `pkg/src/index.ts`, `helper.ts`
+- export it
+
+## Files
+- `pkg/src/Card.svelte` — modify
+"""
+    spec = _convert(plan)
+    assert _files(spec.tasks[0]) == [("MODIFY", "pkg/src/Card.svelte")]
+    assert _files(spec.tasks[1]) == [
+        ("MODIFY", "pkg/src/index.ts"),
+        ("MODIFY", "pkg/src/helper.ts"),
+    ]
+
+
+def test_paths_outside_the_repo_are_dropped_and_mentioned() -> None:
+    plan = "# Out\n\n## Changes\n\n### 1. Configure\n- Edit `~/.tmux.conf` and `conf/app.toml`\n"
+    spec = _convert(plan)
+    assert _files(spec.tasks[0]) == [("MODIFY", "conf/app.toml")]
+    assert spec.tasks[0].requirements[-1] == (
+        "Paths outside the repository (not in Files, not edited by this spec): `~/.tmux.conf`"
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Commands
+
+
+def test_bash_block_with_comments_continuations_and_prompts() -> None:
+    block = [
+        "# a comment line",
+        "",
+        "npm run lint        # biome passes",
+        "$ npm test",
+        "docker run \\",
+        "  --rm \\",
+        "  image:tag",
+        "echo 'a # b' \"c # d\" # trailing",
+        "cd web",
+        "pnpm build",
+        "python3 - <<'EOF'",
+        "print('inside a heredoc')",
+        "EOF",
+        "make check",
+    ]
+    assert shell_commands(block) == [
+        "npm run lint",
+        "npm test",
+        "docker run --rm image:tag",
+        "echo 'a # b' \"c # d\"",
+        "cd web && pnpm build",
+        "cd web && make check",
+    ]
+
+
+def test_verification_section_commands_and_other_items() -> None:
+    lines = [
+        "- `npx tsc --noEmit`",
+        "- Run `npm test -- --run` and check it passes",
+        "- Run `/review` in Claude Code",
+        "- [ ] The page loads offline",
+        "",
+        "```bash",
+        "pytest -q  # all",
+        "```",
+        "",
+        "```",
+        "cargo build",
+        "cargo test",
+        "```",
+        "",
+        "```",
+        "expected output, not a command",
+        "```",
+        "",
+        "```json",
+        '{"not": "shell"}',
+        "```",
+    ]
+    commands, others = commands_in(lines)
+    assert commands == [
+        "pytest -q",
+        "cargo build",
+        "cargo test",
+        "npx tsc --noEmit",
+        "npm test -- --run",
+    ]
+    assert others == ["Run `/review` in Claude Code", "[ ] The page loads offline"]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("npm run lint", True),
+        ("FOO=1 pytest -q", True),
+        ("./scripts/check.sh", True),
+        ("pytest", True),
+        ("next", False),
+        ("/review", False),
+        ("tests/test_x.py", False),
+        ("[SW] Failed to cache", False),
+    ],
+)
+def test_looks_like_command(text: str, expected: bool) -> None:
+    assert looks_like_command(text) is expected
+
+
+def test_non_shell_verification_items_go_to_the_last_task() -> None:
+    plan = """\
+# Checks
+
+## Changes
+
+### 1. A
+- edit `a.py`
+
+### 2. B
+- edit `b.py`
+
+## Verification
+- `pytest`
+- Open the app and click around
+- `/review`
+"""
+    spec = _convert(plan)
+    assert spec.verification == ["pytest"]
+    assert spec.tasks[1].requirements[-2:] == ["Open the app and click around", "`/review`"]
+    assert spec.tasks[0].requirements == ["edit `a.py`"]
+
+
+# --------------------------------------------------------------------------------------------
+# Context edge cases
+
+
+def test_context_that_would_break_the_spec_is_made_safe() -> None:
+    plan = """\
+# Title
+
+# Context
+Before.
+## Tasks
+```python
+unclosed = True
+"""
+    spec = _convert(plan)
+    text = render_spec(spec)
+    parsed, problems = validate_spec(text)
+    assert [p for p in problems if p.severity == "error"] == []
+    assert parsed == spec
+    assert spec.context == "Before.\n\\## Tasks\n```python\nunclosed = True\n```"
+
+
+# --------------------------------------------------------------------------------------------
+# The corpus
+
+
+@pytest.mark.parametrize("plan", CORPUS, ids=lambda p: p.name[:2])
+def test_every_corpus_plan_converts_to_a_valid_spec(plan: Path) -> None:
+    text = plan.read_text()
+    spec = convert_plan(text, source=plan.name)
+    rendered = render_spec(spec)
+    parsed, problems = validate_spec(rendered)
+    assert [p for p in problems if p.severity == "error"] == []
+    assert parsed == spec
+    assert render_spec(parse_spec(rendered)) == rendered
+    assert spec.tasks, "every plan yields at least one task"
+    assert all("\n" not in command for command in spec.all_commands())
+    # deterministic
+    assert render_spec(convert_plan(text, source=plan.name)) == rendered
+
+
+def test_corpus_with_a_tree_validates_without_errors() -> None:
+    """With a tree holding half of the paths each plan mentions, CREATE/MODIFY follow the tree."""
+    for plan in CORPUS:
+        first = convert_plan(plan.read_text(), source=plan.name)
+        paths = sorted({change.path for change in first.all_files()})
+        tree = set(paths[::2])
+        spec = convert_plan(plan.read_text(), source=plan.name, tree=tree)
+        parsed, problems = validate_spec(render_spec(spec), tree=tree)
+        assert parsed == spec, plan.name
+        assert [p for p in problems if p.severity == "error"] == [], plan.name
+        for change in spec.all_files():
+            if change.path in tree and change.action == "CREATE":
+                pytest.fail(f"{plan.name}: CREATE of {change.path}, which is in the tree")
+
+
+def test_corpus_overall_shape() -> None:
+    """Coarse quality bars over the corpus, so a regression in a strategy shows up."""
+    specs = [convert_plan(p.read_text(), source=p.name) for p in CORPUS]
+    with_steps = sum(1 for s in specs if len(s.tasks) > 1)
+    with_files = sum(1 for s in specs if s.all_files())
+    with_commands = sum(1 for s in specs if s.all_commands())
+    with_context = sum(1 for s in specs if s.context)
+    assert len(specs) == 49
+    assert with_steps >= 38
+    assert with_files >= 35
+    assert with_commands >= 20
+    assert with_context >= 47
+
+
+_PLAN_LINES = st.sampled_from(
+    [
+        "# Title",
+        "## Context",
+        "## Changes",
+        "### 1. `src/a.py`",
+        "### Step 2: b",
+        "## Tasks",
+        "## Verification",
+        "```bash",
+        "```",
+        "~~~",
+        "- `npm test`",
+        "- item `x/y.ts`",
+        "1. **Bold** — create `n/new.py`",
+        "  - nested",
+        "| # | Change | Files |",
+        "|---|---|---|",
+        "| 1 | do | `a/b.c` |",
+        "",
+        "text",
+        "# Spec: 001 -- x",
+        "**`index.html`**",
+        "**Verify:**",
+        "cd web",
+        "echo a \\",
+        "  b",
+        "- `~/.x`",
+        "- Delete `old.py`",
+        "- `a/../../b.py`",
+        "\t- tab",
+        "    indented",
+        "## Files",
+        "- `p/q.rs` — new file",
+        "#",
+        "> quote",
+        "cat <<EOF",
+        "EOF",
+        "- [ ] check",
+        "### Task 1: fake",
+        "-",
+        "* x",
+    ]
+)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
+@given(
+    lines=st.lists(st.one_of(_PLAN_LINES, st.text(max_size=15)), max_size=40),
+    with_tree=st.booleans(),
+)
+def test_any_plan_text_converts_to_a_valid_spec(lines: list[str], with_tree: bool) -> None:
+    """Whatever the plan holds, the spec renders, validates without errors and parses back."""
+    tree = {"src/a.py", "old.py"} if with_tree else None
+    spec = convert_plan("\n".join(lines), source="fuzz.md", tree=tree)
+    parsed, problems = validate_spec(render_spec(spec), tree=tree)
+    assert [p for p in problems if p.severity == "error"] == []
+    assert parsed == spec

@@ -1,0 +1,301 @@
+"""The Plans screen: the live list of Claude's plans and the Markdown preview.
+
+Real git repositories and real plan files (from the corpus) in tmp; the watcher is the real
+`watchfiles` one. Waiting is always on a condition (with a deadline), never a bare sleep.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from hybrid_tui.config import Settings
+from hybrid_tui.core.runs import RunStore
+from hybrid_tui.ui.app import HybridApp, make_app
+from hybrid_tui.ui.screens.plans import CLAUDE_NOT_YET, PlansScreen
+from hybrid_tui.ui.widgets.plan_list import PlanList, format_age, format_size
+from tests.conftest import CORPUS_PLANS
+
+NOW = datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)
+RUN_ID = "261102-120000-aa"
+
+
+# -- helpers (test_ui_spec.py uses them too) -----------------------------------------------------
+
+
+def claude_plans_dir() -> Path:
+    """Where plans go when nothing is configured: $CLAUDE_CONFIG_DIR/plans (tmp, see conftest)."""
+    return Path(os.environ["CLAUDE_CONFIG_DIR"]) / "plans"
+
+
+def add_plan(plans_dir: Path, fixture: str, *, age: float, name: str | None = None) -> Path:
+    """Copy a corpus plan into `plans_dir`, dated `age` seconds before NOW."""
+    target = plans_dir / (name or fixture)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(CORPUS_PLANS / fixture, target)
+    stamp = NOW.timestamp() - age
+    os.utime(target, (stamp, stamp))
+    return target
+
+
+def new_app(repo: Path, *, watch: bool = False, settings: Settings | None = None,
+            plans_dir: Path | None = None) -> HybridApp:
+    store = RunStore(Settings().resolved_state_dir(), clock=lambda: NOW, id_factory=lambda now: RUN_ID)
+    return make_app(settings or Settings(), repo=repo, plans_dir=plans_dir, store=store,
+                    clock=lambda: NOW, watch_plans=watch)
+
+
+async def wait_until(pilot: Pilot, condition: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
+    """Let the app run until `condition()` holds; fail with `what` after `timeout` seconds."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.02)
+
+
+def plans_screen(app: HybridApp) -> PlansScreen:
+    screen = app.screen
+    assert isinstance(screen, PlansScreen), f"expected the plans screen, got {screen!r}"
+    return screen
+
+
+def previewed(screen: PlansScreen) -> str:
+    """The Markdown source the preview shows now."""
+    return screen.query_one("#preview-markdown").source
+
+
+async def plans_shown(pilot: Pilot) -> PlansScreen:
+    """Wait for the first listing and, when there are plans, the selected plan's preview."""
+    await wait_until(pilot, lambda: isinstance(pilot.app.screen, PlansScreen), "the plans screen")
+    screen = plans_screen(pilot.app)
+    await wait_until(
+        pilot,
+        lambda: screen.listed and (not screen.plans or screen.shown_preview == screen.selected_plan.path),
+        "the plan list and its preview",
+    )
+    return screen
+
+
+def run(app: HybridApp, body: Callable[[Pilot], Awaitable[None]], size: tuple[int, int] = (80, 24)) -> None:
+    async def main() -> None:
+        async with app.run_test(size=size) as pilot:
+            await body(pilot)
+
+    asyncio.run(main())
+
+
+def notifications(app: HybridApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+@pytest.fixture
+def three_plans() -> list[Path]:
+    plans = claude_plans_dir()
+    return [
+        add_plan(plans, "01-fix-delete-types.md", age=3 * 60),
+        add_plan(plans, "43-header-search.md", age=2 * 3600),
+        add_plan(plans, "07-esp32-unsupported-codec.md", age=4 * 86400, name="completed/esp32-codec.md"),
+        add_plan(plans, "48-monorepo-skeleton.md", age=9 * 86400),
+    ]
+
+
+# -- formatting ----------------------------------------------------------------------------------
+
+
+def test_age_and_size_are_short() -> None:
+    assert [format_age(s) for s in (-5, 0.4, 45, 180, 7200, 4 * 86400)] == ["now", "now", "45s", "3m", "2h", "4d"]
+    assert [format_size(n) for n in (512, 1843, 5 * 1024 * 1024 // 2)] == ["512 B", "1.8 KB", "2.5 MB"]
+
+
+# -- snapshots -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+def test_snapshot_plans(snap_compare, repo: Path, three_plans: list[Path], size: tuple[int, int]) -> None:
+    async def ready(pilot: Pilot) -> None:
+        await plans_shown(pilot)
+
+    assert snap_compare(new_app(repo), terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+def test_snapshot_empty_missing_dir(snap_compare, repo: Path, size: tuple[int, int]) -> None:
+    async def ready(pilot: Pilot) -> None:
+        await plans_shown(pilot)
+
+    assert snap_compare(new_app(repo), terminal_size=size, run_before=ready)
+
+
+# -- behaviour -----------------------------------------------------------------------------------
+
+
+def test_lists_newest_first_with_age_size_and_preview(repo: Path, three_plans: list[Path]) -> None:
+    app = new_app(repo)
+
+    async def body(pilot: Pilot) -> None:
+        screen = await plans_shown(pilot)
+        assert [p.path for p in screen.plans] == three_plans
+        assert screen.selected_plan.path == three_plans[0]
+        assert previewed(screen).startswith("# Fix Delete Types Not Working")
+        header = str(screen.query_one("#plans-header").render())
+        assert header == "project · plans: ~/.claude/plans ($CLAUDE_CONFIG_DIR/plans)"
+
+        await pilot.press("j", "j")
+        await wait_until(pilot, lambda: screen.shown_preview == three_plans[2], "the third plan's preview")
+        assert previewed(screen).startswith("## RH-S3-21")
+        await pilot.press("k")
+        await wait_until(pilot, lambda: screen.shown_preview == three_plans[1], "the second plan's preview")
+        await pilot.press("down")
+        await wait_until(pilot, lambda: screen.shown_preview == three_plans[2], "down moves too")
+
+    run(app, body)
+
+
+def test_a_new_plan_file_shows_up_live(repo: Path, three_plans: list[Path]) -> None:
+    app = new_app(repo, watch=True)
+
+    async def body(pilot: Pilot) -> None:
+        screen = await plans_shown(pilot)
+        await wait_until(pilot, screen.watch_ready.is_set, "the watcher to listen")
+        new = add_plan(claude_plans_dir(), "26-mark-all-read.md", age=0, name="fresh-plan.md")
+        await wait_until(pilot, lambda: new in [p.path for p in screen.plans], "the new plan in the list")
+        assert screen.plans[0].path == new  # newest first
+        assert screen.query_one(PlanList).option_count == 5
+        # The selection stays on the plan it was on.
+        assert screen.selected_plan.path == three_plans[0]
+
+        # Claude rewrites the selected plan: the preview follows without a key press.
+        three_plans[0].write_text("# Fix Delete Types, take two\n\nNew approach.\n")
+        await wait_until(pilot, lambda: "take two" in previewed(screen), "the rewritten plan in the preview")
+        assert screen.selected_plan.title == "Fix Delete Types, take two"
+
+    run(app, body)
+
+
+def test_deleting_the_selected_plan_selects_its_neighbour(repo: Path, three_plans: list[Path]) -> None:
+    app = new_app(repo, watch=True)
+
+    async def body(pilot: Pilot) -> None:
+        screen = await plans_shown(pilot)
+        await wait_until(pilot, screen.watch_ready.is_set, "the watcher to listen")
+        await pilot.press("j")
+        await wait_until(pilot, lambda: screen.shown_preview == three_plans[1], "the second plan selected")
+
+        three_plans[1].unlink()
+        await wait_until(pilot, lambda: three_plans[1] not in [p.path for p in screen.plans], "the plan gone")
+        assert screen.selected_plan.path == three_plans[2]  # the row that took its place
+        await wait_until(pilot, lambda: screen.shown_preview == three_plans[2], "the neighbour's preview")
+        assert previewed(screen).startswith("## RH-S3-21")
+
+        # The last row goes: the highlight clamps to the new last row.
+        await pilot.press("j", "j")
+        await wait_until(pilot, lambda: screen.selected_plan.path == three_plans[3], "the last plan")
+        three_plans[3].unlink()
+        await wait_until(pilot, lambda: len(screen.plans) == 2, "the last plan gone")
+        assert screen.selected_plan.path == three_plans[2]
+
+        # Every plan goes: the empty state.
+        shutil.rmtree(claude_plans_dir())
+        await wait_until(pilot, lambda: screen.has_class("-empty"), "the empty state")
+        assert screen.plans == []
+        assert "does not exist yet" in str(screen.query_one("#plans-empty").render())
+        await pilot.press("d")  # nothing to delegate: a notice, no crash
+        assert isinstance(app.screen, PlansScreen)
+
+    run(app, body)
+
+
+def test_a_plans_dir_created_later_is_picked_up(repo: Path) -> None:
+    app = new_app(repo, watch=True)
+
+    async def body(pilot: Pilot) -> None:
+        screen = await plans_shown(pilot)
+        assert screen.has_class("-empty")
+        empty = str(screen.query_one("#plans-empty").render())
+        assert "~/.claude/plans" in empty and "picked up when Claude creates it" in empty
+        await wait_until(pilot, screen.watch_ready.is_set, "the watcher to listen")
+
+        first = add_plan(claude_plans_dir(), "01-fix-delete-types.md", age=0)  # creates the dir too
+        await wait_until(pilot, lambda: [p.path for p in screen.plans] == [first], "the first plan")
+        assert not screen.has_class("-empty")
+        await wait_until(pilot, lambda: screen.shown_preview == first, "its preview")
+
+    run(app, body)
+
+
+def test_an_unreadable_plan_shows_the_reason_in_the_preview(repo: Path) -> None:
+    plans = claude_plans_dir()
+    plans.mkdir(parents=True)
+    broken = plans / "broken.md"
+    broken.write_bytes(b"# Title\x00\xff binary")
+    os.utime(broken, (NOW.timestamp(), NOW.timestamp()))
+    app = new_app(repo)
+
+    async def body(pilot: Pilot) -> None:
+        screen = await plans_shown(pilot)
+        assert screen.selected_plan.title == "broken"  # binary: titled by its file name
+        message = screen.query_one("#preview-message")
+        assert message.display and message.has_class("-error")
+        assert "looks binary (a NUL byte at byte offset 7)" in str(message.render())
+        assert not screen.query_one("#preview-markdown").display
+
+    run(app, body)
+
+
+def test_claude_implements_says_it_is_not_available(repo: Path, three_plans: list[Path], state_dir: Path) -> None:
+    app = new_app(repo)
+
+    async def body(pilot: Pilot) -> None:
+        await plans_shown(pilot)
+        await pilot.press("c")
+        assert CLAUDE_NOT_YET in notifications(app)
+        assert "not available yet" in CLAUDE_NOT_YET
+        assert isinstance(app.screen, PlansScreen)
+        assert not (state_dir / "runs").exists()  # nothing was started
+
+    run(app, body)
+
+
+def test_the_plan_list_can_be_hidden(repo: Path, three_plans: list[Path]) -> None:
+    app = new_app(repo)
+
+    async def body(pilot: Pilot) -> None:
+        screen = await plans_shown(pilot)
+        plan_list = screen.query_one(PlanList)
+        assert screen.has_class("-narrow") and plan_list.region.width == 60
+        await pilot.press("p")
+        await pilot.pause()
+        assert plan_list.display is False or plan_list.region.width == 0
+        assert screen.query_one("#plan-preview").region.width == 60
+        await pilot.press("ctrl+b")
+        await pilot.pause()
+        assert plan_list.region.width == 60 and plan_list.has_focus
+
+    run(app, body, size=(60, 20))
+
+
+def test_enter_and_d_open_the_spec_for_the_selected_plan(repo: Path, three_plans: list[Path]) -> None:
+    from hybrid_tui.ui.screens.spec import SpecScreen
+
+    app = new_app(repo)
+
+    async def body(pilot: Pilot) -> None:
+        screen = await plans_shown(pilot)
+        await pilot.press("j", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, SpecScreen), "the spec screen")
+        assert app.screen.plan.path == three_plans[1]
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: app.screen is screen, "back to the plans")
+        await pilot.press("d")
+        await wait_until(pilot, lambda: isinstance(app.screen, SpecScreen), "the spec screen again")
+        assert app.screen.plan.path == three_plans[1]
+
+    run(app, body)
