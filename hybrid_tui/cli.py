@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import signal
 import sys
 import time
@@ -72,6 +73,9 @@ def main(argv: list[str] | None = None) -> int:
         return err.exit_code
     except KeyboardInterrupt:
         return EXIT_FAILED
+    except BrokenPipeError:  # `hybrid-tui plans | head`: the reader left; not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -129,10 +133,12 @@ def cmd_plans(args: argparse.Namespace, settings: Settings) -> int:
             fix="Claude Code creates it with its first plan; or pass --plans-dir DIR.",
         )
     plans = list_plans(location.path)
+    advice = {plan.path: _plan_advice(plan.path, settings) for plan in plans}
     if args.json:
         _print_json(
             [
-                {"path": str(p.path), "name": p.name, "title": p.title, "mtime": p.mtime, "size": p.size}
+                {"path": str(p.path), "name": p.name, "title": p.title, "mtime": p.mtime, "size": p.size,
+                 "advice": advice[p.path]}
                 for p in plans
             ]
         )
@@ -140,8 +146,24 @@ def cmd_plans(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{len(plans)} plan(s) in {location.path} ({location.source})")
     now = time.time()
     for p in plans:
-        print(f"{_age(now - p.mtime):>5}  {p.size:>7}  {p.title}  [{p.name}]")
+        badge = {"claude": "Claude", "kimi": "Kimi"}.get((advice[p.path] or {}).get("choice"), "?")
+        print(f"{_age(now - p.mtime):>5}  {p.size:>7}  [{badge:>6}]  {p.title}  ({p.name})")
     return EXIT_OK
+
+
+def _plan_advice(path: Path, settings: Settings) -> dict[str, Any] | None:
+    """The Claude-or-Kimi advice for a plan file, or None when it cannot be read."""
+    from hybrid_tui.core.advice import advise
+    from hybrid_tui.core.convert import convert_plan
+    from hybrid_tui.core.plans import read_plan
+
+    try:
+        text = read_plan(path)
+    except InputError:
+        return None
+    advice = advise(text, convert_plan(text, source=path.name), settings.advice)
+    return {"choice": advice.choice, "label": advice.label, "reason": advice.reason,
+            "files": advice.files, "lines": advice.lines}
 
 
 def _spec_from_plan(args: argparse.Namespace, settings: Settings, path: Path, text: str) -> str:

@@ -16,6 +16,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hybrid_tui.core.advice import AdviceSettings
 from hybrid_tui.core.errors import InputError
 
 
@@ -66,6 +67,7 @@ class Settings(_Section):
     state_dir: Path | None = None
     agents: AgentsSettings = AgentsSettings()
     ui: UiSettings = UiSettings()
+    advice: AdviceSettings = AdviceSettings()
 
     def resolved_state_dir(self) -> Path:
         return state_dir(self.state_dir)

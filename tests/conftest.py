@@ -23,6 +23,24 @@ def git(cwd: Path, *args: str) -> str:
     ).stdout.strip()
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--no-e2e",
+        action="store_true",
+        help="skip the end-to-end tests that drive the real kimi and claude CLIs (quick local runs only)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if not config.getoption("--no-e2e"):
+        return
+    kept = [item for item in items if "e2e" not in item.keywords]
+    deselected = [item for item in items if "e2e" in item.keywords]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = kept
+
+
 @pytest.fixture(autouse=True)
 def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch):
     """Never touch the real ~/.claude, ~/.kimi or the user's state: everything under tmp."""

@@ -1,0 +1,45 @@
+"""`hybrid-tui plans`: listing, discovery through Claude's settings, advice badges."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+from pathlib import Path
+
+from tests.conftest import CORPUS_PLANS
+from tests.helpers import run_cli
+
+
+def test_plans_json_lists_newest_first_with_advice(repo: Path, tmp_path: Path):
+    plans = tmp_path / "plans"
+    plans.mkdir()
+    for i, name in enumerate(["01-fix-delete-types.md", "17-lightbox-button-align.md"]):
+        shutil.copy(CORPUS_PLANS / name, plans / name)
+        os.utime(plans / name, (1_000_000 + i, 1_000_000 + i))
+    result = run_cli("plans", "--plans-dir", str(plans), "--json", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    listed = json.loads(result.stdout)
+    assert [p["name"] for p in listed] == ["17-lightbox-button-align.md", "01-fix-delete-types.md"]
+    assert listed[1]["title"] == "Fix Delete Types Not Working"
+    assert listed[1]["size"] == (plans / "01-fix-delete-types.md").stat().st_size
+    assert listed[0]["advice"]["choice"] == "claude" and listed[1]["advice"]["choice"] == "kimi"
+    assert listed[1]["advice"]["reason"].startswith("large change")
+
+
+def test_plans_directory_from_the_project_settings(repo: Path):
+    (repo / ".claude").mkdir()
+    (repo / ".claude" / "settings.json").write_text(json.dumps({"plansDirectory": "docs/plans"}))
+    (repo / "docs" / "plans" / "done").mkdir(parents=True)
+    (repo / "docs" / "plans" / "done" / "p.md").write_text("# Nested plan\n")
+    result = run_cli("plans", cwd=repo / "src")
+    assert result.returncode == 0, result.stderr
+    assert "plansDirectory in" in result.stdout and "Nested plan" in result.stdout and "(done/p.md)" in result.stdout
+
+
+def test_default_plans_directory_is_under_claude_config_dir(repo: Path, isolated_env: Path):
+    plans = Path(os.environ["CLAUDE_CONFIG_DIR"]) / "plans"
+    plans.mkdir(parents=True)
+    (plans / "x.md").write_text("# From Claude\n")
+    result = run_cli("plans", "--json", cwd=repo)
+    assert [p["title"] for p in json.loads(result.stdout)] == ["From Claude"]
