@@ -35,8 +35,13 @@ class AgentSettings(_Section):
 
 
 class KimiSettings(AgentSettings):
+    """`flavour`: "legacy" (Python kimi-cli 1.x), "code" (the Kimi Code CLI), or "auto": ask
+    the installed `kimi` once (`--version`, then `--help`) which of the two it is.
+    `max_steps`, `thinking` and `config_file` only reach the legacy CLI, which has flags
+    for them; the Kimi Code CLI reads its own config instead."""
+
     command: list[str] = Field(default=["kimi"], min_length=1)
-    flavour: Literal["legacy", "code"] = "legacy"
+    flavour: Literal["legacy", "code", "auto"] = "auto"
     max_steps: int = Field(default=100, ge=1)
     thinking: bool = True
     config_file: str | None = None

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
+import time
+from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
@@ -10,11 +13,18 @@ from hypothesis import strategies as st
 
 from hybrid_tui.agents.base import MAX_ARGV_PROMPT_BYTES, ProcessOutcome
 from hybrid_tui.agents.events import Notice, Text, Thinking, ToolCall, ToolResult
-from hybrid_tui.agents.kimi import KimiAgent, KimiParser
+from hybrid_tui.agents.kimi import (
+    KimiAgent,
+    KimiParser,
+    clear_flavour_cache,
+    code_prompt_dir,
+    detect_flavour,
+)
 from hybrid_tui.config import KimiSettings
 
 from .conftest import AGENT_STREAMS
 
+LEGACY = KimiSettings(flavour="legacy")
 KIMI_FIXTURES = sorted(p.stem for p in AGENT_STREAMS.glob("kimi_*.jsonl"))
 
 WRITE_OK = "<system>File successfully overwritten. Current size: {} bytes.</system>"
@@ -257,7 +267,7 @@ def test_agent_identity():
 
 
 def test_command_short_prompt(tmp_path):
-    agent = KimiAgent(KimiSettings())
+    agent = KimiAgent(LEGACY)
     inv = agent.command(tmp_path, "create hello.txt")
     assert inv.argv == [
         "kimi", "--print", "--output-format", "stream-json", "--yolo", "--thinking",
@@ -271,6 +281,7 @@ def test_command_short_prompt(tmp_path):
 def test_command_with_every_setting(tmp_path):
     settings = KimiSettings(
         command=["/opt/kimi/bin/kimi", "--debug"],
+        flavour="legacy",
         thinking=False,
         max_steps=7,
         config_file="/home/u/.kimi/work.toml",
@@ -289,7 +300,7 @@ def test_command_with_every_setting(tmp_path):
 
 
 def test_command_large_prompt_goes_to_stdin(tmp_path):
-    agent = KimiAgent(KimiSettings())
+    agent = KimiAgent(LEGACY)
     prompt = "x" * 200_000
     inv = agent.command(tmp_path, prompt)
     assert "-p" not in inv.argv and prompt not in inv.argv
@@ -298,7 +309,7 @@ def test_command_large_prompt_goes_to_stdin(tmp_path):
 
 
 def test_prompt_limit_counts_utf8_bytes(tmp_path):
-    agent = KimiAgent(KimiSettings())
+    agent = KimiAgent(LEGACY)
     at_limit = "a" * MAX_ARGV_PROMPT_BYTES
     assert agent.command(tmp_path, at_limit).argv[-1] == at_limit
     assert agent.command(tmp_path, at_limit + "a").stdin is not None
@@ -311,6 +322,183 @@ def test_code_flavour_has_no_print_or_yolo(tmp_path):
     inv = KimiAgent(KimiSettings(flavour="code")).command(tmp_path, "go")
     assert inv.argv == ["kimi", "--output-format", "stream-json", "-p", "go"]
     assert inv.cwd == tmp_path
+
+
+def test_code_flavour_ignores_the_legacy_only_settings(tmp_path):
+    settings = KimiSettings(
+        flavour="code", model="k2", thinking=False, max_steps=3,
+        config_file="/x/work.toml", extra_args=["--add-dir", "/data"],
+    )  # fmt: skip
+    inv = KimiAgent(settings).command(tmp_path, "go")
+    # No -w: there it means "create another git worktree"; cwd is the run's worktree instead.
+    assert inv.argv == [
+        "kimi", "--output-format", "stream-json", "-m", "k2", "--add-dir", "/data", "-p", "go",
+    ]  # fmt: skip
+    assert inv.cwd == tmp_path and inv.stdin is None
+
+
+def test_code_flavour_long_prompt_goes_to_a_file_beside_the_worktree(tmp_path):
+    worktree = tmp_path / "worktrees" / "r1"
+    worktree.mkdir(parents=True)
+    prompt = "spec line\n" * 20_000
+    inv = KimiAgent(KimiSettings(flavour="code")).command(worktree, prompt)
+    folder = code_prompt_dir(worktree)
+    assert folder == tmp_path / "worktrees" / "r1.prompt"
+    assert (folder / "prompt.md").read_text() == prompt
+    assert not any(worktree.iterdir())  # nothing in the worktree, so nothing on the branch
+    assert inv.stdin is None
+    assert inv.argv[:5] == ["kimi", "--output-format", "stream-json", "--add-dir", str(folder)]
+    assert inv.argv[5] == "-p" and len(inv.argv) == 7
+    assert str(folder / "prompt.md") in inv.argv[6]
+    assert len(inv.argv[6].encode()) < 1000
+
+
+# -- flavour detection -------------------------------------------------------------------------
+
+STANDIN = Path(__file__).parent / "standin" / "kimi"
+
+SUCCESSOR_HELP = """\
+Usage: kimi [options] [command]
+
+Options:
+  -V, --version                 output the version number
+  -p, --prompt <prompt>         Run a single prompt non-interactively
+  --output-format <format>      text | stream-json (only with --prompt)
+  -w, --worktree [name]         Create a new git worktree for this session
+  --print-config                Print the resolved config (not the print mode flag)
+  -h, --help                    display help for command
+"""
+
+
+def fake_cli(path: Path, *, version: str, help_text: str, rc: int = 0) -> Path:
+    """A stand-in binary answering --version / --help; logs each call to PATH.log."""
+    path.write_text(
+        "#!/bin/sh\n"
+        f'echo "$@" >> "{path}.log"\n'
+        'if [ "$1" = --version ]; then cat <<\'EOF\'\n' + version + "\nEOF\n"
+        "else cat <<'EOF'\n" + help_text + "EOF\nfi\n"
+        f"exit {rc}\n"
+    )
+    path.chmod(0o755)
+    return path
+
+
+def calls(path: Path) -> list[str]:
+    log = Path(f"{path}.log")
+    return log.read_text().splitlines() if log.exists() else []
+
+
+@pytest.fixture(autouse=True)
+def fresh_flavour_cache():
+    clear_flavour_cache()
+    yield
+    clear_flavour_cache()
+
+
+def test_default_flavour_is_auto():
+    assert KimiSettings().flavour == "auto"
+
+
+def test_the_legacy_standin_is_detected_by_its_version_line():
+    assert detect_flavour([str(STANDIN)]) == "legacy"
+
+
+def test_successor_detected_by_help_without_print(tmp_path):
+    succ = fake_cli(tmp_path / "kimi", version="0.25.0", help_text=SUCCESSOR_HELP)
+    assert detect_flavour([str(succ)]) == "code"
+    assert calls(succ) == ["--version", "--help"]
+
+
+def test_help_with_print_is_legacy_whatever_the_version_says(tmp_path):
+    odd = fake_cli(
+        tmp_path / "kimi", version="kimi-cli 2.0.0",
+        help_text="Options:\n  --print   Run in print mode (non-interactive).\n",
+    )  # fmt: skip
+    assert detect_flavour([str(odd)]) == "legacy"
+
+
+def test_detection_is_cached_per_binary_until_it_changes(tmp_path):
+    succ = fake_cli(tmp_path / "kimi", version="0.25.0", help_text=SUCCESSOR_HELP)
+    assert detect_flavour([str(succ)]) == "code"
+    assert detect_flavour([str(succ)]) == "code"
+    assert len(calls(succ)) == 2  # one --version, one --help: the second answer was cached
+    # The same path with other extra arguments is another command.
+    assert detect_flavour([str(succ), "--debug"]) == "code"
+    assert len(calls(succ)) == 4
+    # Replaced by the legacy CLI (a new mtime): asked again.
+    fake_cli(succ, version="kimi, version 1.50.0", help_text="")
+    os.utime(succ, ns=(1, 1))
+    assert detect_flavour([str(succ)]) == "legacy"
+
+
+def test_an_unanswered_probe_is_legacy_and_not_cached(tmp_path):
+    path = tmp_path / "kimi"
+    assert detect_flavour([str(path)]) == "legacy"  # not installed
+    fake_cli(path, version="", help_text="", rc=3)
+    assert detect_flavour([str(path)]) == "legacy"  # both probes fail
+    fake_cli(path, version="0.25.0", help_text=SUCCESSOR_HELP)
+    os.utime(path, ns=(2, 2))
+    assert detect_flavour([str(path)]) == "code"  # installed later: noticed
+
+
+def test_a_hanging_probe_times_out(tmp_path):
+    path = tmp_path / "kimi"
+    path.write_text("#!/bin/sh\nsleep 30 &\nexec sleep 30\n")  # a grandchild holds the pipe
+    path.chmod(0o755)
+    started = time.monotonic()
+    assert detect_flavour([str(path)], timeout=0.5) == "legacy"
+    assert time.monotonic() - started < 10
+
+
+def test_auto_agent_builds_the_argv_of_what_it_finds(tmp_path):
+    succ = fake_cli(tmp_path / "succ", version="0.25.0", help_text=SUCCESSOR_HELP)
+    agent = KimiAgent(KimiSettings(command=[str(succ)]))
+    assert agent.flavour == "code"
+    assert agent.command(tmp_path, "go").argv == [
+        str(succ), "--output-format", "stream-json", "-p", "go",
+    ]  # fmt: skip
+    legacy = KimiAgent(KimiSettings(command=[str(STANDIN)]))
+    assert legacy.command(tmp_path, "go").argv[1:3] == ["--print", "--output-format"]
+    assert legacy.flavour == "legacy"
+    assert len(calls(succ)) == 2  # asked once, however often command() runs
+
+
+def test_auto_agent_without_a_binary_falls_back_to_legacy(tmp_path):
+    agent = KimiAgent(KimiSettings(command=[str(tmp_path / "missing")]))
+    assert agent.command(tmp_path, "go").argv[1] == "--print"
+
+
+# -- Kimi Code CLI stream lines ----------------------------------------------------------------
+
+
+def test_successor_resume_hint_sets_the_session_id():
+    parser = KimiParser()
+    hint = {
+        "role": "meta", "type": "session.resume_hint", "session_id": "session_01abc",
+        "command": "kimi -r session_01abc",
+        "content": "To resume this session: kimi -r session_01abc",
+    }
+    assert parser.feed(json.dumps(hint)) == []
+    assert parser.session_id == "session_01abc"
+    # No `content` key at all when the step only called tools.
+    bash = {"name": "Bash", "arguments": '{"command":"ls"}'}
+    step = {"role": "assistant", "tool_calls": [{"type": "function", "id": "t1", "function": bash}]}
+    assert parser.feed(json.dumps(step)) == [
+        ToolCall("t1", "Bash", {"command": "ls"}, key_arg="ls")
+    ]
+    assert parser.steps == 1
+
+
+def test_successor_error_line_is_a_notice_and_the_verdict_message():
+    line = json.dumps(
+        {"type": "error", "code": "provider.connection", "message": "Connection error.",
+         "retryable": True}
+    )  # fmt: skip
+    assert KimiParser().feed(line) == [Notice("provider.connection: Connection error.", "error")]
+    agent = KimiAgent(KimiSettings(flavour="code"))
+    verdict = agent.verdict(ProcessOutcome(returncode=75, last_lines=[line]), agent.parser())
+    assert verdict.failure_kind == "transient"
+    assert verdict.message.startswith("provider.connection: Connection error. -- ")
 
 
 # -- robustness --------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from textual.pilot import Pilot
 from hybrid_tui.config import Settings
 from hybrid_tui.core.runs import RunStore
 from hybrid_tui.ui.app import HybridApp, make_app
-from hybrid_tui.ui.screens.plans import CLAUDE_NOT_YET, PlansScreen
+from hybrid_tui.ui.screens.plans import CLAUDE_NOT_YET, PlansScreen, preview_chunks
 from hybrid_tui.ui.widgets.plan_list import PlanList, format_age, format_size
 from tests.conftest import CORPUS_PLANS
 
@@ -78,7 +78,8 @@ async def plans_shown(pilot: Pilot) -> PlansScreen:
     screen = plans_screen(pilot.app)
     await wait_until(
         pilot,
-        lambda: screen.listed and (not screen.plans or screen.shown_preview == screen.selected_plan.path),
+        lambda: screen.listed and (not screen.plans or (
+            screen.shown_preview == screen.selected_plan.path and screen.preview_complete)),
         "the plan list and its preview",
     )
     return screen
@@ -113,6 +114,20 @@ def three_plans() -> list[Path]:
 def test_age_and_size_are_short() -> None:
     assert [format_age(s) for s in (-5, 0.4, 45, 180, 7200, 4 * 86400)] == ["now", "now", "45s", "3m", "2h", "4d"]
     assert [format_size(n) for n in (512, 1843, 5 * 1024 * 1024 // 2)] == ["512 B", "1.8 KB", "2.5 MB"]
+
+
+def test_preview_chunks_cut_between_blocks_outside_code() -> None:
+    text = (CORPUS_PLANS / "15-irc-infra-modernization.md").read_text(encoding="utf-8")
+    chunks = preview_chunks(text, 120)
+    assert "".join(chunks) == text and len(chunks) > 5
+    done = 0
+    for chunk in chunks[:-1]:
+        lines = chunk.splitlines()
+        assert len(lines) >= 120 and lines[-1].strip() == ""
+        done += chunk.count("```")
+        assert done % 2 == 0  # every fence opened so far is closed: no cut inside code
+    assert preview_chunks("") == [""]
+    assert preview_chunks("# a\n\nb\n", 1) == ["# a\n\n", "b\n"]
 
 
 # -- snapshots -----------------------------------------------------------------------------------
@@ -159,6 +174,25 @@ def test_lists_newest_first_with_age_size_and_preview(repo: Path, three_plans: l
     run(app, body)
 
 
+def test_moving_on_while_a_long_plan_renders(repo: Path, three_plans: list[Path]) -> None:
+    """The 1,600-line plan renders in pieces; moving to the next plan cancels the rest, and
+    the preview then holds exactly the next plan (nothing of the long one appended)."""
+    long = add_plan(claude_plans_dir(), "15-irc-infra-modernization.md", age=60)
+    app = new_app(repo)
+
+    async def body(pilot: Pilot) -> None:
+        await wait_until(pilot, lambda: isinstance(app.screen, PlansScreen), "the plans screen")
+        screen = plans_screen(app)
+        await wait_until(pilot, lambda: screen.shown_preview == long, "the long plan's top")
+        assert screen.plans[0].path == long
+        await pilot.press("j")
+        await wait_until(pilot, lambda: screen.shown_preview == three_plans[0] and screen.preview_complete,
+                         "the next plan")
+        assert previewed(screen) == three_plans[0].read_text(encoding="utf-8")
+
+    run(app, body)
+
+
 def test_a_new_plan_file_shows_up_live(repo: Path, three_plans: list[Path]) -> None:
     app = new_app(repo, watch=True)
 
@@ -196,7 +230,7 @@ def test_deleting_the_selected_plan_selects_its_neighbour(repo: Path, three_plan
         assert previewed(screen).startswith("## RH-S3-21")
 
         # The last row goes: the highlight clamps to the new last row.
-        await pilot.press("j", "j")
+        await pilot.press("j")
         await wait_until(pilot, lambda: screen.selected_plan.path == three_plans[3], "the last plan")
         three_plans[3].unlink()
         await wait_until(pilot, lambda: len(screen.plans) == 2, "the last plan gone")
@@ -234,17 +268,17 @@ def test_a_plans_dir_created_later_is_picked_up(repo: Path) -> None:
 def test_an_unreadable_plan_shows_the_reason_in_the_preview(repo: Path) -> None:
     plans = claude_plans_dir()
     plans.mkdir(parents=True)
-    broken = plans / "broken.md"
+    broken = plans / "broken [wip].md"  # brackets: shown as text, not read as markup
     broken.write_bytes(b"# Title\x00\xff binary")
     os.utime(broken, (NOW.timestamp(), NOW.timestamp()))
     app = new_app(repo)
 
     async def body(pilot: Pilot) -> None:
         screen = await plans_shown(pilot)
-        assert screen.selected_plan.title == "broken"  # binary: titled by its file name
+        assert screen.selected_plan.title == "broken [wip]"  # binary: titled by its file name
         message = screen.query_one("#preview-message")
         assert message.display and message.has_class("-error")
-        assert "looks binary (a NUL byte at byte offset 7)" in str(message.render())
+        assert str(message.render()) == f"Cannot use plan {broken}: looks binary (a NUL byte at byte offset 7)"
         assert not screen.query_one("#preview-markdown").display
 
     run(app, body)

@@ -186,46 +186,44 @@ def test_reject_says_which_tip_is_kept(reviewed, repo: Path) -> None:
     assert git(repo, "branch", "--list", run.branch) == ""
 
 
-def test_git_refusal_is_shown_with_its_fix_and_changes_nothing(reviewed, repo: Path) -> None:
+async def refused_accept(pilot: Pilot, run: Run) -> tuple[ReviewScreen, str]:
+    """Open the review, accept, confirm; wait for the refusal in the message area."""
+    screen = await open_review(pilot, run)
+    await pilot.press("a", "y")
+    await until(pilot, lambda: message_text(screen) is not None, "the refusal")
+    assert pilot.app.screen is screen and not screen.busy
+    return screen, message_text(screen) or ""
+
+
+def test_refusal_for_local_changes_is_shown_with_its_fix_then_accept_works(reviewed, repo: Path) -> None:
     app, run = reviewed
     (repo / "hello.txt").write_text("my own hello\n")  # an untracked file the run also creates
     before = checkout_fingerprint(repo)
+    tip = git(repo, "rev-parse", run.branch)
 
     async def body(pilot: Pilot) -> None:
-        screen = await open_review(pilot, run)
-        await pilot.press("a", "y")
-        await until(pilot, lambda: message_text(screen) is not None, "the refusal")
-        text = message_text(screen) or ""
+        _, text = await refused_accept(pilot, run)
         assert "Local changes in project touch files the run changed: hello.txt" in text
         assert "Fix: Commit or stash them (git stash -u), then accept again." in text
         assert str(repo) not in text
-        assert pilot.app.screen is screen and not screen.busy
+        assert checkout_fingerprint(repo) == before and run.status == Status.REVIEW
         # Fixed by hand, the same screen accepts.
         (repo / "hello.txt").unlink()
         await pilot.press("a", "y")
         await until(pilot, lambda: len(pilot.app.screen_stack) == 2, "the plans screen again")
 
-    before_branch = git(repo, "rev-parse", run.branch)
-
-    async def refused(pilot: Pilot) -> None:
-        await body(pilot)
-
-    run_app(app, refused)
-    assert before["HEAD"] != git(repo, "rev-parse", "HEAD")  # merged on the second try
-    assert git(repo, "rev-parse", "HEAD^2") == before_branch
+    run_app(app, body)
     assert run.status == Status.ACCEPTED
+    assert git(repo, "rev-parse", "HEAD^2") == tip
 
 
-def test_refused_accept_leaves_the_checkout_alone(reviewed, repo: Path) -> None:
+def test_refusal_for_another_branch_leaves_the_checkout_alone(reviewed, repo: Path) -> None:
     app, run = reviewed
     git(repo, "switch", "-q", "-c", "elsewhere")
     before = checkout_fingerprint(repo)
 
     async def body(pilot: Pilot) -> None:
-        screen = await open_review(pilot, run)
-        await pilot.press("a", "y")
-        await until(pilot, lambda: message_text(screen) is not None, "the refusal")
-        text = message_text(screen) or ""
+        _, text = await refused_accept(pilot, run)
         assert "project has branch elsewhere checked out, but the run's base branch is main." in text
         assert "Fix: Run `git switch main` in project, then accept again." in text
 

@@ -11,7 +11,7 @@ import asyncio
 import json
 import os
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -27,7 +27,7 @@ from hybrid_tui.ui.widgets.event_log import EventLog
 from tests.conftest import git
 from tests.helpers import standin_env
 
-FIXED_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+FIXED_NOW = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
 RUN_ID = "261101-120000-ab"
 SIZES = [(80, 24), (60, 20)]
 
@@ -124,6 +124,7 @@ def build_app(tmp_path: Path, repo: Path, *, clock: Callable[[], datetime] = lam
               plans_dir: Path | None = None) -> HybridApp:
     """The real app, deterministic: fixed clock and run id, no plan watcher."""
     settings = Settings()
+    settings.agents.kimi.timeout = 20  # a stand-in left blocked fails the test, not hangs it
     store = RunStore(settings.resolved_state_dir(), clock=clock, id_factory=id_factory)
     plans = plans_dir or tmp_path / "no-plans"
     plans.mkdir(exist_ok=True)

@@ -8,13 +8,32 @@ Against the legacy Python `kimi-cli` 1.x (see AGENT-FACTS.md, "Stream-json lines
   verdict reads the last of them; `COLUMNS` is set wide so rich does not wrap them;
 - the session id is only on stderr: `To resume this session: kimi -r <id>`.
 The parser never raises: whatever it does not recognise comes back as `Text(line, raw=True)`.
+
+Two flavours of `kimi` exist (AGENT-FACTS.md): the legacy Python kimi-cli 1.x and its successor,
+the Kimi Code CLI. `flavour = "auto"` asks the installed binary which one it is
+(`detect_flavour`); the argv differs, the stream is close enough for one parser:
+- legacy: `kimi --print --output-format stream-json --yolo --thinking --max-steps-per-turn N
+  -w WORKTREE [--config-file F] [-m M] -p PROMPT`; a prompt too big for one argv element goes
+  to stdin (print mode reads the prompt from stdin when `-p` is absent and stdin is not a tty;
+  checked against the real 1.50.0 with a 150 KB prompt);
+- code: `kimi -p PROMPT --output-format stream-json [-m M]` with cwd = the worktree. No
+  `--print`, no `--yolo` (refused with `-p`), and no `-w`, which there means "create a new git
+  worktree". Its `-p` is the only way in (no stdin), so a prompt too big for argv is written
+  to `<worktree>.prompt/prompt.md` beside the worktree, that directory is added with
+  `--add-dir`, and `-p` asks the agent to read it. Its stream also carries
+  `{"role":"meta","type":"session.resume_hint","session_id":..}` (the session id) and may carry
+  `{"type":"error","message":..}` lines; both are understood.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 import signal
+import subprocess
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -74,6 +93,12 @@ class KimiParser:
             events = _tool_result(data)
         elif role is None and ("category" in data or "type" in data) and "title" in data:
             events = [_notice(data)]
+        elif role == "meta" and data.get("type") == "session.resume_hint":
+            if isinstance(session := data.get("session_id"), str) and session:
+                self.session_id = session
+            events = []
+        elif role is None and data.get("type") == "error" and _error_message(data):
+            events = [Notice(_error_message(data), level="error")]
         return [Text(line, raw=True)] if events is None else events
 
     def _assistant(self, data: dict[str, Any]) -> list[AgentEvent] | None:
@@ -163,20 +188,31 @@ def _str(value: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _is_json_line(line: str) -> bool:
+def _error_message(data: dict[str, Any]) -> str:
+    """`code: message` of a Kimi Code CLI `{"type":"error",...}` line."""
+    message, code = _str(data.get("message")), _str(data.get("code"))
+    return f"{code}: {message}" if code and message else message
+
+
+def _json_object(line: str) -> dict[str, Any] | None:
     if line.lstrip()[:1] != "{":
-        return False
+        return None
     try:
-        return isinstance(json.loads(line), dict)
+        data = json.loads(line)
     except (ValueError, RecursionError):
-        return False
+        return None
+    return data if isinstance(data, dict) else None
 
 
 def _error_text(outcome: ProcessOutcome) -> str:
-    """The trailing non-JSON stdout lines (Kimi's error text), else stderr's last real line."""
+    """The trailing non-JSON stdout lines (Kimi's error text) or a trailing JSON error line,
+    else stderr's last real line."""
     tail: list[str] = []
     for line in reversed(outcome.last_lines):
-        if _is_json_line(line):
+        data = _json_object(line)
+        if data is not None:
+            if not tail and data.get("type") == "error" and _error_message(data):
+                return _error_message(data)
             break
         if line.strip():
             tail.append(line.strip())
@@ -190,8 +226,116 @@ def _error_text(outcome: ProcessOutcome) -> str:
     return ""
 
 
+# -- flavour detection -------------------------------------------------------------------------
+
+DETECT_TIMEOUT = 10.0  # seconds per probe; kimi-cli 1.50.0 answers --version in ~0.1 s
+# Click's version line, which kimi-cli 1.x prints: "kimi, version 1.50.0".
+_LEGACY_VERSION = re.compile(r"^kimi, version 1\.\d+", re.MULTILINE)
+_PRINT_FLAG = re.compile(r"(?<![\w-])--print(?![\w-])")
+
+_detected: dict[tuple[Any, ...], str] = {}
+_detect_lock = threading.Lock()
+
+
+def _probe(argv: list[str], env: dict[str, str], timeout: float) -> str | None:
+    """stdout + stderr of a short command, or None when it cannot run, times out or fails.
+    It runs in its own session so a timeout kills whatever it started too (a grandchild holding
+    the pipes would otherwise keep us waiting)."""
+    try:
+        proc = subprocess.Popen(
+            argv,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    except OSError:
+        return None
+    try:
+        out, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except OSError:
+            pass
+        proc.communicate()
+        return None
+    if proc.returncode != 0:
+        return None
+    return out.decode("utf-8", "replace")
+
+
+def _classify(command: list[str], env: dict[str, str], timeout: float) -> str | None:
+    """"legacy" or "code" from what the binary says about itself; None when it says nothing."""
+    version = _probe([*command, "--version"], env, timeout)
+    if version is not None and _LEGACY_VERSION.search(version):
+        return "legacy"
+    help_text = _probe([*command, "--help"], env, timeout)
+    if help_text is None:
+        return None
+    return "legacy" if _PRINT_FLAG.search(help_text) else "code"
+
+
+def _cache_key(command: list[str], env: dict[str, str]) -> tuple[Any, ...] | None:
+    path = shutil.which(command[0], path=env.get("PATH", os.defpath))
+    if path is None:
+        return None
+    try:
+        mtime = os.stat(path).st_mtime_ns
+    except OSError:
+        return None
+    return (os.path.realpath(path), mtime, *command[1:])
+
+
+def detect_flavour(
+    command: list[str], *, env: dict[str, str] | None = None, timeout: float = DETECT_TIMEOUT
+) -> str:
+    """Which `kimi` `command` is: "legacy" (kimi-cli 1.x) or "code" (Kimi Code CLI).
+
+    Rule: `kimi --version` printing click's `kimi, version 1.x` is legacy; otherwise
+    `kimi --help` decides: only the legacy CLI has a `--print` flag (the Kimi Code CLI's `-p`
+    runs headless by itself). When neither probe answers (not installed, hangs, exits non-zero)
+    the answer is "legacy", the default, and it is not cached, so installing the CLI later is
+    noticed; the run itself then reports the real problem. Answers are cached per resolved
+    binary (path and mtime) and arguments. Runs subprocesses: never call it on a UI thread.
+    """
+    return _detect(command, env or {}, timeout) or "legacy"
+
+
+def _detect(command: list[str], env: dict[str, str], timeout: float) -> str | None:
+    full_env = {**os.environ, **env, "COLUMNS": "1000"}  # rich must not cut `--print` short
+    key = _cache_key(command, full_env)
+    if key is None:
+        return None
+    with _detect_lock:
+        if key in _detected:
+            return _detected[key]
+    flavour = _classify(command, full_env, timeout)
+    if flavour is not None:
+        with _detect_lock:
+            _detected[key] = flavour
+    return flavour
+
+
+def clear_flavour_cache() -> None:
+    with _detect_lock:
+        _detected.clear()
+
+
+# -- the agent ---------------------------------------------------------------------------------
+
+CODE_PROMPT_FILE = "prompt.md"
+
+
+def code_prompt_dir(worktree: Path) -> Path:
+    """Where a too-long prompt for the Kimi Code CLI is written: beside the worktree, so it is
+    neither in the user's checkout nor committed on the run's branch."""
+    return worktree.with_name(worktree.name + ".prompt")
+
+
 class KimiAgent:
-    """The `kimi` CLI as a worker (legacy 1.x flavour by default)."""
+    """The `kimi` CLI as a worker; `flavour` "auto" asks the binary once, on first use."""
 
     name = "kimi"
     display_name = "Kimi"
@@ -200,44 +344,60 @@ class KimiAgent:
 
     def __init__(self, settings: KimiSettings) -> None:
         self.settings = settings
+        self._flavour: str | None = None if settings.flavour == "auto" else settings.flavour
+
+    @property
+    def flavour(self) -> str:
+        """"legacy" or "code". With "auto", the first call runs `detect_flavour` (subprocesses:
+        call it from a worker); an undetermined answer is "legacy" and is asked again later."""
+        if self._flavour is None:
+            found = _detect(self.settings.command, self.settings.env, DETECT_TIMEOUT)
+            if found is None:
+                return "legacy"
+            self._flavour = found
+        return self._flavour
 
     def command(self, worktree: Path, prompt: str) -> Invocation:
-        """argv for one headless run in `worktree`; a prompt too big for argv goes to stdin."""
+        """argv for one headless run in `worktree`; a prompt too big for argv goes to stdin
+        (legacy) or to a file the agent is told to read (code)."""
         s = self.settings
-        via_stdin = len(prompt.encode("utf-8")) > MAX_ARGV_PROMPT_BYTES
-        if s.flavour == "legacy":
-            argv = [
-                *s.command,
-                "--print",
-                "--output-format",
-                "stream-json",
-                "--yolo",
-                "--thinking" if s.thinking else "--no-thinking",
-                "--max-steps-per-turn",
-                str(s.max_steps),
-                "-w",
-                str(worktree),
-                *(["--config-file", s.config_file] if s.config_file else []),
-                *(["-m", s.model] if s.model else []),
-                *s.extra_args,
-            ]
-        else:
-            # Kimi Code CLI: `-p` alone is headless and auto-approves; it refuses `--yolo`.
-            argv = [
-                *s.command,
-                "--output-format",
-                "stream-json",
-                *(["-m", s.model] if s.model else []),
-                *s.extra_args,
-            ]
-        if not via_stdin:
-            argv += ["-p", prompt]
-        return Invocation(
-            argv=argv,
-            cwd=worktree,
-            stdin=prompt.encode("utf-8") if via_stdin else None,
-            env={"COLUMNS": "1000", **s.env},
-        )
+        too_long = len(prompt.encode("utf-8")) > MAX_ARGV_PROMPT_BYTES
+        env = {"COLUMNS": "1000", **s.env}
+        if self.flavour == "code":
+            # Kimi Code CLI: `-p` alone is headless and auto-approves; it refuses `--yolo`, and
+            # its `-w` would create another worktree: cwd is the run's worktree instead.
+            argv = [*s.command, "--output-format", "stream-json"]
+            argv += ["-m", s.model] if s.model else []
+            argv += s.extra_args
+            if too_long:
+                folder = code_prompt_dir(worktree)
+                folder.mkdir(parents=True, exist_ok=True)
+                path = folder / CODE_PROMPT_FILE
+                path.write_text(prompt, encoding="utf-8")
+                argv += ["--add-dir", str(folder)]
+                prompt = (
+                    f"Your task is in the file {path} ({len(prompt)} characters; too long to "
+                    "pass here). Read all of it first, then do exactly what it says."
+                )
+            return Invocation(argv=[*argv, "-p", prompt], cwd=worktree, env=env)
+        argv = [
+            *s.command,
+            "--print",
+            "--output-format",
+            "stream-json",
+            "--yolo",
+            "--thinking" if s.thinking else "--no-thinking",
+            "--max-steps-per-turn",
+            str(s.max_steps),
+            "-w",
+            str(worktree),
+            *(["--config-file", s.config_file] if s.config_file else []),
+            *(["-m", s.model] if s.model else []),
+            *s.extra_args,
+        ]
+        if too_long:
+            return Invocation(argv=argv, cwd=worktree, stdin=prompt.encode("utf-8"), env=env)
+        return Invocation(argv=[*argv, "-p", prompt], cwd=worktree, env=env)
 
     def parser(self) -> KimiParser:
         return KimiParser()

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from hybrid_tui.agents.base import Agent
+from hybrid_tui.agents.claude import ClaudeAgent
 from hybrid_tui.agents.kimi import KimiAgent
 from hybrid_tui.config import Settings
 from hybrid_tui.core.errors import InputError
 
-AGENT_CLASSES = {"kimi": KimiAgent}
+AGENT_CLASSES = {"kimi": KimiAgent, "claude": ClaudeAgent}
 AGENT_NAMES = tuple(AGENT_CLASSES)
 
 

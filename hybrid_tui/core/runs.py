@@ -1,7 +1,7 @@
 """Runs: the record of one delegation (`Run`), its lifecycle, and where runs live (`RunStore`).
 
 State layout (DESIGN.md): `<state>/runs/<run-id>/{run.json, spec.md, transcript.jsonl,
-stderr.log}` and `<state>/worktrees/<run-id>/`. `run.json` is rewritten atomically (temp file
+stderr.log, checks.log}` and `<state>/worktrees/<run-id>/`. `run.json` is rewritten atomically (temp file
 in the same directory, fsync, rename) at every status change, before any front end shows it.
 Runs are found again by id (or a unique prefix of it) from any directory.
 
@@ -49,6 +49,32 @@ REVIEWABLE = frozenset(
 )
 
 
+class CheckResult(BaseModel):
+    """One verification command's outcome (`exit_code` None: it was stopped, see `timed_out`)."""
+
+    command: str
+    exit_code: int | None
+    ok: bool
+    seconds: float
+    timed_out: bool = False
+
+
+class PartialAccept(BaseModel):
+    """Part of a run landed on the base branch as one commit (`sha`); `paths` it touched."""
+
+    sha: str
+    paths: list[str]
+
+
+class RebaseRecord(BaseModel):
+    """What `rebase_run` replaced, so that `undo_rebase` can put it back."""
+
+    ref: str  # refs/hybrid-tui/pre-rebase/<run-id>: the branch tip before the rebase
+    old_tip: str
+    old_base_sha: str
+    new_tip: str
+
+
 class Run(BaseModel):
     id: str
     number: int = 1
@@ -78,6 +104,15 @@ class Run(BaseModel):
     checkout_changes: list[str] = []  # the user's checkout changed during the run (invariant 1)
     merge_sha: str | None = None
     rejected_ref: str | None = None
+    # Review (issue 6). `checks` is None until the checks ran; [] for a spec without commands.
+    checks: list[CheckResult] | None = None
+    checks_at: str | None = None
+    out_of_scope: list[str] = []  # changed files the spec did not name
+    untouched: list[str] = []  # files the spec named that the branch did not change
+    partial_accepts: list[PartialAccept] = []
+    rebase: RebaseRecord | None = None  # the last rebase, while it can be undone
+    strategy: str | None = None  # how an accepted run landed: merge | squash | rebase
+    accepted_ref: str | None = None  # tip kept when its commits are not in the base (squash)
 
     @property
     def is_active(self) -> bool:
@@ -86,6 +121,13 @@ class Run(BaseModel):
     @property
     def is_reviewable(self) -> bool:
         return self.status in REVIEWABLE
+
+    @property
+    def checks_ok(self) -> bool | None:
+        """True when every check passed, False when one failed, None when none ran."""
+        if not self.checks:
+            return None
+        return all(check.ok for check in self.checks)
 
 
 def utc_now() -> datetime:
@@ -143,6 +185,9 @@ class RunStore:
 
     def spec_path(self, run_id: str) -> Path:
         return self.run_dir(run_id) / "spec.md"
+
+    def checks_log_path(self, run_id: str) -> Path:
+        return self.run_dir(run_id) / "checks.log"
 
     def now(self) -> str:
         return self.clock().astimezone(timezone.utc).isoformat(timespec="seconds")

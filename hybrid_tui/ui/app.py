@@ -14,6 +14,7 @@ each run to finish its commit and record before exiting, so a clean exit leaves 
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -117,10 +118,10 @@ class HybridApp(App[None]):
         if stopping:
             self.notify("Stopping the agent and committing its work…")
         for live in stopping:
-            try:
+            # A run that failed or is slow to stop must not block quitting; its thread still
+            # finishes the commit before the process ends.
+            with contextlib.suppress(Exception):
                 await live.wait(timeout=self.QUIT_WAIT_SECONDS)
-            except Exception:  # noqa: BLE001 - a failed or slow run must not block quitting
-                pass
         self.exit()
 
 

@@ -24,12 +24,11 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
-from hybrid_tui.ui.widgets.event_log import EventBatcher
-
 if TYPE_CHECKING:
     from hybrid_tui.agents.base import Agent
     from hybrid_tui.agents.events import AgentEvent
     from hybrid_tui.core.runs import Run, RunStore
+    from hybrid_tui.ui.widgets.event_log import EventBatcher
 
 
 class LiveRun:
@@ -45,7 +44,8 @@ class LiveRun:
         sink: Callable[[list[AgentEvent]], None],
         interval: float = 1 / 30,
     ) -> None:
-        from hybrid_tui.core.dispatch import RunExecution  # GitPython: not before first frame
+        # GitPython comes with dispatch: imported here, never before the first frame.
+        from hybrid_tui.core.dispatch import RunExecution
 
         self.execution = RunExecution(store, run, agent, timeout=timeout, on_events=self._on_events)
         self._sink = sink
@@ -84,6 +84,8 @@ class LiveRun:
         return run
 
     async def _main(self) -> Run:
+        from hybrid_tui.ui.widgets.event_log import EventBatcher
+
         batcher = self._batcher = EventBatcher(self._sink, interval=self._interval)
         with self._lock:
             self._loop = asyncio.get_running_loop()

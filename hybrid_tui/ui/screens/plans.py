@@ -16,6 +16,9 @@ Behaviour choices:
   project root); the Spec screen is where that is reported and running refused.
 - The preview is read by `read_plan` in a thread worker (exclusive: the newest selection
   wins); a plan that cannot be read shows `read_plan`'s message in the preview instead.
+  Rendering runs in an async worker, `PREVIEW_CHUNK_LINES` lines at a time (`Markdown.update`
+  then `append`): the top of a long plan shows at once and keys keep working while the rest
+  renders; moving to another plan cancels the rest.
   The preview is re-read when the selected plan changes, or when the same plan's mtime or size
   changed (Claude rewrites its plan on every edit).
 - Live: when `app.context.watch_plans` is on, one async worker iterates `core.plans.
@@ -41,6 +44,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.worker import Worker, WorkerState
@@ -53,6 +57,17 @@ from hybrid_tui.ui.widgets.plan_list import PlanList
 if TYPE_CHECKING:
     from hybrid_tui.ui.app import HybridApp
     from hybrid_tui.ui.screens.spec import Draft
+
+WORKER_JOBS = {
+    "plans-list": "list the plans",
+    "plans-watch": "watch the plans directory",
+    "plan-preview": "read the plan",
+    "plan-render": "show the plan",
+}
+"""What each worker group does, for the notification when one fails."""
+
+PREVIEW_CHUNK_LINES = 120
+"""Lines of a plan rendered before the preview first shows; the rest follows in pieces."""
 
 CLAUDE_NOT_YET = (
     "Claude implements is not available yet: hybrid-tui cannot run Claude on a plan in this "
@@ -81,6 +96,24 @@ def describe_source(location: PlansLocation, root: Path) -> str:
     return location.source
 
 
+def preview_chunks(text: str, lines_per_chunk: int = PREVIEW_CHUNK_LINES) -> list[str]:
+    """`text` in pieces of at least `lines_per_chunk` lines, each cut after a blank line outside
+    fenced code (so a piece ends between Markdown blocks); always at least one piece."""
+    from hybrid_tui.core.convert import fence_mask  # not needed for the first frame
+
+    lines = text.splitlines(keepends=True)
+    fenced = fence_mask([line.rstrip("\r\n") for line in lines])
+    chunks: list[str] = []
+    start = 0
+    for index, line in enumerate(lines):
+        if index + 1 - start >= lines_per_chunk and not line.strip() and not fenced[index]:
+            chunks.append("".join(lines[start : index + 1]))
+            start = index + 1
+    if start < len(lines) or not chunks:
+        chunks.append("".join(lines[start:]))
+    return chunks
+
+
 class PlansScreen(Screen[None]):
     """The plan list beside the selected plan; the app's first screen."""
 
@@ -103,7 +136,9 @@ class PlansScreen(Screen[None]):
         self._markdown = None  # textual.widgets.Markdown, mounted after the first frame
         self.listed = False
         self.shown_preview: Path | None = None
-        """The plan whose text (or read error) the preview shows now."""
+        """The plan whose text (or read error) the preview shows (its top, at least)."""
+        self.preview_complete = False
+        """Whether the whole of `shown_preview` is rendered."""
 
     @property
     def context(self):  # noqa: ANN201 - AppContext, kept untyped to avoid importing the app
@@ -137,14 +172,12 @@ class PlansScreen(Screen[None]):
         except InputError:
             self.root = Path(repo)
         self.location = find_plans_dir(self.root, self.context.plans_dir)
-        self.query_one("#plans-header", Static).update(self._header_text())
-        self.query_one("#plans-empty", Static).update(self._empty_text())
+        self.query_one("#plans-header", Static).update(Content(self._header_text()))
+        self.query_one("#plans-empty", Static).update(Content(self._empty_text()))
         self.query_one("#preview-message", Static).update("Reading plans…")
         self._relist()
-        if self.context.watch_plans:
-            self._watch()
         self.set_interval(60, self._refresh_ages)
-        self.call_after_refresh(self._mount_markdown)
+        self.call_after_refresh(self._after_first_frame)
 
     def on_unmount(self) -> None:
         self._stop_watch.set()
@@ -167,14 +200,21 @@ class PlansScreen(Screen[None]):
         lines += ["", "Another directory: --plans-dir DIR, or plansDirectory in .claude/settings.json."]
         return "\n".join(lines)
 
-    async def _mount_markdown(self) -> None:
-        from textual.widgets import Markdown  # costs real import time: after the first frame
+    async def _after_first_frame(self) -> None:
+        """Start the watcher and mount the Markdown preview: both cost import time."""
+        preview = self.query_one("#plan-preview")
+        if not preview.is_attached:
+            return  # the app is closing before it got going
+        if self.context.watch_plans:
+            self._watch()
+            self._relist_once_watching()
+        from textual.widgets import Markdown
 
         self._markdown = Markdown(id="preview-markdown", open_links=False)
         self._markdown.display = False
-        await self.query_one("#plan-preview").mount(self._markdown)
+        await preview.mount(self._markdown)
         if self._preview_pending is not None:
-            await self._show_preview(*self._preview_pending)
+            self._show_preview(*self._preview_pending)
 
     # -- listing and watching ----------------------------------------------------------------
 
@@ -192,6 +232,12 @@ class PlansScreen(Screen[None]):
         ):
             self._relist()
 
+    @work(exclusive=True, exit_on_error=False, group="plans-watch-ready")
+    async def _relist_once_watching(self) -> None:
+        """Re-list once the watcher listens: a plan written before that would be missed."""
+        await self.watch_ready.wait()
+        self._relist()
+
     def _now(self) -> float:
         return self.context.clock().timestamp()
 
@@ -201,9 +247,10 @@ class PlansScreen(Screen[None]):
         plan_list.set_plans(plans, self._now())
         self.set_class(not plans, "-empty")
         if not plans:
-            self.query_one("#plans-empty", Static).update(self._empty_text())
+            self.query_one("#plans-empty", Static).update(Content(self._empty_text()))
             self._preview_key = None
             self.shown_preview = None
+            self.preview_complete = False
             return
         selected = plan_list.selected_plan
         if selected is not None:
@@ -235,33 +282,45 @@ class PlansScreen(Screen[None]):
         except InputError as err:
             return path, None, str(err)
 
-    async def _show_preview(self, path: Path, text: str | None, error: str | None) -> None:
+    def _show_preview(self, path: Path, text: str | None, error: str | None) -> None:
         if self._preview_key is None or self._preview_key[0] != path:
             return  # the selection moved on while the plan was read
         if self._markdown is None:
             self._preview_pending = (path, text, error)
             return
         self._preview_pending = None
+        self.preview_complete = False
+        self._render_preview(path, text, error)
+
+    @work(exclusive=True, exit_on_error=False, group="plan-render")
+    async def _render_preview(self, path: Path, text: str | None, error: str | None) -> None:
+        """Render the plan a chunk at a time: the top shows at once, and keys are handled
+        between chunks (a 1,600-line plan is thousands of Markdown widgets)."""
+        assert self._markdown is not None
         message = self.query_one("#preview-message", Static)
-        message.update(error or "")
+        message.update(Content(error or ""))
         message.display = error is not None
         message.set_class(error is not None, "-error")
         self._markdown.display = text is not None
-        await self._markdown.update(text or "")
-        self.query_one("#plan-preview").scroll_home(animate=False)
+        chunks = preview_chunks(text or "")
+        await self._markdown.update(chunks[0])
+        if path != self.shown_preview:
+            self.query_one("#plan-preview").scroll_home(animate=False)
         self.shown_preview = path
+        for chunk in chunks[1:]:
+            await self._markdown.append(chunk)
+        self.preview_complete = True
 
-    async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
         if event.state == WorkerState.SUCCESS:
             if worker.group == "plans-list":
                 self._show_plans(worker.result)
             elif worker.group == "plan-preview":
-                await self._show_preview(*worker.result)
+                self._show_preview(*worker.result)
         elif event.state == WorkerState.ERROR:
-            what = {"plans-list": "list the plans", "plans-watch": "watch the plans directory",
-                    "plan-preview": "read the plan"}.get(worker.group, worker.group)
-            self.notify(f"Could not {what}: {worker.error}", severity="error", timeout=10)
+            what = WORKER_JOBS.get(worker.group, worker.group)
+            self.notify(f"Could not {what}: {worker.error}", severity="error", timeout=10, markup=False)
 
     # -- actions -----------------------------------------------------------------------------
 
@@ -280,14 +339,14 @@ class PlansScreen(Screen[None]):
     def action_delegate(self) -> None:
         plan = self.selected_plan
         if plan is None:
-            self.notify("No plan selected: there is nothing to delegate yet.", severity="warning")
+            self.notify("No plan selected: nothing to delegate yet.", severity="warning", markup=False)
             return
         from hybrid_tui.ui.screens.spec import SpecScreen
 
         self.app.push_screen(SpecScreen(plan, drafts=self.drafts))
 
     def action_claude(self) -> None:
-        self.notify(CLAUDE_NOT_YET, title="Not available yet", severity="warning", timeout=8)
+        self.notify(CLAUDE_NOT_YET, title="Not available yet", severity="warning", timeout=8, markup=False)
 
     def action_toggle_list(self) -> None:
         hidden = not self.has_class("-list-hidden")

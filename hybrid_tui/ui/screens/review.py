@@ -1,8 +1,8 @@
 """`ReviewScreen`: a run's result, file by file, with accept and reject.
 
 Loading is lazy and off the UI thread: a thread worker reads the file list (`run_diff`, git's
-numstat) first; each file's diff (`run_diff_text`) is read in a worker only when the file is
-selected, and the last few are cached.
+numstat) first; each file's diff (`run_diff_text`, split and classified by `prepare_diff`) is
+read in a worker only when the file is selected, and the last few are cached.
 
 Behaviour choices:
 - The header says what is being reviewed: title, branch and base, status (with the failure
@@ -32,7 +32,7 @@ from textual.worker import Worker, WorkerState
 from hybrid_tui.core.errors import HybridError
 from hybrid_tui.core.runs import Run, Status
 from hybrid_tui.ui.screens.confirm import ConfirmScreen
-from hybrid_tui.ui.widgets.diff_view import DiffView
+from hybrid_tui.ui.widgets.diff_view import DiffLines, DiffView, prepare_diff
 
 if TYPE_CHECKING:
     from hybrid_tui.core.workspace import FileDiff
@@ -113,7 +113,7 @@ class ReviewScreen(Screen[None]):
         self.files: list[FileDiff] | None = None
         self.tip: str | None = None
         self.busy = False  # an accept or reject is under way
-        self._diffs: OrderedDict[str, str] = OrderedDict()
+        self._diffs: OrderedDict[str, DiffLines] = OrderedDict()
 
     @property
     def hybrid(self) -> HybridApp:
@@ -144,10 +144,10 @@ class ReviewScreen(Screen[None]):
 
         return run_diff(self.run), run_tip(self.run)
 
-    def _load_diff(self, path: str) -> tuple[str, str]:
+    def _load_diff(self, path: str) -> tuple[str, DiffLines]:
         from hybrid_tui.core.land import run_diff_text
 
-        return path, run_diff_text(self.run, path)
+        return path, prepare_diff(run_diff_text(self.run, path))
 
     def _land(self, action: str) -> tuple[str, Run]:
         from hybrid_tui.core.land import accept_run, reject_run
@@ -192,21 +192,21 @@ class ReviewScreen(Screen[None]):
         path = event.option.id
         if path is None:
             return
-        if (text := self._diffs.get(path)) is not None:
+        if (diff := self._diffs.get(path)) is not None:
             self._diffs.move_to_end(path)
-            self.query_one(DiffView).set_diff(text, path)
+            self.query_one(DiffView).set_diff(diff, path)
             return
         self.query_one(DiffView).show_message(f"Loading {path}…", path)
         self.run_worker(lambda: self._load_diff(path), name="diff", group="diff", thread=True,
                         exclusive=True, exit_on_error=False)
 
-    def _show_diff(self, path: str, text: str) -> None:
-        self._diffs[path] = text
+    def _show_diff(self, path: str, diff: DiffLines) -> None:
+        self._diffs[path] = diff
         while len(self._diffs) > CACHED_DIFFS:
             self._diffs.popitem(last=False)
         view = self.query_one(DiffView)
         if view.path == path:  # still the selected file
-            view.set_diff(text, path)
+            view.set_diff(diff, path)
 
     # -- header and messages -------------------------------------------------------------
 
@@ -217,9 +217,8 @@ class ReviewScreen(Screen[None]):
         if run.status in (Status.FAILED, Status.TIMED_OUT):
             colour = "$error"
         lines = [
-            f"[b]{escape(run.title)}[/b]",
-            f"[$text-muted]{escape(run.branch)} → {escape(run.base_branch)}@{run.base_sha[:7]}[/] · "
-            f"[{colour}]{escape(status)}[/]",
+            f"[b]{escape(run.title)}[/b] · [{colour}]{escape(status)}[/]",
+            f"[$text-muted]{escape(run.branch)} → {escape(run.base_branch)}@{run.base_sha[:7]}[/]",
         ]
         if run.failure_kind and run.message:
             lines.append(f"[{colour}]{escape(self._short(run.message))}[/]")
@@ -268,7 +267,9 @@ class ReviewScreen(Screen[None]):
         )
 
     def action_reject(self) -> None:
-        from hybrid_tui.core.land import REJECTED_REF  # loaded already by the file-list worker
+        from hybrid_tui.core.land import (
+            REJECTED_REF,  # loaded already by the file-list worker
+        )
 
         run = self.run
         tip = (self.tip or run.head_sha or "")[:7] or "(unknown)"

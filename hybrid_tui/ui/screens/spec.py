@@ -85,7 +85,9 @@ def plan_stamp(plan: Plan) -> tuple[float, int]:
     return (plan.mtime, plan.size)
 
 
-def load_spec_source(repo_path: Path, plan: Plan, store: RunStore, draft_text: str | None = None) -> SpecSource:
+def load_spec_source(
+    repo_path: Path, plan: Plan, store: RunStore, draft_text: str | None = None
+) -> SpecSource:
     """Read the repository (GitPython) and convert `plan` against HEAD's tree; with
     `draft_text` the draft is used instead of a fresh conversion. Never raises `InputError`:
     a bad repository or plan becomes `blocker`."""
@@ -111,7 +113,8 @@ def load_spec_source(repo_path: Path, plan: Plan, store: RunStore, draft_text: s
         plan_text = read_plan(plan.path)
     except InputError as err:
         return SpecSource(None, tree, base, str(err))
-    spec = convert_plan(plan_text, source=plan.path.name, number=store.next_number(root), base=base, tree=tree)
+    number = store.next_number(root)
+    spec = convert_plan(plan_text, source=plan.path.name, number=number, base=base, tree=tree)
     return SpecSource(render_spec(spec), tree, base, blocker)
 
 
@@ -171,7 +174,7 @@ class SpecScreen(Screen[None]):
         return self._editor.text if self._editor is not None else None
 
     def compose(self) -> ComposeResult:
-        yield Static(f"{self.plan.name} → Kimi", id="spec-header", classes="screen-header")
+        yield Static(Content(f"{self.plan.name} → Kimi"), id="spec-header", classes="screen-header")
         yield Static(id="spec-status")
         yield Container(id="spec-editor-pane")
         yield OptionList(id="spec-problems")
@@ -192,12 +195,13 @@ class SpecScreen(Screen[None]):
                     "the earlier edit was dropped.",
                     severity="warning",
                     timeout=8,
+                    markup=False,
                 )
         self._load(draft_text)
 
     def _status(self, text: str | None, *, error: bool = False) -> None:
         status = self.query_one("#spec-status", Static)
-        status.update(text or "")
+        status.update(Content(text or ""))
         status.display = bool(text)
         status.set_class(error, "-error")
 
@@ -211,7 +215,7 @@ class SpecScreen(Screen[None]):
         self.source = source
         if source.base:
             header = self.query_one("#spec-header", Static)
-            header.update(f"{self.plan.name} → Kimi · base {source.base}")
+            header.update(Content(f"{self.plan.name} → Kimi · base {source.base}"))
         self._status(source.blocker, error=True)
         if source.text is None:
             return
@@ -252,7 +256,10 @@ class SpecScreen(Screen[None]):
         panel.set_class(any(p.severity == "error" for p in self.problems), "-errors")
         panel.set_options(Option(problem_row(p)) for p in self.problems)
         if not self.problems:
-            panel.add_option(Option("The spec is valid: ctrl+r runs it.", disabled=True))
+            ready = "The spec is valid: ctrl+r runs it."
+            if self.source.blocker:
+                ready = "The spec is valid, but it cannot run until the problem above is fixed."
+            panel.add_option(Option(ready, disabled=True))
         return self.problems
 
     def _jump(self, problem: Problem) -> None:
@@ -277,11 +284,11 @@ class SpecScreen(Screen[None]):
         if self.dispatching:
             return
         if self.source is None:
-            self.notify("The spec is still being prepared.", severity="warning")
+            self.notify("The spec is still being prepared.", severity="warning", markup=False)
             return
         text = self.text
         if text is None:
-            self.notify(f"Not run: {self.source.blocker}", severity="error", timeout=10)
+            self.notify(f"Not run: {self.source.blocker}", severity="error", timeout=10, markup=False)
             return
         errors = [p for p in self.validate() if p.severity == "error"]
         if errors:
@@ -290,6 +297,7 @@ class SpecScreen(Screen[None]):
                 "Fix them (f8 jumps to each), then ctrl+r.",
                 severity="error",
                 timeout=10,
+                markup=False,
             )
             return
         self.dispatching = True
@@ -328,11 +336,11 @@ class SpecScreen(Screen[None]):
                 self._status(f"Could not prepare the spec: {error}", error=True)
                 what = "Could not prepare the spec"
             message = str(error) if isinstance(error, HybridError) else f"{type(error).__name__}: {error}"
-            self.notify(f"{what}: {message}", severity="error", timeout=12)
+            self.notify(f"{what}: {message}", severity="error", timeout=12, markup=False)
 
     def action_back(self) -> None:
         if self.dispatching:
-            self.notify("The run is being started: wait for it.", severity="warning")
+            self.notify("The run is being started: wait for it.", severity="warning", markup=False)
             return
         text = self.text
         if text is not None and text != self._original:

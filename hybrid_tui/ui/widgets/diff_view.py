@@ -1,9 +1,10 @@
 """`DiffView`: one file's unified diff, coloured by line type, drawn lazily (Line API).
 
 Behaviour choices:
-- Lines are classified once when the diff is set (header, hunk, added, removed, context) and
-  Strips are built only for the rows on screen, cached: a diff of 200,000 lines costs one pass
-  of string checks, not 200,000 renderables.
+- Lines are classified once (header, hunk, added, removed, context) by `prepare_diff`, a pure
+  function a thread worker can call, and Strips are built only for the rows on screen, cached:
+  a diff of 200,000 lines costs one pass of string checks off the UI thread, not 200,000
+  renderables.
 - Colours come from the theme variables `$diff-added`, `$diff-removed` (with their
   `-background`) and `$diff-hunk` (hybrid_tui.ui.theme.THEME_VARIABLE_DEFAULTS; the host app
   returns those from `get_theme_variable_defaults`).
@@ -15,6 +16,7 @@ Behaviour choices:
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from rich.cells import cell_len
 from rich.segment import Segment
@@ -63,6 +65,22 @@ def classify(lines: list[str]) -> list[str]:
     return kinds
 
 
+@dataclass(frozen=True, slots=True)
+class DiffLines:
+    """A diff ready to draw: its lines (made safe), their kinds, the widest line in cells."""
+
+    lines: list[str]
+    kinds: list[str]
+    width: int
+
+
+def prepare_diff(text: str) -> DiffLines:
+    """Split, clean and classify a unified diff (no Textual: call it in a thread worker)."""
+    lines = [_clean(line) for line in text.splitlines()]
+    width = max((len(t) if t.isascii() else cell_len(t) for t in lines), default=0)
+    return DiffLines(lines, classify(lines), width)
+
+
 class DiffView(ScrollView, can_focus=True):
     """A scrolling, coloured unified diff."""
 
@@ -92,13 +110,13 @@ class DiffView(ScrollView, can_focus=True):
 
     # -- content -------------------------------------------------------------------------
 
-    def set_diff(self, text: str, path: str | None = None) -> None:
-        """Show `text` (a unified diff) from the top."""
-        lines = [_clean(line) for line in text.splitlines()]
-        self._set(lines, classify(lines), path)
+    def set_diff(self, diff: DiffLines | str, path: str | None = None) -> None:
+        """Show a diff from the top (prepare big ones with `prepare_diff` in a worker)."""
+        self._set(prepare_diff(diff) if isinstance(diff, str) else diff, path)
 
     def show_message(self, text: str, path: str | None = None) -> None:
-        self._set([_clean(text)], ["note"], path)
+        line = _clean(text)
+        self._set(DiffLines([line], ["note"], cell_len(line)), path)
 
     def text_lines(self) -> list[str]:
         """Every line as plain text (for tests and copying)."""
@@ -107,11 +125,10 @@ class DiffView(ScrollView, can_focus=True):
     def line_kinds(self) -> list[str]:
         return list(self._kinds)
 
-    def _set(self, lines: list[str], kinds: list[str], path: str | None) -> None:
-        self._lines, self._kinds, self.path = lines, kinds, path
+    def _set(self, diff: DiffLines, path: str | None) -> None:
+        self._lines, self._kinds, self.path = diff.lines, diff.kinds, path
         self._strips.clear()
-        width = max((len(t) if t.isascii() else cell_len(t) for t in lines), default=0)
-        self.virtual_size = Size(width, len(lines))
+        self.virtual_size = Size(diff.width, len(diff.lines))
         self.scroll_to(0, 0, animate=False, immediate=True, force=True)
         self.refresh()
 

@@ -174,7 +174,9 @@ def _format_exit(event: Exit, out: list[str]) -> str:
     if message := event.message.strip():
         text += ": " + message.splitlines()[0]
     out.append(_clean(text))
-    return "exit" if event.status == "done" else "warning" if event.status == "cancelled" else "error"
+    if not event.failure_kind:
+        return "exit"
+    return "warning" if event.failure_kind == "cancelled" else "error"
 
 
 _FORMATTERS: dict[type, Callable[[Any, list[str]], str]] = {

@@ -1,0 +1,212 @@
+"""What a heading (or a label line) says its section is: context, steps, verification, files,
+reference-only, out of scope, done. Keyword tables are the place to extend for other wordings
+and languages (en, fr, es, de, vi, ja, zh, ko are covered).
+
+Behaviour choices:
+- Headings are compared after `normalize_heading`: lower case, markdown decoration and emoji
+  removed, a leading `1.` / `a)` numbering removed.
+- A verification heading is a noun from the list alone or with a short qualifier ("Testing &
+  verification (frontend)"), a bare verb ("Verify"), or a CJK/Korean heading starting with one
+  of the words; acceptance criteria / definition of done / completion criteria sections also
+  hold checks (`is_criteria_heading`) and feed the spec's verification.
+"""
+
+from __future__ import annotations
+
+import re
+
+_NUMBERING = re.compile(r"^(?:\d+(?:[.\-]\d+)*[.):]?|[a-z][.)])\s+")
+_DECORATION = re.compile(r"[*_`~]|[\u2600-\u27bf\U0001f000-\U0001faff\ufe0f]")
+
+_CONTEXT_WORDS = [
+    # best first
+    ("context", "background", "contexto", "contexte", "背景", "需求背景", "배경"),
+    (
+        "problem",
+        "problem statement",
+        "problem summary",
+        "the problem",
+        "current problem",
+        "problème",
+        "probleme",
+        "problema",
+        "问题",
+        "問題",
+        "문제",
+        "vấn đề",
+    ),
+    (
+        "goal",
+        "goals",
+        "objective",
+        "objectif",
+        "objetivo",
+        "目的",
+        "目标",
+        "목표",
+        "mục tiêu",
+        "motivation",
+        "why",
+    ),
+    (
+        "overview",
+        "summary",
+        "feature overview",
+        "executive summary",
+        "概要",
+        "概述",
+        "개요",
+        "프로젝트 개요",
+        "tổng quan",
+        "resumen",
+        "résumé",
+    ),
+]
+_STEPS_SECTION = re.compile(
+    r"^(?:(?:[\w/&+-]+\s+){0,2}(?:changes|steps|tasks|phases|edits|milestones)\b"
+    r"|implementation(?!\s+(?:order|notes?|details?|status|summary|strategy|checklist))\b"
+    r"|plan$|the plan$|roadmap|work items|to ?do|fix$|fixes$|proposed fix"
+    r"|tâches|taches|étapes|etapes|pasos|tareas|fases|m[oó]dulos|schritte|aufgaben"
+    r"|các bước|công việc|nhiệm vụ|실행|구현|작업|단계"
+    r"|実装|作業内容|手順|タスク|实施步骤|实现步骤|实施|步骤|任务|实现方案)"
+)
+# A verification heading is a noun from this list, alone or with a short qualifier
+# ("Testing & verification (frontend)", "Validation checklist"), or a bare verb ("Verify").
+_VERIFY_NOUNS = (
+    r"verification|validation|testing|tests|test|test plan|test strategy|test commands"
+    r"|quality checks|checks|smoke tests?|manual (?:testing|verification)|how to (?:verify|test)"
+    r"|vérification|verificación|verificacion|verificação|pruebas|prüfung|kiểm tra|kiểm thử"
+    r"|xác minh"
+)
+_VERIFY_SECTION = re.compile(
+    rf"^(?:(?:{_VERIFY_NOUNS})(?:\s*(?:[(:&/,].*|and .*|(?:[\w-]+\s*){{0,3}}))?"
+    r"|(?:verify|validate|test|check)(?:\s*[(:].*)?)$"
+    r"|^(?:검증|테스트|検証|テスト|動作確認|验证|测试|驗證|測試)"
+)
+_STEP_WORDS = (
+    r"step|phase|task|stage|story|milestone|part|wave|sprint|iteration|pass"
+    r"|étape|etape|tâche|tache|paso|fase|tarea|schritt|bước|giai đoạn"
+    r"|ステップ|フェーズ|段階|阶段|步骤|단계"
+)
+_STEP_HEADING = re.compile(
+    rf"^(?:{_STEP_WORDS})\s*(?:\d+(?:\.\d+)*(?!\d)|[ivx]+(?![\w]))", re.IGNORECASE
+)
+STEP_PREFIX = re.compile(
+    rf"^(?:{_STEP_WORDS})\s*(?:\d+(?:\.\d+)*|[ivx]+)\s*[:.)\-—–]*\s*", re.IGNORECASE
+)
+NUMBERED_HEADING = re.compile(r"^\d+(?:\.\d+)*[.)]?\s+\S")
+
+
+def normalize_heading(text: str) -> str:
+    """Lower case, no markdown decoration or emoji, no leading `1.` numbering."""
+    text = _DECORATION.sub("", text).strip().lower()
+    text = _NUMBERING.sub("", text)
+    return " ".join(text.split())
+
+
+def context_rank(heading: str) -> int | None:
+    """Priority of a context heading (0 is best), None when it is not one."""
+    norm = normalize_heading(heading)
+    for rank, words in enumerate(_CONTEXT_WORDS):
+        for word in words:
+            if norm == word or norm.startswith((word + " ", word + ":")):
+                return rank
+            if not word.isascii() and norm.startswith(word):
+                return rank
+    return None
+
+
+# order lists: steps only when no other step section exists (else they repeat the steps)
+_ORDER_SECTION = re.compile(
+    r"^(?:(?:implementation|execution|build|recommended|suggested|work) order|order of work"
+    r"|orden de desarrollo|ordre|実装順序|实施顺序)"
+)
+_NOT_STEPS = re.compile(r"^(?:next|future|follow-?up|optional|out of scope|non-goals|open)\b")
+
+
+def is_order_heading(heading: str) -> bool:
+    return bool(_ORDER_SECTION.match(normalize_heading(heading)))
+
+
+def is_steps_heading(heading: str) -> bool:
+    norm = normalize_heading(heading)
+    return (
+        bool(_STEPS_SECTION.match(norm))
+        and not _ORDER_SECTION.match(norm)
+        and not _NOT_STEPS.match(norm)
+        and not is_verification_heading(heading)
+    )
+
+
+def is_verification_heading(heading: str) -> bool:
+    return bool(_VERIFY_SECTION.match(normalize_heading(STEP_PREFIX.sub("", heading.strip()))))
+
+
+def is_step_heading(heading: str) -> bool:
+    return bool(_STEP_HEADING.match(_DECORATION.sub("", heading).strip()))
+
+
+# --------------------------------------------------------------------------------------------
+# Sections whose file mentions are not changes of this plan, and file-list sections
+
+_DONE_HEADING = re.compile(
+    r"✅|✔|☑|\bDONE\b|\bCOMPLETED?\b|\bIMPLEMENTED\b|\(done\)|完了|完成|완료|已完成|已实现"
+)
+_READ_SECTION = re.compile(
+    r"^(?:what (?:already )?exists|existing\b|reuse|reused|already\b|references?\b|resources\b"
+    r"|related\b|see also|further reading|prior art|current (?:state|setup|code|implementation"
+    r"|structure|problem|architecture)|ground truth|verified\b|files? to (?:verify|read|check)"
+    r"|key files? to read|appendix\b.*\b(?:reference|related|documentation)"
+    r"|.*\b(?:today|as[- ]is)$|参考|参照|參考|참고|関連|相关|현재|現状|现状)"
+)
+_EXCLUDED_SECTION = re.compile(
+    r"^(?:out of scope|not in scope|non-?goals?|what (?:this|it) (?:plan )?(?:does not|doesn't"
+    r"|will not|won't)|what not to|forbidden|do not (?:change|touch|modify)|unchanged|no changes?"
+    r"|hors (?:du )?périmètre|fuera de alcance|範囲外|スコープ外|不在范围|范围外|범위 밖|defer\w*)"
+)
+_IGNORED_SECTION = re.compile(
+    r"^(?:rollback|roll back|complete rollback|undo|revert|troubleshoot\w*|alternatives?|alternative"
+    r"|options? considered|rejected|risks?\b|open questions?|questions|next steps?|future\b"
+    r"|follow-?ups?|later\b|backlog|timeline|time (?:summary|estimate)|estimate|changelog of"
+    r"|review\b|validation & review|agent process|notes? for|lessons|history|log\b"
+    r"|リスク|风险|위험|未来|将来|후속)"
+)
+_CRITERIA_SECTION = re.compile(
+    r"^(?:acceptance(?: criteria| tests?)?|definition of done|success (?:criteria|metrics)"
+    r"|done when|(?:.* )?complete when|completion (?:criteria|conditions)|stop criteri\w*"
+    r"|exit criteria|validation checklist|quality (?:checks|gates)|post-implementation checklist"
+    r"|critères|criterios|完了条件|受け入れ|验收|完成条件|인수|완료 조건)"
+)
+_FILES_SECTION = re.compile(
+    r"^(?:(?:key |relevant |changed |modified |affected |new |critical |touched )?files?\b"
+    r"|file (?:map|list|structure|organi[sz]ation|changes|inventory|plan)|files? (?:to|affected"
+    r"|changed|created|modified|touched)|changed files|(?:project|directory|folder|repo(?:sitory)?)"
+    r" (?:structure|layout)|structure\b|layout\b|改动范围|变更范围|关键文件|文件|変更ファイル"
+    r"|ファイル|파일|fichiers?|archivos?|edits\b)"
+)
+
+
+def is_done_heading(heading: str) -> bool:
+    return bool(_DONE_HEADING.search(heading))
+
+
+def section_kind(heading: str) -> str | None:
+    """"done", "read", "exclude", "ignore", "criteria", "files", "verify", "context" or None."""
+    if is_done_heading(heading):
+        return "done"
+    norm = normalize_heading(STEP_PREFIX.sub("", heading.strip()))
+    if _EXCLUDED_SECTION.match(norm):
+        return "exclude"
+    if _READ_SECTION.match(norm):
+        return "read"
+    if _IGNORED_SECTION.match(norm):
+        return "ignore"
+    if _CRITERIA_SECTION.match(norm):
+        return "criteria"
+    if _FILES_SECTION.match(norm):
+        return "files"
+    if is_verification_heading(heading):
+        return "verify"
+    if context_rank(heading) is not None:
+        return "context"
+    return None
