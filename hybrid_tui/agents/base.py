@@ -7,9 +7,10 @@ itself is run by `agents.process.AgentProcess`, the same for every agent.
 
 from __future__ import annotations
 
+import signal
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from hybrid_tui.agents.events import AgentEvent
 
@@ -71,3 +72,42 @@ class Agent(Protocol):
     def parser(self) -> StreamParser: ...
 
     def verdict(self, outcome: ProcessOutcome, parser: StreamParser) -> Verdict: ...
+
+
+# -- shared pieces of the agents' verdicts ----------------------------------------------------
+
+
+def join_message(first: str, second: str) -> str:
+    """`first -- second`, or whichever of the two is not empty."""
+    return f"{first} -- {second}" if first and second else (first or second)
+
+
+def as_str(value: Any) -> str:
+    """`value` when it is a string, else "" (for JSON fields of unknown type)."""
+    return value if isinstance(value, str) else ""
+
+
+def describe_exit(returncode: int | None) -> str:
+    """How a process ended, in words: "killed by signal SIGKILL", "exited with code 3"."""
+    if returncode is None:
+        return "ended without an exit code"
+    if returncode < 0:
+        try:
+            return f"killed by signal {signal.Signals(-returncode).name}"
+        except ValueError:
+            return f"killed by signal {-returncode}"
+    return f"exited with code {returncode}"
+
+
+def stopped_verdict(outcome: ProcessOutcome, display_name: str, setting: str, timeout: float) -> Verdict | None:
+    """The verdict for a run hybrid-tui stopped itself (cancel, timeout), else None."""
+    if outcome.cancelled:
+        return Verdict("cancelled", "cancelled", "cancelled; the work so far is on the branch")
+    if outcome.timed_out:
+        return Verdict(
+            "timed_out",
+            "timeout",
+            f"{display_name} did not finish within {timeout:g} s: raise {setting} or split the "
+            "spec; the work so far is on the branch",
+        )
+    return None

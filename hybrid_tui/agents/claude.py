@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +33,10 @@ from hybrid_tui.agents.base import (
     Invocation,
     ProcessOutcome,
     Verdict,
+    as_str,
+    describe_exit,
+    join_message,
+    stopped_verdict,
 )
 from hybrid_tui.agents.events import (
     AgentEvent,
@@ -174,14 +177,14 @@ class ClaudeParser:
         if subtype == "init":
             if isinstance(sid := data.get("session_id"), str):
                 self.session_id = sid
-            self.cwd = _str(data.get("cwd")) or self.cwd
-            self.model = _str(data.get("model")) or None
-            mode = _str(data.get("permissionMode"))
+            self.cwd = as_str(data.get("cwd")) or self.cwd
+            self.model = as_str(data.get("model")) or None
+            mode = as_str(data.get("permissionMode"))
             return [Notice(f"model {self.model or '?'}, permission mode {mode or '?'}")]
         if subtype == "api_retry":
             self.retries += 1
             attempt, limit = data.get("attempt"), data.get("max_retries")
-            status, error = data.get("error_status"), _str(data.get("error"))
+            status, error = data.get("error_status"), as_str(data.get("error"))
             why = " ".join(
                 [*([f"HTTP {status}"] if isinstance(status, int) else []),
                  *([error] if error and error != "unknown" else [])]
@@ -233,8 +236,8 @@ class ClaudeParser:
         arguments = block.get("input")
         arguments = arguments if isinstance(arguments, dict) else {}
         return ToolCall(
-            id=_str(block.get("id")),
-            name=_str(block.get("name")) or "?",
+            id=as_str(block.get("id")),
+            name=as_str(block.get("name")) or "?",
             arguments=arguments,
             key_arg=self._key_arg(arguments),
         )
@@ -270,7 +273,7 @@ class ClaudeParser:
         if parts:
             events.append(Notice(", ".join(parts)))
         if data.get("is_error") is True:
-            text = self.result_text or f"Claude ended with {_str(data.get('subtype')) or 'an error'}"
+            text = self.result_text or f"Claude ended with {as_str(data.get('subtype')) or 'an error'}"
             if text != self._last_error_text:
                 events.append(Notice(text, "error"))
         return events
@@ -301,7 +304,7 @@ def _user(data: dict[str, Any]) -> list[AgentEvent] | None:
         else:
             text = ""
         events.append(
-            ToolResult(_str(block.get("tool_use_id")), text, is_error=block.get("is_error") is True)
+            ToolResult(as_str(block.get("tool_use_id")), text, is_error=block.get("is_error") is True)
         )
     return events
 
@@ -314,9 +317,6 @@ def _usage(result: dict[str, Any] | None, key: str) -> int | None:
 def _int(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
 
 
 def _stderr_line(outcome: ProcessOutcome) -> str:
@@ -375,21 +375,15 @@ class ClaudeAgent:
 
     def verdict(self, outcome: ProcessOutcome, parser: ClaudeParser) -> Verdict:
         """Map how `claude` ended (its result line first, then its exit code) to a status."""
-        if outcome.cancelled:
-            return Verdict("cancelled", "cancelled", "cancelled; the work so far is on the branch")
-        if outcome.timed_out:
-            return Verdict(
-                "timed_out",
-                "timeout",
-                f"Claude did not finish within {self.settings.timeout:g} s: raise "
-                "agents.claude.timeout or split the spec; the work so far is on the branch",
-            )
+        stopped = stopped_verdict(outcome, "Claude", "agents.claude.timeout", self.settings.timeout)
+        if stopped:
+            return stopped
         rc = outcome.returncode
         result = parser.result
         if result is None:
             return self._without_result(outcome, parser)
         text = parser.result_text
-        subtype = _str(result.get("subtype"))
+        subtype = as_str(result.get("subtype"))
         # Success needs all of it said: is_error false (not missing), subtype success, rc 0.
         clean = result.get("is_error") is False and result.get("terminal_reason") != "api_error"
         if clean and subtype == "success" and rc == 0:
@@ -400,7 +394,7 @@ class ClaudeAgent:
             return Verdict(
                 "failed",
                 "max_steps",
-                _join(
+                join_message(
                     text or "max turns reached",
                     "raise agents.claude.max_turns or split the spec; "
                     "the work so far is on the branch",
@@ -412,13 +406,13 @@ class ClaudeAgent:
         return Verdict(
             "failed",
             "agent_error",
-            _join(f"Claude reported success but exited with code {rc}", _stderr_line(outcome)),
+            join_message(f"Claude reported success but exited with code {rc}", _stderr_line(outcome)),
         )
 
     def _api_failure(self, text: str, parser: ClaudeParser) -> Verdict:
         result = parser.result or {}
         status = _int(result.get("api_error_status"))
-        kind = _str(result.get("api_error_type"))
+        kind = as_str(result.get("api_error_type"))
         if (
             status == 401
             or kind == "authentication_error"
@@ -428,7 +422,7 @@ class ClaudeAgent:
             return Verdict(
                 "failed",
                 "auth",
-                _join(
+                join_message(
                     text,
                     "set ANTHROPIC_API_KEY (agents.claude.env) or log in with `claude` "
                     "and /login, then retry",
@@ -438,13 +432,13 @@ class ClaudeAgent:
             (status is not None and (status >= 500 or status in (408, 429)))
             or kind in ("api_error", "overloaded_error", "rate_limit_error")
             or parser.api_error in _TRANSIENT_ERRORS
-            or _str(result.get("api_error")) == "connection_failed"
+            or as_str(result.get("api_error")) == "connection_failed"
             or _CONNECTION.search(text)
         ):
             return Verdict(
-                "failed", "transient", _join(text, "the Anthropic API did not answer; retry")
+                "failed", "transient", join_message(text, "the Anthropic API did not answer; retry")
             )
-        return Verdict("failed", "agent_error", _join(text, "see the transcript for details"))
+        return Verdict("failed", "agent_error", join_message(text, "see the transcript for details"))
 
     def _without_result(self, outcome: ProcessOutcome, parser: ClaudeParser) -> Verdict:
         rc = outcome.returncode
@@ -453,22 +447,16 @@ class ClaudeAgent:
             return Verdict(
                 "failed",
                 "agent_error",
-                _join("Claude exited without a result line", detail or "see the transcript"),
+                join_message("Claude exited without a result line", detail or "see the transcript"),
             )
         if rc is None or rc < 0:
-            if rc is None:
-                how = "ended without an exit code"
-            else:
-                try:
-                    how = f"killed by signal {signal.Signals(-rc).name}"
-                except ValueError:
-                    how = f"killed by signal {-rc}"
-            return Verdict("failed", "crashed", _join(f"Claude {how}", detail))
+            how = describe_exit(rc)
+            return Verdict("failed", "crashed", join_message(f"Claude {how}", detail))
         if _ROOT_REFUSAL.search(outcome.stderr_tail):
             return Verdict(
                 "failed",
                 "agent_error",
-                _join(
+                join_message(
                     detail,
                     "as root Claude Code refuses bypassPermissions: set "
                     "agents.claude.permission_mode = \"acceptEdits\", or IS_SANDBOX=1 in "
@@ -479,13 +467,13 @@ class ClaudeAgent:
             parser.api_error == "authentication_failed"
         ):
             return Verdict(
-                "failed", "auth", _join(detail, "set ANTHROPIC_API_KEY (agents.claude.env)")
+                "failed", "auth", join_message(detail, "set ANTHROPIC_API_KEY (agents.claude.env)")
             )
         if parser.retries:
             return Verdict(
                 "failed",
                 "transient",
-                _join(
+                join_message(
                     f"Claude exited with code {rc} while retrying a failed API request "
                     f"({parser.retries} retr{'y' if parser.retries == 1 else 'ies'})",
                     "the Anthropic API did not answer; retry (CLAUDE_CODE_MAX_RETRIES in "
@@ -496,10 +484,7 @@ class ClaudeAgent:
             return Verdict(
                 "failed",
                 "agent_error",
-                _join(detail or "Claude exited with code 1", "see the transcript for details"),
+                join_message(detail or "Claude exited with code 1", "see the transcript for details"),
             )
-        return Verdict("failed", "crashed", _join(f"Claude exited with code {rc}", detail))
+        return Verdict("failed", "crashed", join_message(f"Claude exited with code {rc}", detail))
 
-
-def _join(first: str, second: str) -> str:
-    return f"{first} -- {second}" if first and second else (first or second)

@@ -37,7 +37,16 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from hybrid_tui.agents.base import MAX_ARGV_PROMPT_BYTES, Invocation, ProcessOutcome, Verdict
+from hybrid_tui.agents.base import (
+    MAX_ARGV_PROMPT_BYTES,
+    Invocation,
+    ProcessOutcome,
+    Verdict,
+    as_str,
+    describe_exit,
+    join_message,
+    stopped_verdict,
+)
 from hybrid_tui.agents.events import AgentEvent, Notice, Text, Thinking, ToolCall, ToolResult
 from hybrid_tui.config import KimiSettings
 
@@ -143,8 +152,8 @@ def _tool_call(call: dict[str, Any]) -> ToolCall:
     else:
         arguments = {}
     return ToolCall(
-        id=_str(call.get("id")),
-        name=_str(function.get("name")) or "?",
+        id=as_str(call.get("id")),
+        name=as_str(function.get("name")) or "?",
         arguments=arguments,
         key_arg=_key_arg(arguments),
     )
@@ -175,22 +184,19 @@ def _tool_result(data: dict[str, Any]) -> list[AgentEvent] | None:
     else:
         return None
     is_error = any(text.lstrip().startswith("<system>ERROR") for text in texts)
-    return [ToolResult(_str(data.get("tool_call_id")), "\n".join(texts), is_error=is_error)]
+    return [ToolResult(as_str(data.get("tool_call_id")), "\n".join(texts), is_error=is_error)]
 
 
 def _notice(data: dict[str, Any]) -> Notice:
-    title, body = _str(data.get("title")), _str(data.get("body"))
+    title, body = as_str(data.get("title")), as_str(data.get("body"))
     text = f"{title}: {body}" if title and body else (title or body)
-    return Notice(text, level=_LEVELS.get(_str(data.get("severity")).lower(), "info"))
+    return Notice(text, level=_LEVELS.get(as_str(data.get("severity")).lower(), "info"))
 
-
-def _str(value: Any) -> str:
-    return value if isinstance(value, str) else ""
 
 
 def _error_message(data: dict[str, Any]) -> str:
     """`code: message` of a Kimi Code CLI `{"type":"error",...}` line."""
-    message, code = _str(data.get("message")), _str(data.get("code"))
+    message, code = as_str(data.get("message")), as_str(data.get("code"))
     return f"{code}: {message}" if code and message else message
 
 
@@ -404,15 +410,9 @@ class KimiAgent:
 
     def verdict(self, outcome: ProcessOutcome, parser: KimiParser) -> Verdict:
         """Map how `kimi` ended (legacy print-mode exit codes) to the run's status."""
-        if outcome.cancelled:
-            return Verdict("cancelled", "cancelled", "cancelled; the work so far is on the branch")
-        if outcome.timed_out:
-            return Verdict(
-                "timed_out",
-                "timeout",
-                f"Kimi did not finish within {self.settings.timeout:g} s: raise "
-                "agents.kimi.timeout or split the spec; the work so far is on the branch",
-            )
+        stopped = stopped_verdict(outcome, "Kimi", "agents.kimi.timeout", self.settings.timeout)
+        if stopped:
+            return stopped
         rc = outcome.returncode
         detail = _error_text(outcome)
         if rc == 0:
@@ -421,14 +421,14 @@ class KimiAgent:
             return Verdict(
                 "failed",
                 "transient",
-                _join(detail, "the model provider did not answer; retry"),
+                join_message(detail, "the model provider did not answer; retry"),
             )
         if rc == 1:
             if _MAX_STEPS.search(detail):
                 return Verdict(
                     "failed",
                     "max_steps",
-                    _join(
+                    join_message(
                         detail,
                         "raise agents.kimi.max_steps or split the spec; "
                         "the work so far is on the branch",
@@ -438,7 +438,7 @@ class KimiAgent:
                 return Verdict(
                     "failed",
                     "auth",
-                    _join(
+                    join_message(
                         detail,
                         "set a model and a valid API key in Kimi's config file "
                         "(agents.kimi.config_file, or config.toml in $KIMI_SHARE_DIR / ~/.kimi)",
@@ -447,19 +447,8 @@ class KimiAgent:
             return Verdict(
                 "failed",
                 "agent_error",
-                _join(detail or "Kimi exited with code 1", "see the transcript for details"),
+                join_message(detail or "Kimi exited with code 1", "see the transcript for details"),
             )
-        if rc is None:
-            how = "ended without an exit code"
-        elif rc < 0:
-            try:
-                how = f"killed by signal {signal.Signals(-rc).name}"
-            except ValueError:
-                how = f"killed by signal {-rc}"
-        else:
-            how = f"exited with code {rc}"
-        return Verdict("failed", "crashed", _join(f"Kimi {how}", detail))
+        how = describe_exit(rc)
+        return Verdict("failed", "crashed", join_message(f"Kimi {how}", detail))
 
-
-def _join(first: str, second: str) -> str:
-    return f"{first} -- {second}" if first and second else (first or second)
