@@ -56,7 +56,11 @@ def plan01_tree(tmp_path: Path) -> set[str]:
 
 def test_plan01_tasks_files_and_actions(plan01_tree: set[str]) -> None:
     spec = convert_plan(
-        PLAN_01.read_text(), source=PLAN_01.name, number=3, base="main@8e44196", tree=plan01_tree
+        PLAN_01.read_text(),
+        source=PLAN_01.name,
+        number=3,
+        base="main@8e44196",
+        tree=plan01_tree,
     )
     assert (spec.number, spec.source, spec.base) == (3, PLAN_01.name, "main@8e44196")
     assert spec.title == "Fix Delete Types Not Working"
@@ -71,7 +75,9 @@ def test_plan01_tasks_files_and_actions(plan01_tree: set[str]) -> None:
     ]
     assert [task.number for task in spec.tasks] == [1, 2, 3, 4, 5, 6]
     assert [_files(task) for task in spec.tasks] == [
-        [("CREATE", "supabase/migrations/020_cascade_delete_types.sql")],  # not in the tree
+        [
+            ("CREATE", "supabase/migrations/020_cascade_delete_types.sql")
+        ],  # not in the tree
         [("MODIFY", SRC_FILES[0])],
         [("MODIFY", SRC_FILES[1])],
         [("MODIFY", SRC_FILES[2])],
@@ -87,7 +93,9 @@ def test_plan01_context_and_requirements() -> None:
     spec = convert_plan(text, source=PLAN_01.name)
     expected = text.split("## Context\n", 1)[1].split("\n## Changes", 1)[0].strip()
     assert spec.context == expected
-    assert spec.context.startswith("Deleting a type from the settings page silently fails.")
+    assert spec.context.startswith(
+        "Deleting a type from the settings page silently fails."
+    )
     assert spec.tasks[1].requirements == [
         "Change `remove()` to return error string or null so callers can react:",
         "Return type: `Promise<string | null>` (error message or null on success)",
@@ -205,7 +213,11 @@ def test_numbered_list_under_a_steps_section() -> None:
 3. **Tests** — extend `src/app.test.ts`.
 """
     spec = _convert(plan)
-    assert [task.title for task in spec.tasks] == ["Shared util", "Use it in `src/app.ts`", "Tests"]
+    assert [task.title for task in spec.tasks] == [
+        "Shared util",
+        "Use it in `src/app.ts`",
+        "Tests",
+    ]
     assert spec.tasks[0].requirements == [
         "**Shared util** — create `src/lib/util.ts` with `f()`.",
         "keep it pure",
@@ -254,8 +266,7 @@ The loader in `app/config.py` reads `settings.toml` twice.
         "app/cache.py",
         "app/config.py",
         "docs/config.md",
-        "settings.toml",
-    ]
+    ]  # settings.toml is only read ("reads `settings.toml` twice")
     assert "Read it once and cache it in `app/cache.py`." in task.requirements
     assert spec.verification == ["pytest tests/test_config.py"]
     assert spec.context == "The loader in `app/config.py` reads `settings.toml` twice."
@@ -364,14 +375,20 @@ def test_actions_from_words_without_a_tree() -> None:
             ("CREATE", "tests/test_three.py"),
             ("MODIFY", "tests/test_existing.py"),
         ],
-        [("DELETE", "old/gone.py"), ("DELETE", "old/also.py"), ("MODIFY", "old/kept.py")],
-        [("CREATE", "lab/a.py"), ("MODIFY", "new/one.py")],
+        [
+            ("DELETE", "old/gone.py"),
+            ("DELETE", "old/also.py"),
+            ("MODIFY", "old/kept.py"),
+        ],
+        [("CREATE", "lab/a.py")],  # a rollback list is not the step's work
         [("MODIFY", "new/one.py")],  # created by task 1
     ]
 
 
 def test_actions_with_a_tree(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path / "r", {"src/a.py": "", "src/b.py": "", "pkg/deep/util.py": ""})
+    repo = make_repo(
+        tmp_path / "r", {"src/a.py": "", "src/b.py": "", "pkg/deep/util.py": ""}
+    )
     tree = _tree(repo)
     plan = """\
 # Tree
@@ -382,7 +399,7 @@ def test_actions_with_a_tree(tmp_path: Path) -> None:
 - Create `src/a.py` (the plan is wrong: it exists)
 - Update `src/new.py`
 - Delete `src/b.py`
-- Use `util.py`
+- Update `util.py`
 
 ### 2. Two
 - Extend `src/new.py`
@@ -537,7 +554,10 @@ def test_non_shell_verification_items_go_to_the_last_task() -> None:
 """
     spec = _convert(plan)
     assert spec.verification == ["pytest"]
-    assert spec.tasks[1].requirements[-2:] == ["Open the app and click around", "`/review`"]
+    assert spec.tasks[1].requirements[-2:] == [
+        "Open the app and click around",
+        "`/review`",
+    ]
     assert spec.tasks[0].requirements == ["edit `a.py`"]
 
 
@@ -594,7 +614,9 @@ def test_corpus_with_a_tree_validates_without_errors() -> None:
         assert [p for p in problems if p.severity == "error"] == [], plan.name
         for change in spec.all_files():
             if change.path in tree and change.action == "CREATE":
-                pytest.fail(f"{plan.name}: CREATE of {change.path}, which is in the tree")
+                pytest.fail(
+                    f"{plan.name}: CREATE of {change.path}, which is in the tree"
+                )
 
 
 def test_corpus_overall_shape() -> None:
@@ -653,6 +675,21 @@ _PLAN_LINES = st.sampled_from(
         "### Task 1: fake",
         "-",
         "* x",
+        "├── a/",
+        "│   └── b.py   # NEW",
+        "└── c.rs      # MODIFIED",
+        "| File | Action |",
+        "| `d.ts` | create |",
+        "allowed_files:",
+        "  - e/f.py",
+        "forbidden_changes:",
+        "- `x.js` → `.ts`",
+        "- [x] done `g.py`",
+        "## Out of scope",
+        "## 検証",
+        "- see [h](../../h.md)",
+        "**Files to create:**",
+        "`/srv/x.conf` and `/repo/y.py`",
     ]
 )
 
@@ -662,10 +699,218 @@ _PLAN_LINES = st.sampled_from(
     lines=st.lists(st.one_of(_PLAN_LINES, st.text(max_size=15)), max_size=40),
     with_tree=st.booleans(),
 )
-def test_any_plan_text_converts_to_a_valid_spec(lines: list[str], with_tree: bool) -> None:
+def test_any_plan_text_converts_to_a_valid_spec(
+    lines: list[str], with_tree: bool
+) -> None:
     """Whatever the plan holds, the spec renders, validates without errors and parses back."""
     tree = {"src/a.py", "old.py"} if with_tree else None
     spec = convert_plan("\n".join(lines), source="fuzz.md", tree=tree)
     parsed, problems = validate_spec(render_spec(spec), tree=tree)
     assert [p for p in problems if p.severity == "error"] == []
     assert parsed == spec
+
+
+# --------------------------------------------------------------------------------------------
+# Reading what the plan means: listings, exclusions, renames, languages
+
+
+def _all_files(spec) -> list[tuple[str, str]]:
+    return [(c.action, c.path) for c in spec.all_files()]
+
+
+def test_a_files_table_with_an_action_column_lists_files_outside_the_steps() -> None:
+    plan = """\
+# Table
+
+## Steps
+
+### Step 1: Service
+- Write the service in `src/svc.ts`.
+
+### Step 2: Docs
+- Explain it.
+
+## File Map
+
+| Action | File | Notes |
+|---|---|---|
+| create | `src/svc.ts` | service |
+| modify | `src/app.ts` | wire it (app) |
+| verify | `src/old.ts` | only looked at |
+| delete | `src/gone.ts` | obsolete |
+"""
+    spec = _convert(plan)
+    assert _files(spec.tasks[0]) == [("CREATE", "src/svc.ts")]
+    assert spec.tasks[-1].title == "Other files the plan lists"
+    assert _files(spec.tasks[-1]) == [("MODIFY", "src/app.ts"), ("DELETE", "src/gone.ts")]
+    assert "src/old.ts" not in {p for _, p in _all_files(spec)}
+
+
+def test_files_said_unchanged_read_or_done_are_left_out() -> None:
+    plan = """\
+# Exclusions
+
+## Changes
+
+### 1. Edit
+- Update `a/edit.py`; follow the pattern in `a/pattern.py`.
+- `a/same.py` — no change
+- Do not modify `a/frozen.py`.
+- [x] Updated `a/finished.py`
+- `a/kept.py` (unchanged)
+- Mirror `a/mirror.py:10-20` for the layout.
+
+### 2. Later ✅ DONE
+- Edit `a/later.py`
+
+## Out of scope
+- `a/edit2.py`
+"""
+    spec = _convert(plan)
+    assert _all_files(spec) == [("MODIFY", "a/edit.py")]
+
+
+def test_fenced_trees_with_tags_and_yaml_file_lists() -> None:
+    plan = """\
+# Trees
+
+## File Organization
+
+```
+pkg/
+├── core.py           # (existing)
+├── graph.py          # NEW: traversal
+├── util.py           # MODIFIED: helpers
+└── old/              # DELETED
+    └── legacy.py
+```
+
+## Spec
+
+```yaml
+allowed_files:
+  - web/src/App.tsx
+  - web/src/Header.tsx  (new)
+forbidden_changes:
+  - web/src/api.ts
+```
+"""
+    spec = _convert(plan)
+    assert sorted(_all_files(spec)) == [
+        ("CREATE", "pkg/graph.py"),
+        ("CREATE", "web/src/Header.tsx"),
+        ("DELETE", "pkg/old/legacy.py"),
+        ("MODIFY", "pkg/util.py"),
+        ("MODIFY", "web/src/App.tsx"),
+    ]
+
+
+def test_renames_are_a_delete_and_a_create_but_arrows_of_an_order_are_not() -> None:
+    plan = """\
+# Renames
+
+## Phase 1: Move
+- `src/a.js` → `.ts`
+- vite.config.js -> vite.config.ts
+- Rename `lib/x.py` to `lib/y/x.py`
+
+## Phase 2: Order
+- `api.constants.ts` → `api.errors.ts` → `board.api.ts`
+- TDD test_canvas.py -> canvas.py
+"""
+    spec = _convert(plan)
+    assert _files(spec.tasks[0]) == [
+        ("DELETE", "src/a.js"),
+        ("CREATE", "src/a.ts"),
+        ("DELETE", "vite.config.js"),
+        ("CREATE", "vite.config.ts"),
+        ("DELETE", "lib/x.py"),
+        ("CREATE", "lib/y/x.py"),
+    ]
+    assert "DELETE" not in {a for a, _ in _files(spec.tasks[1])}
+
+
+def test_links_braces_sibling_names_and_root_slash_paths() -> None:
+    plan = """\
+# Syntax
+
+## Changes
+
+### 1. All at once
+- In [hook.ts](../../web/src/hook.ts) add the state.
+- `docs/{a,b}.md` and `src/pkg/core.py`, `extra.py`
+- `/services/api/main.ts` - the entry point
+- `/etc/nginx/nginx.conf` stays outside
+"""
+    spec = _convert(plan)
+    assert _files(spec.tasks[0]) == [
+        ("MODIFY", "web/src/hook.ts"),
+        ("MODIFY", "docs/a.md"),
+        ("MODIFY", "docs/b.md"),
+        ("MODIFY", "src/pkg/core.py"),
+        ("MODIFY", "src/pkg/extra.py"),
+        ("MODIFY", "services/api/main.ts"),
+    ]
+    assert spec.tasks[0].requirements[-1].endswith("`/etc/nginx/nginx.conf`")
+
+
+@pytest.mark.parametrize(
+    ("heading", "steps", "files_heading"),
+    [
+        ("検証", "実装", "変更ファイル"),
+        ("验证", "实施步骤", "关键文件"),
+        ("검증", "구현", "파일"),
+        ("Vérification", "Étapes", "Fichiers"),
+        ("Verificación", "Pasos", "Archivos"),
+        ("Kiểm tra", "Các bước", "Files"),
+    ],
+)
+def test_headings_in_other_languages(heading: str, steps: str, files_heading: str) -> None:
+    plan = f"""\
+# Plan
+
+## {steps}
+
+### 1. A
+- `src/a.py`
+
+### 2. B
+- `src/b.py`
+
+## {files_heading}
+
+| File | 操作 |
+|---|---|
+| `src/c.py` | 新增 |
+
+## {heading}
+
+```bash
+# a comment, not a heading
+pytest -q  # all tests
+```
+"""
+    spec = _convert(plan)
+    assert [task.title for task in spec.tasks[:2]] == ["A", "B"]
+    assert ("CREATE", "src/c.py") in _all_files(spec)
+    assert spec.verification == ["pytest -q"]
+
+
+def test_inline_checks_and_criteria_commands() -> None:
+    plan = """\
+# Checks
+
+## Step 1: Build
+- Edit `src/a.rs`.
+- **Verify** — `cargo test` passes.
+
+## Step 2: Docs
+- Edit `README.md`.
+
+## Acceptance criteria
+- [ ] `cargo clippy --all-targets` is clean
+- [ ] `/review` finds nothing
+"""
+    spec = _convert(plan)
+    assert spec.tasks[0].verification == ["cargo test"]
+    assert spec.verification == ["cargo clippy --all-targets"]

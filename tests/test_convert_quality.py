@@ -88,7 +88,11 @@ def score_plan(name: str, annotation: dict) -> PlanScore:
     predicted = _first_actions(spec)
     expected = {_norm_path(path): action for action, path in annotation["files"]}
     tolerated = {_norm_path(path) for path in annotation.get("tolerated", [])}
-    counted = {path: action for path, action in predicted.items() if path not in tolerated or path in expected}
+    counted = {
+        path: action
+        for path, action in predicted.items()
+        if path not in tolerated or path in expected
+    }
     hits = [path for path in expected if path in counted]
     right = [path for path in hits if counted[path] == expected[path]]
     commands = spec.all_commands()
@@ -104,7 +108,10 @@ def score_plan(name: str, annotation: dict) -> PlanScore:
         commands_found=len(found),
         missed=sorted(set(expected) - set(counted)),
         extra=sorted(set(counted) - set(expected)),
-        wrong_action=sorted(f"{path} ({counted[path]}, want {expected[path]})" for path in set(hits) - set(right)),
+        wrong_action=sorted(
+            f"{path} ({counted[path]}, want {expected[path]})"
+            for path in set(hits) - set(right)
+        ),
         missed_commands=[command for command in wanted if command not in found],
     )
 
@@ -168,14 +175,18 @@ def test_the_annotation_covers_the_corpus() -> None:
     assert len(annotations) >= 30
     assert set(annotations) <= names, sorted(set(annotations) - names)
     for name, annotation in annotations.items():
-        assert annotation.get("note"), f"{name}: every annotation explains its judgement calls"
+        assert annotation.get("note"), (
+            f"{name}: every annotation explains its judgement calls"
+        )
         for action, path in annotation["files"]:
             assert action in ("CREATE", "MODIFY", "DELETE"), (name, action)
             assert path == path.strip() and path, (name, path)
 
 
 def test_conversion_quality_meets_the_targets() -> None:
-    scores = [score_plan(name, annotation) for name, annotation in sorted(_load().items())]
+    scores = [
+        score_plan(name, annotation) for name, annotation in sorted(_load().items())
+    ]
     text = report(scores)
     print("\n" + text)
     result = totals(scores)

@@ -40,9 +40,17 @@ from hybrid_tui.core.convert.commands import (
     strip_comment,
     unique,
 )
-from hybrid_tui.core.convert.inventory import Event, collect_events, section_kinds
+from hybrid_tui.core.convert.context import section_kinds
+from hybrid_tui.core.convert.inventory import Event, collect_events
 from hybrid_tui.core.convert.paths import line_mentions, path_candidates
-from hybrid_tui.core.convert.scan import Doc, Heading, fence_state, requirements, scan
+from hybrid_tui.core.convert.scan import (
+    Doc,
+    Heading,
+    fence_state,
+    requirements,
+    scan,
+    words,
+)
 from hybrid_tui.core.convert.sections import context_rank, is_verification_heading
 from hybrid_tui.core.convert.steps import Unit, clean_title, find_units, split_checks
 from hybrid_tui.core.spec import FileChange, Spec, Task
@@ -94,8 +102,11 @@ def convert_plan(
     spec_commands, spec_others = _spec_verification(doc, title_index, owned, kinds)
     events = collect_events(doc, title_index, kinds, tree)
     tasks = [_task(unit, n) for n, unit in enumerate(units, start=1)]
-    _place_files(tasks, units, events, kinds, whole_plan, tree)
-    spec_commands = unique(spec_commands + _inline_spec_checks(doc, owned, kinds, title_index))
+    fresh = bool(_GREENFIELD.search(context)) or bool(_GREENFIELD.search(title))
+    _place_files(tasks, units, events, kinds, whole_plan, tree, greenfield=fresh)
+    spec_commands = unique(
+        spec_commands + _inline_spec_checks(doc, owned, kinds, title_index)
+    )
     if spec_others:
         tasks[-1].requirements.extend(spec_others)
     _mark_independent(tasks)
@@ -126,7 +137,9 @@ def _context_heading(doc: Doc, title_index: int | None) -> Heading | None:
     return chosen
 
 
-_SPEC_SECTION_LINE = re.compile(r"##\s+(?:context|tasks|verification)\s*$", re.IGNORECASE)
+_SPEC_SECTION_LINE = re.compile(
+    r"##\s+(?:context|tasks|verification)\s*$", re.IGNORECASE
+)
 
 
 def _context_text(doc: Doc, heading: Heading | None, title_index: int | None) -> str:
@@ -185,7 +198,11 @@ def _spec_verification(
     others: list[str] = []
     covered_until = -1
     for heading in doc.headings:
-        if heading.index == title_index or heading.index < covered_until or owned[heading.index]:
+        if (
+            heading.index == title_index
+            or heading.index < covered_until
+            or owned[heading.index]
+        ):
             continue
         verify = is_verification_heading(heading.text)
         if not verify and kinds[heading.index] != "criteria":
@@ -207,7 +224,9 @@ def _inline_spec_checks(
     lines = [
         line if not doc.fenced[i] else ""
         for i, line in enumerate(doc.lines)
-        if not owned[i] and i != title_index and kinds[i] not in ("verify", "criteria", "ignore")
+        if not owned[i]
+        and i != title_index
+        and kinds[i] not in ("verify", "criteria", "ignore")
     ]
     return inline_checks(lines)
 
@@ -247,6 +266,8 @@ def _place_files(
     kinds: list[str | None],
     whole_plan: bool,
     tree: set[str] | None,
+    *,
+    greenfield: bool = False,
 ) -> None:
     """Give each task its files (see the module docstring)."""
     blocked = {e.path for e in events if e.stance in ("exclude", "done")}
@@ -272,7 +293,11 @@ def _place_files(
         if n is None:
             if not (event.listing or event.action in ("CREATE", "DELETE")):
                 continue
-            if kind in ("context", "read") or event.outside:
+            if (
+                kind == "context"
+                or (kind == "read" and event.action is None)
+                or event.outside
+            ):
                 continue
             leftovers.setdefault(event.path, []).append(event)
             continue
@@ -287,6 +312,7 @@ def _place_files(
             chosen[n][event.path] = event.action
 
     placed = {path for files in chosen for path in files}
+
     other_reqs: list[str] = []
     other: dict[str, str | None] = {}
     for path, found in leftovers.items():
@@ -308,25 +334,33 @@ def _place_files(
                 chosen[0].setdefault(path, action)
         else:
             tasks.append(
-                Task(number=len(tasks) + 1, title=OTHER_FILES_TITLE, requirements=other_reqs)
+                Task(
+                    number=len(tasks) + 1,
+                    title=OTHER_FILES_TITLE,
+                    requirements=other_reqs,
+                )
             )
             chosen.append(other)
             outside.append([])
 
+    new_folders = _new_folders(events)
     present = set(tree) if tree is not None else set()
     created: set[str] = set()
     for task, files, away in zip(tasks, chosen, outside):
         changes = []
-        full_names = {p.rsplit("/", 1)[-1] for p in files if "/" in p}
         for path, action in files.items():
-            if "/" not in path and path in full_names:
-                continue  # `index.ts` beside `mcp/src/index.ts`: the full path says it
             action = action or plan_action.get(path)
             if tree is not None:
                 exists = path in present
-                final = "DELETE" if action == "DELETE" else ("MODIFY" if exists else "CREATE")
+                final = (
+                    "DELETE"
+                    if action == "DELETE"
+                    else ("MODIFY" if exists else "CREATE")
+                )
             else:
-                final = action or "MODIFY"
+                folder = path.rsplit("/", 1)[0] if "/" in path else ""
+                default = "CREATE" if greenfield or folder in new_folders else "MODIFY"
+                final = action or default
                 if final == "CREATE" and path in created:
                     final = "MODIFY"
             if final == "CREATE":
@@ -343,8 +377,30 @@ def _place_files(
             )
 
 
-_GENERIC_STEMS = frozenset(
-    "index main app types utils util config readme package init mod lib test tests setup".split()
+# a plan for a project with no code yet: files default to CREATE
+_GREENFIELD = re.compile(
+    r"\bgreen-?field\b|no (?:application |source )?code exists|from scratch|empty repo"
+    r"|new (?:project|repository)\b|プロジェクト新規|从零|신규 프로젝트",
+    re.IGNORECASE,
+)
+
+
+def _new_folders(events: list[Event]) -> set[str]:
+    """Folders the plan creates: the first file of the folder the plan names is CREATEd (the
+    repository root and top-level folders like `src` are never counted)."""
+    first: dict[str, str | None] = {}
+    for event in events:
+        if event.stance == "change" and not event.outside and "/" in event.path:
+            folder = event.path.rsplit("/", 1)[0]
+            if "/" in folder:
+                first.setdefault(folder, event.action)
+    return {folder for folder, action in first.items() if action == "CREATE"}
+
+
+_GENERIC_STEMS = words(
+    """
+    index main app types utils util config readme package init mod lib test tests setup
+    """
 )
 
 
@@ -370,4 +426,6 @@ def _mark_independent(tasks: list[Task]) -> None:
         for change in task.files:
             owners[change.path] = owners.get(change.path, 0) + 1
     for task in tasks:
-        task.independent = bool(task.files) and all(owners[c.path] == 1 for c in task.files)
+        task.independent = bool(task.files) and all(
+            owners[c.path] == 1 for c in task.files
+        )

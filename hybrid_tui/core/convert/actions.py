@@ -27,7 +27,9 @@ _V_CREATE = (
     r"create|add|new|write|scaffold|introduce|generate|created|added|creates|adds|writes"
     r"|crear|créer|creer|ajouter|añadir|agregar|nuevo|nueva|nouveau|nouvelle|tạo|thêm"
 )
-_V_DELETE = r"delete|remove|rm|git rm|drop|deleted|removed|supprimer|eliminar|borrar|xóa"
+_V_DELETE = (
+    r"delete|remove|rm|git rm|drop|deleted|removed|supprimer|eliminar|borrar|xóa"
+)
 _GAP = r"[\s*_:—–-]+"
 _NOT_PREP = r"(?!(?:in|into|to|from|of|on|for|with|inside|within|by|and|or|at|as)\b)"
 # the verb right before the path, at most two other words between ("add a smoke test `x`")
@@ -44,7 +46,9 @@ _DELETE_BEFORE = re.compile(
 _CREATE_AFTER = re.compile(
     r"^\s*(?:[(\[（][*_]*(?i:new|create|created|added|新規作成|新規|新增|新建|생성)"
     r"(?i:\s+file)?[*_]*\s*[)\];,:）]"
-    r"|(?:—|–|-|:)\s*[*_]*(?:NEW|CREATE|[Nn]ew file|[Nn]ew\b|[Cc]reated?)\b"
+    r"|(?:—|–|-|:)\s*[*_]*(?:NEW|CREATE|[Nn]ew file|[Cc]reated?|[Nn]ew\s+(?:\w+\s+)?(?:file|component"
+    r"|module|script|class|page|hook|service|package|crate|helper|screen|view|migration|document"
+    r"|workflow|test file))\b"
     r"|\s*(?:を)?(?:新規作成|新規|新增|新建|作成))"
 )
 _DELETE_AFTER = re.compile(
@@ -61,7 +65,7 @@ _NO_CHANGE_AFTER = re.compile(
     r"^[\s*_`'\")\]]*(?:[(\[（,:—–-]|\s)*\s*(?:[*_]*)"
     r"(?:no (?:code |functional )?changes?\b|unchanged|not changed|untouched|stays? (?:as[- ]is|the same|unchanged)"
     r"|keep (?:as[- ]is|unchanged)|verify only\b|verify,|(?<=\()verify\b|verification only|read[- ]only"
-    r"|reference only|do not (?:modify|change|touch|edit)|don't (?:modify|change|touch|edit)"
+    r"|reference only|(?:do not|don't) (?:modify|change|touch|edit)(?:\s+(?:it|this(?: file)?|the file))?[*_]*\s*(?:[.;,)]|$)"
     r"|must not change|should not (?:need )?change|(?:likely |probably )?no changes? (?:needed|required)"
     r"|existing(?![^)]*\+)\s*(?:[,)\-—–]|$)|sin cambios|inchangé|không (?:thay đổi|sửa)"
     r"|(?:は|を)?(?:変更しない|変更なし|変更不要|修正不要)|不(?:修改|变|需修改)|无需修改|변경 ?없|수정하지)",
@@ -71,18 +75,30 @@ _NO_CHANGE_BEFORE = re.compile(
     r"(?:\b(?:do not|don't|never|must not|should not|shall not|without)\s+(?:\w+\s+){0,2}"
     r"(?:modify|modifying|change|changing|touch|touching|edit|editing|remove|removing|rename)"
     r"|\bno changes? (?:to|in)|\bleave\b|\bkeep\b(?:\s+\w+){0,2}\s+(?:in place|as[- ]is)"
-    r"|\bforbid\w*|\bne pas modifier|\bno modificar)\W*$",
+    r"|\bforbid\w*|\bne pas modifier|\bno modificar|\bunchanged|\bunchanged from|\bno)\W*$",
     re.IGNORECASE,
 )
 _READ_WORDS = re.compile(
     r"\b(?:pattern|patterns|follow(?:s|ing)?|mirror(?:s|ed|ing)?|modell?ed on|based on|per|see"
-    r"|cf|like|as in|reuse[sd]?|reusing|read(?:s|ing)?|consult|inspect|look at|check|verify"
-    r"|confirm|compare|template|copy(?:ing)?(?:\s+\S+){0,3}\s+from|extract(?:ed|ing)?(?:\s+\S+){0,3}\s+from"
-    r"|import(?:s|ed|ing)?(?:\s+\S+){0,3}\s+from|uses?|using|referenced?|referencing"
-    r"|defined in|lives? in|exists? in|found in|source of truth|(?:helper|function|class|hook"
-    r"|harness|style|component|code) from|参照|参考|参见|確認|确认|참고|참조)\b(?:\W+\w+){0,3}\W*$",
+    r"|cf|like|as in|reuse[sd]?|reusing|read(?:s|ing)?(?!\s+in\b)|consult|inspect|look at|check"
+    r"|verify|confirm|compare|match(?:es|ing)?|template|cop(?:y|ies|ying|ied)|duplicat\w*|via"
+    r"|extract(?:ed|ing)?(?:\s+\S+){0,3}\s+from|import(?:s|ed|ing)?(?:\s+\S+){0,3}\s+from"
+    r"|uses?|using|referenced?|referencing|defined in|lives? in|exists? in|found in"
+    r"|source of truth|(?:helper|function|class|hook|harness|style|component|code) from"
+    r"|参照|参考|参见|確認|确认|참고|참조)\b(?:\W+\w+){0,5}\W*$",
     re.IGNORECASE,
 )
+_READ_ANYWHERE = re.compile(
+    r"\b(?:pattern|follow|mirror|reference|see|like|as in|reuse|consult|inspect|copy|template"
+    r"|existing|current(?:ly)?)\b",
+    re.IGNORECASE,
+)
+_COMPARE = re.compile(
+    r"\b(?:identical to|same as|similar to|equivalent to|consistent with|instead of|rather than"
+    r"|as in|like)\W*$",
+    re.IGNORECASE,
+)
+_DESTINATION = re.compile(r"\b(?:to|into|as|→|->)\W*$", re.IGNORECASE)
 _READ_AFTER = re.compile(r"^\W{0,3}(?:を|の)?(?:参照|参考|確認|确认)")
 _CHANGE_VERBS = re.compile(
     r"\b(?:add|adds|create|update|modify|change|edit|extend|move|replace|insert|append|refactor"
@@ -91,8 +107,9 @@ _CHANGE_VERBS = re.compile(
 )
 _CLAUSE_BREAK = re.compile(r"[,.;!?。；、，|(]\s|[;|]|\s[—–]\s|\s-\s")
 _DONE_MARK = re.compile(
-    r"\[[xX]\]|✅|✔|☑|\bDONE\b|\bCOMPLETED\b|\((?:done|completed)\)|完了|完成|완료|已完成|已实现"
+    r"\[[xX]\]|✅|✔|☑|\bDONE\b|\bCOMPLETED\b|\((?:done|completed)\)"
 )
+_DONE_WORDS = re.compile(r"✅|✔|☑|\bDONE\b|\bCOMPLETED?\b|完了|完成|완료|已完成|已实现")
 _STRIKE = re.compile(r"~~.+?~~")
 
 
@@ -126,12 +143,21 @@ def excluded(mention: Mention, line: str) -> bool:
 
 
 def only_read(mention: Mention) -> bool:
-    """The clause before the mention says the file is consulted, not changed."""
+    """The clause before the mention says the file is consulted, not changed. A `path:line`
+    reference in a clause with a reading word anywhere is read too."""
     if _READ_AFTER.match(mention.after):
         return True
     clause = _clause(mention.before[-200:])
+    if _COMPARE.search(clause):
+        return True
+    if _DESTINATION.search(clause):
+        return False
     match = _READ_WORDS.search(clause)
-    return bool(match) and not _CHANGE_VERBS.search(clause[: match.start()])
+    if match and not _CHANGE_VERBS.search(clause[: match.start()]):
+        return True
+    return mention.located and bool(
+        _READ_ANYWHERE.search(CODE_SPAN.sub("X", mention.before))
+    )
 
 
 def is_done(line: str) -> bool:
@@ -167,16 +193,26 @@ _LABEL_EXCLUDE = re.compile(
 )
 _LABEL_READ = re.compile(
     r"^(?:pattern|patterns|reference|references|see also|files? to (?:verify|read|check|review)"
-    r"|read first|existing|reuse|context files?|key files? to read|inspiration)\b",
+    r"|read first|existing|reuse|context files?|key files? to read|inspiration|pattern to follow)\b"
+    r"|確認|确认|확인|\b(?:verify|check|confirm)\b",
     re.IGNORECASE,
 )
-_LABEL_LINE = re.compile(r"^[ \t]{0,3}(?:[-*+][ \t]+)?(?:\*\*|__)([^*_].{0,80}?)(?:\*\*|__)\s*[:：]?\s*(.*)$")
-_PLAIN_LABEL = re.compile(r"^[ \t]{0,3}([^\s|`#>*-][^:：|]{0,60}?)\s*[:：]\s*$")
+_LABEL_CRITERIA = re.compile(
+    r"(?:complete|done) when|acceptance criteria|definition of done|success criteria|完了条件",
+    re.IGNORECASE,
+)
+_LABEL_LINE = re.compile(
+    r"^[ \t]{0,3}(?:[-*+][ \t]+)?(?:\*\*|__)([^*_].{0,80}?)(?:\*\*|__)\s*[:：]?\s*(.*)$"
+)
+_PLAIN_LABEL = re.compile(
+    r"^[ \t]{0,3}(?:[-*+][ \t]+)?([^\s|`#>*-][^:：|`]{0,60}?)\s*[:：]\s*$"
+)
 
 
 def label_kind(line: str) -> str | None:
     """The kind a label line gives the list under it: CREATE, DELETE, MODIFY, SKIP (rollback
-    and the like: mentions there say nothing), EXCLUDE, READ; None when it is no label."""
+    and the like: mentions there say nothing), EXCLUDE, READ, CRITERIA (a checklist of
+    acceptance criteria: ticks there do not mark work done); None when it is no label."""
     bold = _LABEL_LINE.match(line)
     if bold:
         text, rest = bold.group(1), bold.group(2)
@@ -188,6 +224,8 @@ def label_kind(line: str) -> str | None:
             return None
         text = plain.group(1)
     text = text.strip().rstrip(":：").strip("*_ ")
+    if _LABEL_CRITERIA.search(text):
+        return "CRITERIA"
     if _LABEL_SKIP.match(text):
         return "SKIP"
     if _LABEL_EXCLUDE.match(text):
@@ -208,7 +246,9 @@ _CELL_CREATE = re.compile(
     r"|crear|créer|nuevo|nouveau)",
     re.IGNORECASE,
 )
-_CELL_DELETE = re.compile(r"^\W*(?:delete[sd]?|remove[sd]?|drop|删除|削除|삭제)\b", re.IGNORECASE)
+_CELL_DELETE = re.compile(
+    r"^\W*(?:delete[sd]?|remove[sd]?|drop|删除|削除|삭제)\b", re.IGNORECASE
+)
 _CELL_SKIP = re.compile(
     r"^\W*(?:verify|check|read|reference|reuse|no change|unchanged|none|n/a|auto\b|generated"
     r"|keep|existing|确认|確認|参照)",
@@ -222,7 +262,9 @@ def cell_action(text: str) -> str | None:
     text = text.strip().strip("*_`")
     if not text:
         return None
-    if is_done(text) or re.match(r"^(?:done|completed|shipped)\b", text, re.IGNORECASE):
+    if _DONE_WORDS.search(text) or re.match(
+        r"^(?:done|completed|shipped)\b", text, re.IGNORECASE
+    ):
         return "DONE"
     if _CELL_CREATE.match(text):
         return "CREATE"

@@ -25,6 +25,7 @@ from hybrid_tui.core.convert.scan import (
     fence_end,
     fence_mask,
     indent_of,
+    words,
 )
 
 CODE_SPAN = re.compile(r"`([^`\n]+)`")
@@ -46,26 +47,31 @@ _SHELL_INFO = frozenset(
         "pwsh",
     }
 )
-KNOWN_TOOLS = frozenset(
-    """npm npx pnpm yarn bun bunx node deno tsc tsx vitest jest eslint prettier biome python
-    python3 py pip pip3 pipx uv uvx poetry pdm hatch tox nox pytest mypy ruff black isort flake8
-    pyright coverage django-admin manage.py alembic make cmake ctest ninja meson just task cargo
-    rustc rustup clippy-driver go gofmt golangci-lint sqlc swift swiftc xcodebuild xcrun
-    gradle gradlew ./gradlew mvn ./mvnw java javac kotlinc dotnet ruby bundle rake rails
-    rspec php composer artisan mix elixir erl iex R Rscript flutter dart git gh docker
-    docker-compose podman kubectl helm terraform tflint tofu ansible ansible-playbook ansible-lint
-    nix nixos-rebuild nix-build nix-shell home-manager darwin-rebuild bash sh zsh fish
-    shellcheck bats curl wget ls cat grep rg find test diff head tail wc jq yq psql mysql
-    sqlite3 supabase prisma drizzle-kit playwright cypress turbo nx lerna vite next astro
-    tmux systemctl journalctl sudo env echo open xdg-open cd export source time hyperfine
-    pre-commit lefthook hybrid-tui kimi claude sam aws gcloud az wrangler vercel netlify
-    firebase expo eas pod fastlane bazel buck pants lake lean stack cabal ghc opam dune
-    mvn sbt lein clojure zig gcc g++ clang clang++ valgrind gdb lldb idf.py pio platformio
-    westwest cloc tokei nvim vim code pandoc mkdocs sphinx-build hugo jekyll zola""".split()
+KNOWN_TOOLS = words(
+    """
+    npm npx pnpm yarn bun bunx node deno tsc tsx vitest jest eslint prettier biome python
+    python3 py pip pip3 pipx uv uvx poetry pdm hatch tox nox pytest mypy ruff black isort
+    flake8 pyright coverage django-admin manage.py alembic make cmake ctest ninja meson just
+    task cargo rustc rustup clippy-driver go gofmt golangci-lint sqlc swift swiftc
+    xcodebuild xcrun gradle gradlew ./gradlew mvn ./mvnw java javac kotlinc dotnet ruby
+    bundle rake rails rspec php composer artisan mix elixir erl iex R Rscript flutter dart
+    git gh docker docker-compose podman kubectl helm terraform tflint tofu ansible ansible-
+    playbook ansible-lint nix nixos-rebuild nix-build nix-shell home-manager darwin-rebuild
+    bash sh zsh fish shellcheck bats curl wget ls cat grep rg find test diff head tail wc jq
+    yq psql mysql sqlite3 supabase prisma drizzle-kit playwright cypress turbo nx lerna vite
+    next astro tmux systemctl journalctl sudo env echo open xdg-open cd export source time
+    hyperfine pre-commit lefthook hybrid-tui kimi claude sam aws gcloud az wrangler vercel
+    netlify firebase expo eas pod fastlane bazel buck pants lake lean stack cabal ghc opam
+    dune mvn sbt lein clojure zig gcc g++ clang clang++ valgrind gdb lldb idf.py pio
+    platformio pgrep pkill ps lsof sort uniq awk sed xargs sqlite3 redis-cli grpcurl wscat
+    k6 ab westwest cloc tokei nvim vim code pandoc mkdocs sphinx-build hugo jekyll zola
+    """
 )
 # tools that make a command on their own, in a single-word code span
-_STANDALONE_TOOLS = frozenset(
-    "pytest make tox nox ruff mypy tsc jest vitest rspec bats shellcheck pyright".split()
+_STANDALONE_TOOLS = words(
+    """
+    pytest make tox nox ruff mypy tsc jest vitest rspec bats shellcheck pyright
+    """
 )
 _ENV_ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=\S*\s+")
 _HEREDOC = re.compile(r"<<-?\s*['\"]?([A-Za-z_][A-Za-z0-9_]*)['\"]?")
@@ -89,6 +95,8 @@ def looks_like_command(text: str) -> bool:
         return first in _STANDALONE_TOOLS or first.startswith("./")
     if first in KNOWN_TOOLS:
         return True
+    if "/" in first and first.rsplit("/", 1)[-1] in KNOWN_TOOLS:
+        return True  # `venv/bin/python -m pytest`, `node_modules/.bin/tsc`
     return first.startswith(("./", "../", "bin/", "scripts/"))
 
 
@@ -187,3 +195,26 @@ def commands_in(lines: list[str]) -> tuple[list[str], list[str]]:
 
 def unique(items: list[str]) -> list[str]:
     return list(dict.fromkeys(items))
+
+
+_CHECK_WORDS = re.compile(
+    r"\b(?:verify|verif\w+|check|checks|checking|tests?|testing|validate|validation|confirm"
+    r"|ensure|must (?:still )?(?:pass|compile|build|succeed)|pass(?:es)?|green|clean|lint\w*)\b"
+    r"|確認|検証|验证|检查|確かめ|확인|검증|vérifi\w*|kiểm tra|comprobar|prüf\w*",
+    re.IGNORECASE,
+)
+
+
+def inline_checks(lines: list[str]) -> list[str]:
+    """Commands in code spans on lines that say they check something ("**Verify** — `npm test`",
+    "verification after each story (`swift build` / `swift test`)"). Fenced lines are skipped
+    by the caller (pass them as empty strings) or here when they open a fence."""
+    out: list[str] = []
+    for line, is_code in zip(lines, fence_mask(lines)):
+        if is_code or "`" not in line:
+            continue
+        spans = CODE_SPAN.findall(line)
+        if not _CHECK_WORDS.search(CODE_SPAN.sub(" ", line)):
+            continue
+        out.extend(span.strip() for span in spans if looks_like_command(span))
+    return unique(out)

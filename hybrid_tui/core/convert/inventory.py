@@ -16,10 +16,8 @@ Sources besides plain lines: tables (a column whose header names files; an actio
 status column gives the action), trees and YAML file lists in fences (see `trees`), and
 renames (`a.js` -> `a.ts`: DELETE the old path, CREATE the new one).
 
-`Resolver` turns what the plan wrote into repository paths: a bare name into the one full path
-with that name the plan spells out (anywhere, fences included), a partial path into the one
-spelled path it is the tail of, `queries/x.sql` into `.../queries/x.sql` when the plan names
-the folder `internal/db/queries/`; with a tree, to the one tree file.
+Paths are resolved by `resolve.Resolver` (bare names, partial paths, the tree) once every
+spelled path of the plan is known.
 """
 
 from __future__ import annotations
@@ -31,11 +29,18 @@ from hybrid_tui.core.convert.actions import (
     cell_action,
     excluded,
     is_done,
-    label_kind,
     only_read,
     stated_action,
 )
-from hybrid_tui.core.convert.paths import CODE_SPAN, Mention, line_mentions, path_candidates, renames
+from hybrid_tui.core.convert.context import DIR_SPAN as _DIR_SPAN
+from hybrid_tui.core.convert.context import label_kinds, section_folders
+from hybrid_tui.core.convert.paths import (
+    Mention,
+    line_mentions,
+    path_candidates,
+    renames,
+)
+from hybrid_tui.core.convert.resolve import Resolver
 from hybrid_tui.core.convert.scan import (
     BULLET,
     FENCE_OPEN,
@@ -46,8 +51,11 @@ from hybrid_tui.core.convert.scan import (
     closes,
     fence_end,
 )
-from hybrid_tui.core.convert.sections import section_kind
-from hybrid_tui.core.convert.trees import strip_root, tree_entries, yaml_file_items
+from hybrid_tui.core.convert.trees import (
+    strip_root,
+    tree_entries,
+    yaml_file_items,
+)
 
 
 @dataclass(slots=True)
@@ -71,102 +79,30 @@ _ACTION_COLUMN = re.compile(
     r"|작업|유형|acción|accion|statut|état|etat|状态|状態|상태|estado)\b",
     re.IGNORECASE,
 )
-_DIR_SPAN = re.compile(r"`([\w.\-/]+/)`")
+_FOLDER_SPAN = re.compile(r"`([\w.\-]+(?:/[\w.\-]+)*)/?`")
+# a list item or line that opens with a file name in bold or code: it announces that file
+_FILE_LABEL = re.compile(
+    r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*|__)?`?[\w.\-/\[\]()]+\.\w+`?(?:\*\*|__)"
+)
+_CHECK_LEAD = re.compile(
+    r"^\s*(?:[-*+]|\d+[.)])?\s*(?:\*\*|__)(?:verify|verification|tests?|testing|check|validate"
+    r"|validation)\b",
+    re.IGNORECASE,
+)
 
 
-def section_kinds(doc: Doc, title_index: int | None) -> list[str | None]:
-    """The kind of the innermost heading with a kind, for every line."""
-    kinds: list[str | None] = [None] * len(doc.lines)
-    stack: list[tuple[int, str | None]] = []  # (level, kind)
-    positions = {h.index: h for h in doc.headings}
-    current: str | None = None
-    for i in range(len(doc.lines)):
-        heading = positions.get(i)
-        if heading is not None:
-            while stack and stack[-1][0] >= heading.level:
-                stack.pop()
-            kind = None if heading.index == title_index else section_kind(heading.text)
-            stack.append((heading.level, kind))
-            current = next((k for _, k in reversed(stack) if k), None)
-        kinds[i] = current
-    return kinds
-
-
-def label_kinds(doc: Doc) -> list[str | None]:
-    """The kind of the label line over each line's list (see `actions.label_kind`)."""
-    out: list[str | None] = [None] * len(doc.lines)
-    label: str | None = None
-    for i, line in enumerate(doc.lines):
-        if doc.fenced[i]:
-            out[i] = label
-            continue
-        stripped = line.strip()
-        if not stripped:
-            out[i] = label
-            continue
-        if HEADING_LINE.match(line):
-            label = None
-            continue
-        own = label_kind(line)
-        if own is not None:
-            label = own
-            continue
-        if BULLET.match(line) or TABLE_ROW.match(line) or line[:1] in (" ", "\t"):
-            out[i] = label
-            continue
-        label = None
-    return out
-
-
-class Resolver:
-    """Turns what the plan wrote into repository paths (see the module docstring)."""
-
-    def __init__(self, spelled: list[str], dirs: list[str], tree: set[str] | None) -> None:
-        self.tree = tree
-        self.spelled = [p for p in dict.fromkeys(spelled) if "/" in p]
-        self.by_name: dict[str, set[str]] = {}
-        for path in self.spelled:
-            self.by_name.setdefault(path.rsplit("/", 1)[-1], set()).add(path)
-        self.dirs = [d.rstrip("/") for d in dict.fromkeys(dirs)]
-        self._tree_names: dict[str, list[str]] | None = None
-
-    def resolve(self, path: str, near: str = "") -> str | None:
-        """The repository path for `path` as written; None when it is ambiguous in the tree."""
-        if "/" not in path:
-            spelled = self.by_name.get(path, ())
-            if near and (self.tree is None or f"{near}/{path}" in self.tree or not spelled):
-                path = f"{near}/{path}"
-            elif len(spelled) == 1:
-                path = next(iter(spelled))
-        else:
-            path = self._complete(path)
-        tree = self.tree
-        if tree is None or path in tree:
-            return path
-        if self._tree_names is None:
-            names: dict[str, list[str]] = {}
-            for item in tree:
-                names.setdefault(item.rsplit("/", 1)[-1], []).append(item)
-            self._tree_names = names
-        matches = [
-            item
-            for item in self._tree_names.get(path.rsplit("/", 1)[-1], ())
-            if item == path or item.endswith("/" + path)
-        ]
-        if len(matches) == 1:
-            return matches[0]
-        return None if matches else path
-
-    def _complete(self, path: str) -> str:
-        """A partial path: the one spelled path it is the tail of, or a named folder joined."""
-        longer = [p for p in self.by_name.get(path.rsplit("/", 1)[-1], ()) if p.endswith("/" + path)]
-        if len(longer) == 1:
-            return longer[0]
-        first = path.split("/", 1)[0]
-        joined = {d + path[len(first) :] for d in self.dirs if d.rsplit("/", 1)[-1] == first and d != first}
-        if len(joined) == 1:
-            return next(iter(joined))
-        return path
+def _row_folder(row: list[str]) -> str:
+    """A folder a table row is about (`| 2 | `packages/types` shell | `src/index.ts` |`): the
+    first cell holding just a folder path."""
+    folders = [
+        match.group(1).strip("/")
+        for cell in row
+        for match in _FOLDER_SPAN.finditer(cell)
+        if "/" in match.group(1)
+        and not path_candidates(match.group(1))
+        and "." not in match.group(1).rsplit("/", 1)[-1]
+    ]
+    return folders[0] if len(folders) == 1 else ""
 
 
 def _fenced_blocks(doc: Doc) -> list[tuple[int, int]]:
@@ -177,7 +113,11 @@ def _fenced_blocks(doc: Doc) -> list[tuple[int, int]]:
     while i < n:
         if doc.fenced[i] and FENCE_OPEN.match(doc.lines[i]):
             end = fence_end(doc.lines, doc.fenced, i)
-            last = end - 1 if end - 1 > i and closes(doc.lines[i], doc.lines[end - 1]) else end
+            last = (
+                end - 1
+                if end - 1 > i and closes(doc.lines[i], doc.lines[end - 1])
+                else end
+            )
             out.append((i + 1, last))
             i = end
             continue
@@ -193,6 +133,7 @@ class _Raw:
     action: str | None
     listing: bool
     text: str
+    literal: bool = False
 
 
 def collect_events(
@@ -201,12 +142,15 @@ def collect_events(
     """Every file mention in the plan as an `Event` (see the module docstring); `kinds` is
     `section_kinds(doc, title_index)`."""
     labels = label_kinds(doc)
+    folders = section_folders(doc)
     raws: list[_Raw] = []
     spelled: list[str] = []
     dirs: list[str] = []
 
     # plain lines (outside fences)
-    table_header: tuple[int, int | None, int | None] | None = None  # (start, file col, action col)
+    table_header: tuple[int, int | None, int | None] | None = (
+        None  # (start, file col, action col)
+    )
     for i, line in enumerate(doc.lines):
         if doc.fenced[i] or i == title_index:
             continue
@@ -217,36 +161,110 @@ def collect_events(
             row = cells(line)
             if table_header is None or not TABLE_ROW.match(doc.lines[i - 1]):
                 table_header = _table_columns(row)
-                spelled.extend(m.path for m in _row_mentions(row, None) if not m.outside)
+                spelled.extend(
+                    m.path for m in _row_mentions(row, None) if not m.outside
+                )
                 continue
             if all(re.fullmatch(r":?-{2,}:?", c.strip()) or not c.strip() for c in row):
                 continue
             _, file_col, action_col = table_header
             found = _row_mentions(row, file_col)
             spelled.extend(m.path for m in found if not m.outside)
-            cell = cell_action(row[action_col]) if action_col is not None and action_col < len(row) else None
+            cell = (
+                cell_action(row[action_col])
+                if action_col is not None and action_col < len(row)
+                else None
+            )
             row_text = " | ".join(c for c in row if c)
+            folder = _row_folder(row)
             for mention in found:
                 stance, action = _stance(mention, line, kind, label)
                 if cell == "DONE":
-                    stance = "done" if kind not in ("criteria", "verify", "ignore") else stance
-                elif cell == "SKIP" and stance == "change":
+                    stance = (
+                        "done"
+                        if kind not in ("criteria", "verify", "ignore")
+                        else stance
+                    )
+                elif cell == "SKIP" and stance in ("change", "read"):
                     stance = "exclude"
-                elif cell in ("CREATE", "DELETE", "MODIFY") and stance == "change":
-                    action = stated_action(mention) or cell
+                elif cell in ("CREATE", "DELETE", "MODIFY") and stance in (
+                    "change",
+                    "read",
+                ):
+                    stance, action = "change", stated_action(mention) or cell
+                if (
+                    folder
+                    and not mention.outside
+                    and not mention.path.startswith(folder + "/")
+                ):
+                    # the row is about one folder: the names in it are that folder's files
+                    mention = Mention(
+                        f"{folder}/{mention.path}", False, mention.before, mention.after
+                    )
                 listing = file_col is not None or kind == "files"
-                raws.append(_Raw(i, mention, stance, action, listing, row_text))
+                raws.append(
+                    _Raw(
+                        i,
+                        mention,
+                        stance,
+                        action,
+                        listing,
+                        row_text,
+                        literal=file_col is not None,
+                    )
+                )
             continue
         table_header = None
         heading = HEADING_LINE.match(line)
         found = line_mentions(heading.group(2) if heading else line)
         if heading:
             found = [_shift(m, line, heading.start(2)) for m in found]
+        elif i > 0 and _continues(line, doc.lines[i - 1], doc.fenced[i - 1]):
+            # a sentence broken over lines: the words before the break still apply
+            found = [_shift(m, doc.lines[i - 1].strip() + " ", 0) for m in found]
+        folder = folders[i]
+        if folder:
+            found = [
+                Mention(
+                    m.path,
+                    m.outside,
+                    m.before,
+                    m.after,
+                    folder,
+                    m.plain,
+                    m.located,
+                    m.follows,
+                )
+                if "/" not in m.path and not m.near and not m.outside
+                else m
+                for m in found
+            ]
         spelled.extend(m.path for m in found if not m.outside)
-        moved = dict((id(old), new) for old, new in renames(line, found))
+        moved = {id(old): new for old, new in renames(line, found)}
+        if _CHECK_LEAD.match(line):
+            kind = "verify"  # "**Verify** — `npm test` ...": files there are run, not changed
+        names_file = bool(found) and (
+            heading is not None or _FILE_LABEL.match(line) is not None
+        )
+        literal_items = BULLET.match(line) is not None and (
+            kind == "files" or label in ("CREATE", "DELETE", "MODIFY")
+        )
+        previous: str | None = None
         for mention in found:
             stance, action = _stance(mention, line, kind, label)
-            listing = kind in ("files", "criteria") or label in ("CREATE", "DELETE", "MODIFY")
+            if (
+                mention.follows
+                and previous in ("read", "exclude")
+                and stance == "change"
+                and action is None
+            ):
+                stance = previous
+            previous = stance
+            listing = (
+                kind in ("files", "criteria")
+                or label in ("CREATE", "DELETE", "MODIFY", "CRITERIA")
+                or names_file
+            )
             if id(mention) in moved and stance == "change":
                 new = moved[id(mention)]
                 raws.append(_Raw(i, mention, "change", "DELETE", listing, line))
@@ -254,13 +272,19 @@ def collect_events(
                 spelled.append(new)
                 raws.append(_Raw(i, new_mention, "change", "CREATE", listing, line))
                 continue
-            raws.append(_Raw(i, mention, stance, action, listing, line))
+            raws.append(
+                _Raw(i, mention, stance, action, listing, line, literal=literal_items)
+            )
 
     # fenced blocks: trees, YAML-like file lists (names also feed the resolver)
     for start, end in _fenced_blocks(doc):
         code = doc.lines[start:end]
+        if not code:
+            continue
         kind = kinds[start]
-        entries = tree_entries(code, indented=kind == "files" or _indented_listing(code))
+        entries = tree_entries(
+            code, indented=kind == "files" or _indented_listing(code)
+        )
         if entries:
             known = set(spelled)
             kept = strip_root(entries, known)
@@ -276,9 +300,14 @@ def collect_events(
                     spelled.append(path)
                     mention = Mention(path, False, "", "")
                     if entry.tag == "KEEP":
-                        stance, action = ("exclude" if kind not in ("ignore",) else "skip"), None
+                        stance, action = (
+                            ("exclude" if kind not in ("ignore",) else "skip"),
+                            None,
+                        )
                     elif entry.tag in ("CREATE", "MODIFY", "DELETE"):
                         stance, action = "change", entry.tag
+                    elif entry.tag == "EXTENDED" and kind == "files":
+                        stance, action = "change", "MODIFY"
                     elif not tagged and kind == "files":
                         stance, action = "change", "CREATE"
                     else:
@@ -287,7 +316,16 @@ def collect_events(
                         stance = "skip" if kind != "exclude" else "exclude"
                     if kind == "done" and stance == "change":
                         stance = "done"
-                    raws.append(_Raw(start + entry.line, mention, stance, action, True, code[entry.line]))
+                    raws.append(
+                        _Raw(
+                            start + entry.line,
+                            mention,
+                            stance,
+                            action,
+                            True,
+                            code[entry.line],
+                        )
+                    )
             continue
         for index, item, negative in yaml_file_items(code):
             for mention in line_mentions(item):
@@ -299,21 +337,38 @@ def collect_events(
                 else:
                     stance, action = "change", stated_action(mention)
                 raws.append(_Raw(start + index, mention, stance, action, True, item))
-        for line in code:  # names only: a fenced path still tells where a bare name lives
+        for (
+            line
+        ) in code:  # names only: a fenced path still tells where a bare name lives
             if "/" in line and "." in line:
-                spelled.extend(m.path for m in line_mentions(line, plain_text=True) if not m.outside and "/" in m.path)
+                spelled.extend(
+                    m.path
+                    for m in line_mentions(line, plain_text=True)
+                    if not m.outside and "/" in m.path
+                )
 
-    resolver = Resolver(spelled, dirs, tree)
+    literal = {raw.mention.path for raw in raws if raw.literal}
+    resolver = Resolver(spelled, dirs, tree, literal)
     events = []
     for raw in raws:
         mention = raw.mention
         if mention.outside:
             path: str | None = mention.path
         else:
-            path = resolver.resolve(mention.path, mention.near)
+            path = resolver.resolve(mention.path, mention.near, literal=raw.literal)
         if path is None:
             continue
-        events.append(Event(raw.line, path, mention.outside, raw.stance, raw.action, raw.listing, raw.text))
+        events.append(
+            Event(
+                raw.line,
+                path,
+                mention.outside,
+                raw.stance,
+                raw.action,
+                raw.listing,
+                raw.text,
+            )
+        )
     return events
 
 
@@ -336,7 +391,18 @@ def _shift(mention: Mention, line: str, start: int) -> Mention:
         mention.after,
         mention.near,
         mention.plain,
+        mention.located,
+        mention.follows,
     )
+
+
+def _continues(line: str, previous: str, previous_fenced: bool) -> bool:
+    """`line` goes on with the sentence of `previous` (no blank line, no new item or block)."""
+    if previous_fenced or not previous.strip() or not line.strip():
+        return False
+    if BULLET.match(line) or HEADING_LINE.match(line) or TABLE_ROW.match(line):
+        return False
+    return not HEADING_LINE.match(previous) and not TABLE_ROW.match(previous)
 
 
 def _table_columns(header: list[str]) -> tuple[int, int | None, int | None]:
@@ -362,13 +428,16 @@ def _row_mentions(row: list[str], file_col: int | None) -> list[Mention]:
     return out
 
 
-def _stance(mention: Mention, line: str, kind: str | None, label: str | None) -> tuple[str, str | None]:
+def _stance(
+    mention: Mention, line: str, kind: str | None, label: str | None
+) -> tuple[str, str | None]:
     """What the plan says about one mention on a line (see the module docstring)."""
     if kind in ("ignore",) or label == "SKIP":
         return "skip", None
     if kind == "exclude" or label == "EXCLUDE" or excluded(mention, line):
         return "exclude", None
-    if kind == "done" or (kind not in ("criteria", "verify") and is_done(line)):
+    checklist = kind in ("criteria", "verify") or label == "CRITERIA"
+    if kind == "done" or (not checklist and is_done(line)):
         return "done", None
     action = stated_action(mention, label)
     if kind == "read" or label == "READ":

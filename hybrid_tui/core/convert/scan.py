@@ -36,7 +36,9 @@ class Doc:
 
     def headings_in(self, start: int, end: int) -> list[Heading]:
         """Headings on lines with start < index < end."""
-        return self.headings[bisect_right(self.keys, start) : bisect_left(self.keys, end)]
+        return self.headings[
+            bisect_right(self.keys, start) : bisect_left(self.keys, end)
+        ]
 
 
 FENCE_OPEN = re.compile(r"[ \t]*(`{3,}|~{3,})(.*)$")
@@ -129,7 +131,8 @@ def blocks(lines: list[str]) -> list[Block]:
     joins the block before it (the code belongs to the text above it)."""
     fenced = fence_mask(lines)
     base = min(
-        (indent_of(line) for line, f in zip(lines, fenced) if line.strip() and not f), default=0
+        (indent_of(line) for line, f in zip(lines, fenced) if line.strip() and not f),
+        default=0,
     )
     out: list[Block] = []
     current: Block | None = None
@@ -163,7 +166,10 @@ def blocks(lines: list[str]) -> list[Block]:
             continue
         bullet = BULLET.match(line)
         starts_block = bool(
-            bullet or TABLE_ROW.match(line) or HEADING_LINE.match(line) or RULE.match(line)
+            bullet
+            or TABLE_ROW.match(line)
+            or HEADING_LINE.match(line)
+            or RULE.match(line)
         )
         if (
             current is not None
@@ -176,14 +182,23 @@ def blocks(lines: list[str]) -> list[Block]:
         ):
             current.lines.extend([""] if blank else [])
             current.lines.append(dedent(line, content_col))
-        elif current is not None and current.kind == "para" and not blank and not starts_block:
+        elif (
+            current is not None
+            and current.kind == "para"
+            and not blank
+            and not starts_block
+        ):
             current.lines.append(dedent(line, base))
         elif RULE.match(line) and not (bullet and bullet.group(3)):
             current = None
         elif bullet:
             item_indent = indent
-            content_col = len(bullet.group(0).expandtabs(4)) + (0 if bullet.group(3) else 1)
-            current = Block("item", [line[bullet.end() :]], bullet.group(2)[0].isdigit(), i)
+            content_col = len(bullet.group(0).expandtabs(4)) + (
+                0 if bullet.group(3) else 1
+            )
+            current = Block(
+                "item", [line[bullet.end() :]], bullet.group(2)[0].isdigit(), i
+            )
             out.append(current)
         elif TABLE_ROW.match(line):
             j = i
@@ -241,3 +256,8 @@ def cells(row: str) -> list[str]:
     row = row.removeprefix("|")
     row = row.removesuffix("|")
     return [cell.strip() for cell in row.split("|")]
+
+
+def words(text: str) -> frozenset[str]:
+    """A word list written as one string (keyword tables stay compact)."""
+    return frozenset(text.split())

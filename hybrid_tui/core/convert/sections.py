@@ -63,7 +63,7 @@ _CONTEXT_WORDS = [
     ),
 ]
 _STEPS_SECTION = re.compile(
-    r"^(?:(?:[\w/&+-]+\s+){0,2}(?:changes|steps|tasks|phases|edits|milestones)\b"
+    r"^(?:(?:[\w/&+-]+[\s-]+){0,2}(?:changes|steps|tasks|phases|edits|milestones)\b"
     r"|implementation(?!\s+(?:order|notes?|details?|status|summary|strategy|checklist))\b"
     r"|plan$|the plan$|roadmap|work items|to ?do|fix$|fixes$|proposed fix"
     r"|tâches|taches|étapes|etapes|pasos|tareas|fases|m[oó]dulos|schritte|aufgaben"
@@ -73,7 +73,9 @@ _STEPS_SECTION = re.compile(
 # A verification heading is a noun from this list, alone or with a short qualifier
 # ("Testing & verification (frontend)", "Validation checklist"), or a bare verb ("Verify").
 _VERIFY_NOUNS = (
-    r"verification|validation|testing|tests|test|test plan|test strategy|test commands"
+    r"(?:(?:method|méthode|methode|método|metodo|how) (?:de |of |to )?)?(?:verification|vérification"
+    r"|verificación|validation)|lint|linting|type ?check(?:ing)?|static analysis"
+    r"|verification|validation|testing|tests|test|test plan|test strategy|test commands"
     r"|quality checks|checks|smoke tests?|manual (?:testing|verification)|how to (?:verify|test)"
     r"|vérification|verificación|verificacion|verificação|pruebas|prüfung|kiểm tra|kiểm thử"
     r"|xác minh"
@@ -121,7 +123,9 @@ _ORDER_SECTION = re.compile(
     r"^(?:(?:implementation|execution|build|recommended|suggested|work) order|order of work"
     r"|orden de desarrollo|ordre|実装順序|实施顺序)"
 )
-_NOT_STEPS = re.compile(r"^(?:next|future|follow-?up|optional|out of scope|non-goals|open)\b")
+_NOT_STEPS = re.compile(
+    r"^(?:next|future|follow-?up|optional|out of scope|non-goals|open)\b"
+)
 
 
 def is_order_heading(heading: str) -> bool:
@@ -139,7 +143,9 @@ def is_steps_heading(heading: str) -> bool:
 
 
 def is_verification_heading(heading: str) -> bool:
-    return bool(_VERIFY_SECTION.match(normalize_heading(STEP_PREFIX.sub("", heading.strip()))))
+    return bool(
+        _VERIFY_SECTION.match(normalize_heading(STEP_PREFIX.sub("", heading.strip())))
+    )
 
 
 def is_step_heading(heading: str) -> bool:
@@ -165,11 +171,10 @@ _EXCLUDED_SECTION = re.compile(
     r"|hors (?:du )?périmètre|fuera de alcance|範囲外|スコープ外|不在范围|范围外|범위 밖|defer\w*)"
 )
 _IGNORED_SECTION = re.compile(
-    r"^(?:rollback|roll back|complete rollback|undo|revert|troubleshoot\w*|alternatives?|alternative"
-    r"|options? considered|rejected|risks?\b|open questions?|questions|next steps?|future\b"
-    r"|follow-?ups?|later\b|backlog|timeline|time (?:summary|estimate)|estimate|changelog of"
-    r"|review\b|validation & review|agent process|notes? for|lessons|history|log\b"
-    r"|リスク|风险|위험|未来|将来|후속)"
+    r"^(?:rollback|roll back|complete rollback|undo|revert\b|troubleshoot\w*|alternatives?\b"
+    r"|options? considered|rejected\b|risks?\b|open questions?|next steps?|future (?:work|phases?"
+    r"|considerations?|enhancements?|ideas?)|follow-?ups?|backlog|timeline|time (?:summary"
+    r"|estimate)|lessons learned|agent process|リスク|风险|위험|今後|后续|후속)"
 )
 _CRITERIA_SECTION = re.compile(
     r"^(?:acceptance(?: criteria| tests?)?|definition of done|success (?:criteria|metrics)"
@@ -191,10 +196,14 @@ def is_done_heading(heading: str) -> bool:
 
 
 def section_kind(heading: str) -> str | None:
-    """"done", "read", "exclude", "ignore", "criteria", "files", "verify", "context" or None."""
+    """ "done", "read", "exclude", "ignore", "criteria", "files", "verify", "context" or None."""
+    norm = normalize_heading(STEP_PREFIX.sub("", heading.strip()))
+    if _CRITERIA_SECTION.match(norm):
+        return "criteria"
     if is_done_heading(heading):
         return "done"
-    norm = normalize_heading(STEP_PREFIX.sub("", heading.strip()))
+    if is_step_heading(heading):
+        return None  # a step is a step, whatever its title says
     if _EXCLUDED_SECTION.match(norm):
         return "exclude"
     if _READ_SECTION.match(norm):
@@ -210,3 +219,10 @@ def section_kind(heading: str) -> str | None:
     if context_rank(heading) is not None:
         return "context"
     return None
+
+
+def is_criteria_heading(heading: str) -> bool:
+    """Acceptance criteria / definition of done / completion criteria (完了条件...)."""
+    return bool(
+        _CRITERIA_SECTION.match(normalize_heading(STEP_PREFIX.sub("", heading.strip())))
+    )

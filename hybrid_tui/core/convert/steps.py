@@ -22,16 +22,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hybrid_tui.core.convert.paths import path_candidates
-from hybrid_tui.core.convert.scan import HEADING_LINE, Block, Doc, Heading, blocks, cells, fence_mask
+from hybrid_tui.core.convert.scan import (
+    HEADING_LINE,
+    Block,
+    Doc,
+    Heading,
+    blocks,
+    cells,
+    fence_mask,
+)
 from hybrid_tui.core.convert.sections import (
+    NUMBERED_HEADING,
     STEP_PREFIX,
     context_rank,
+    is_criteria_heading,
     is_order_heading,
     is_step_heading,
     is_steps_heading,
     is_verification_heading,
-    NUMBERED_HEADING,
 )
+
 
 @dataclass(slots=True)
 class Unit:
@@ -43,7 +53,9 @@ class Unit:
     checks: list[list[str]] = field(default_factory=list)
     verify_only: bool = False  # the step itself is a verification step
     span: tuple[int, int] | None = None  # line range of a heading unit in the plan
-    from_heading: bool = True  # a heading title drops a path at either end; an item's keeps it
+    from_heading: bool = (
+        True  # a heading title drops a path at either end; an item's keeps it
+    )
     where: list[int] = field(default_factory=list)  # plan line indices the unit owns
 
 
@@ -93,9 +105,9 @@ def _units_from_numbered_headings(doc: Doc, headings: list[Heading]) -> list[Uni
 
 
 def _units_from_step_sections(doc: Doc, headings: list[Heading]) -> list[Unit]:
-    return _units_from_sections(doc, headings, is_steps_heading) or _units_from_sections(
-        doc, headings, is_order_heading
-    )
+    return _units_from_sections(
+        doc, headings, is_steps_heading
+    ) or _units_from_sections(doc, headings, is_order_heading)
 
 
 def _units_from_sections(
@@ -128,7 +140,9 @@ def _units_from_sections(
             units.extend(labelled)
             continue
         items = [b for b in blocks(body) if b.kind == "item" and b.numbered]
-        if items and 2 * sum(len(b.lines) for b in items) >= sum(1 for x in body if x.strip()):
+        if items and 2 * sum(len(b.lines) for b in items) >= sum(
+            1 for x in body if x.strip()
+        ):
             # a numbered list that is most of the section: its items are the steps
             units.extend(_item_unit(b, offset) for b in items)
             continue
@@ -147,7 +161,9 @@ def _heading_unit(doc: Doc, heading: Heading) -> Unit:
     inner = doc.headings_in(heading.index, end)
     i = heading.index + 1
     for sub in inner:
-        if sub.index < i or not is_verification_heading(sub.text):
+        if sub.index < i or not (
+            is_verification_heading(sub.text) or is_criteria_heading(sub.text)
+        ):
             continue
         body.extend(doc.lines[i : sub.index])
         sub_end = doc.section_end(sub)
@@ -223,7 +239,9 @@ def _table_units(lines: list[str], offset: int) -> list[Unit]:
             continue
         rows = [cells(r) for r in block.lines]
         data = [r for r in rows[2:] if len(r) >= 2] if len(rows) > 2 else []
-        if not data or not all(re.fullmatch(r"\d+[a-z]?\.?", r[0].strip("*")) for r in data):
+        if not data or not all(
+            re.fullmatch(r"\d+[a-z]?\.?", r[0].strip("*")) for r in data
+        ):
             continue
         for number, row in enumerate(rows):
             if number < 2 or len(row) < 2:
@@ -280,7 +298,9 @@ def clean_title(text: str, fallback: str, *, strip_paths: bool = True) -> str:
     return text or fallback
 
 
-_LABEL_LINE = re.compile(r"^(?:\*\*|__)?([^*_:][^:]{0,60}?)(?::\s*(?:\*\*|__)?|(?:\*\*|__):)\s*$")
+_LABEL_LINE = re.compile(
+    r"^(?:\*\*|__)?([^*_:][^:]{0,60}?)(?::\s*(?:\*\*|__)?|(?:\*\*|__):)\s*$"
+)
 
 
 def split_checks(body: list[str]) -> tuple[list[str], list[list[str]]]:

@@ -21,22 +21,34 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from hybrid_tui.core.convert.scan import words
+
 _GLYPHS = re.compile(r"[├└┣┗]|\|--|`--|\+--")
 _PREFIX = re.compile(r"^[\s│├└┃┣┗─━|`+\-]*")
 _NAME = re.compile(r"^([^\s#←<]+)")
 _COMMENT = re.compile(r"\s*(?:#|←|<-|//|--\s|\s{2,})\s*(.*)$")
-_TAG_CREATE = re.compile(r"\bNEW\b|\((?:new|new file)\)|\bnew file\b|新規|新增|新建|신규", re.IGNORECASE)
-_TAG_CREATE_STRICT = re.compile(r"\bNEW\b|\([Nn]ew(?: file)?\)|[Nn]ew file|新規|新增|新建|신규")
-_TAG_MODIFY = re.compile(r"\bMODIFIED\b|\bMODIFY\b|\bUPDATED?\b|\bCHANGED\b|\([Mm]odified\)|修改|変更|수정")
-_TAG_DELETE = re.compile(r"\bDELETED?\b|\bREMOVED?\b|\([Dd]eleted?\)|\([Rr]emoved?\)|删除|削除|삭제")
+_TAG_CREATE = re.compile(
+    r"\bNEW\b|\((?:new|new file)\)|\bnew file\b|新規|新增|新建|신규", re.IGNORECASE
+)
+_TAG_CREATE_STRICT = re.compile(
+    r"\bNEW\b|\([Nn]ew(?: file)?\)|[Nn]ew file|新規|新增|新建|신규"
+)
+_TAG_MODIFY = re.compile(
+    r"\bMODIFIED\b|\bMODIFY\b|\bUPDATED?\b|\bCHANGED\b|\([Mm]odified\)|修改|変更|수정"
+)
+_TAG_DELETE = re.compile(
+    r"\bDELETED?\b|\bREMOVED?\b|\([Dd]eleted?\)|\([Rr]emoved?\)|删除|削除|삭제"
+)
 _TAG_KEEP = re.compile(
     r"[Uu]nchanged|\([Ee]xisting(?![^)]*\+)|[Rr]eference only|✅|✔|[Nn]o changes?|[Ii]mplemented\)"
 )
 _TAG_EXISTING_PLUS = re.compile(r"\([Ee]xisting[^)]*\+")
 _HOST_ROOT = re.compile(r"^[\w-]+\.(?:com|org|net|io|dev)/")
-_COMMON_ROOTS = frozenset(
-    """src lib app apps packages services crates docs tests test scripts modules internal cmd
-    pkg public config server client frontend backend web api tools""".split()
+COMMON_ROOTS = words(
+    """
+    src lib app apps packages services crates docs tests test scripts modules internal cmd
+    pkg public config server client frontend backend web api tools
+    """
 )
 
 
@@ -45,7 +57,9 @@ class TreeEntry:
     line: int  # index in the lines given to `tree_entries`
     path: str
     is_dir: bool
-    tag: str | None  # CREATE / MODIFY / DELETE / KEEP / None
+    tag: (
+        str | None
+    )  # CREATE / MODIFY / DELETE / EXTENDED ("existing + ..."), KEEP / None
 
 
 def looks_like_tree(code: list[str]) -> bool:
@@ -54,7 +68,7 @@ def looks_like_tree(code: list[str]) -> bool:
 
 def _tag(comment: str) -> str | None:
     if _TAG_EXISTING_PLUS.search(comment):
-        return "MODIFY"
+        return "EXTENDED"  # "(existing + more)": modified, but not an explicit tag
     if _TAG_KEEP.search(comment):
         return "KEEP"
     if _TAG_DELETE.search(comment):
@@ -96,7 +110,9 @@ def tree_entries(code: list[str], *, indented: bool = False) -> list[TreeEntry]:
         path = f"{parent}/{name.strip('/')}" if parent else name.strip("/")
         if is_dir:
             stack.append((column, path, tag if tag not in ("KEEP",) else "KEEP"))
-        effective = tag if tag is not None else (inherited if inherited != "KEEP" else "KEEP")
+        effective = (
+            tag if tag is not None else (inherited if inherited != "KEEP" else "KEEP")
+        )
         out.append(TreeEntry(index, path, is_dir, effective))
     return out
 
@@ -119,7 +135,11 @@ def strip_root(entries: list[TreeEntry], known: set[str]) -> list[TreeEntry] | N
     if _HOST_ROOT.match(root + "/"):
         return None
     first = root.split("/", 1)[0]
-    if first in _COMMON_ROOTS or first.startswith(".") or any(p.startswith(root + "/") for p in known):
+    if (
+        first in COMMON_ROOTS
+        or first.startswith(".")
+        or any(p.startswith(root + "/") for p in known)
+    ):
         return entries
     stripped = [
         TreeEntry(e.line, e.path[len(root) + 1 :], e.is_dir, e.tag)
@@ -134,7 +154,9 @@ def strip_root(entries: list[TreeEntry], known: set[str]) -> list[TreeEntry] | N
 _YAML_KEY = re.compile(r"^(\s*)([A-Za-z_][\w ]*?)\s*:\s*$")
 _YAML_ITEM = re.compile(r"^(\s*)-\s+(.*)$")
 _FILE_KEY = re.compile(r"files?|paths?", re.IGNORECASE)
-_NEGATIVE_KEY = re.compile(r"forbid|exclud|read_?only|do_?not|never|ignore", re.IGNORECASE)
+_NEGATIVE_KEY = re.compile(
+    r"forbid|exclud|read_?only|do_?not|never|ignore", re.IGNORECASE
+)
 
 
 def yaml_file_items(code: list[str]) -> list[tuple[int, str, bool]]:
@@ -149,7 +171,11 @@ def yaml_file_items(code: list[str]) -> list[tuple[int, str, bool]]:
         if match:
             name = match.group(2)
             negative = bool(_NEGATIVE_KEY.search(name))
-            key = (len(match.group(1)), negative) if (_FILE_KEY.search(name) or negative) else None
+            key = (
+                (len(match.group(1)), negative)
+                if (_FILE_KEY.search(name) or negative)
+                else None
+            )
             continue
         item = _YAML_ITEM.match(line)
         if item and key is not None and len(item.group(1)) >= key[0]:
