@@ -16,7 +16,6 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hybrid_tui.core.advice import AdviceSettings
 from hybrid_tui.core.errors import InputError
 
 
@@ -67,12 +66,36 @@ class UiSettings(_Section):
     log_max_lines: int = Field(default=5000, ge=100)
 
 
+class ReviewSettings(_Section):
+    """`[review]`: the spec's checks run in the run's worktree when the agent finishes."""
+
+    check_timeout: float = Field(default=120.0, gt=0)  # seconds per command
+
+
+class MergeSettings(_Section):
+    """`[merge]`: how accept lands a run on its base branch."""
+
+    strategy: Literal["merge", "squash", "rebase"] = "merge"
+
+
+class AdviceSettings(_Section):
+    """Thresholds of the Claude-or-Kimi advice (core/advice.py)."""
+
+    claude_max_files: int = Field(default=2, ge=0)
+    claude_max_lines: int = Field(default=50, ge=0)
+    kimi_min_files: int = Field(default=3, ge=1)
+    kimi_min_lines: int = Field(default=100, ge=1)
+    lines_per_file_without_code: int = Field(default=15, ge=0)
+
+
 class Settings(_Section):
     plans_dir: Path | None = None
     state_dir: Path | None = None
     agents: AgentsSettings = AgentsSettings()
     ui: UiSettings = UiSettings()
     advice: AdviceSettings = AdviceSettings()
+    review: ReviewSettings = ReviewSettings()
+    merge: MergeSettings = MergeSettings()
 
     def resolved_state_dir(self) -> Path:
         return state_dir(self.state_dir)

@@ -193,6 +193,29 @@ def test_moving_on_while_a_long_plan_renders(repo: Path, three_plans: list[Path]
     run(app, body)
 
 
+def test_a_preview_rendered_in_pieces_is_the_whole_plan(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pieces of 8 lines: the blocks drawn are those of the plan rendered in one go."""
+    import hybrid_tui.ui.screens.plans as plans_module
+
+    monkeypatch.setattr(plans_module, "PREVIEW_CHUNK_LINES", 8)
+    plan = add_plan(claude_plans_dir(), "43-header-search.md", age=60)
+    text = plan.read_text(encoding="utf-8")
+    assert len(preview_chunks(text, 8)) > 4
+    app = new_app(repo)
+
+    def blocks(markdown) -> list[tuple[str, str]]:  # noqa: ANN001
+        return [(type(b).__name__, b.source or "") for b in markdown.children]
+
+    async def body(pilot: Pilot) -> None:
+        screen = await plans_shown(pilot)
+        markdown = screen.query_one("#preview-markdown")
+        pieces = blocks(markdown)
+        await markdown.update(text)
+        assert pieces == blocks(markdown) and len(pieces) > 10
+
+    run(app, body)
+
+
 def test_a_new_plan_file_shows_up_live(repo: Path, three_plans: list[Path]) -> None:
     app = new_app(repo, watch=True)
 

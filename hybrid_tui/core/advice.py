@@ -23,19 +23,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
+from hybrid_tui.config import AdviceSettings
 from hybrid_tui.core.spec import Spec
-
-
-class AdviceSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    claude_max_files: int = Field(default=2, ge=0)
-    claude_max_lines: int = Field(default=50, ge=0)
-    kimi_min_files: int = Field(default=3, ge=1)
-    kimi_min_lines: int = Field(default=100, ge=1)
-    lines_per_file_without_code: int = Field(default=15, ge=0)
 
 
 @dataclass(frozen=True, slots=True)

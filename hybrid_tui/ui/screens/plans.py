@@ -99,7 +99,7 @@ def describe_source(location: PlansLocation, root: Path) -> str:
 def preview_chunks(text: str, lines_per_chunk: int = PREVIEW_CHUNK_LINES) -> list[str]:
     """`text` in pieces of at least `lines_per_chunk` lines, each cut after a blank line outside
     fenced code (so a piece ends between Markdown blocks); always at least one piece."""
-    from hybrid_tui.core.convert import fence_mask  # not needed for the first frame
+    from hybrid_tui.core.convert.scan import fence_mask  # not needed for the first frame
 
     lines = text.splitlines(keepends=True)
     fenced = fence_mask([line.rstrip("\r\n") for line in lines])
@@ -302,8 +302,12 @@ class PlansScreen(Screen[None]):
         message.display = error is not None
         message.set_class(error is not None, "-error")
         self._markdown.display = text is not None
-        chunks = preview_chunks(text or "")
-        await self._markdown.update(chunks[0])
+        chunks = preview_chunks(text or "", PREVIEW_CHUNK_LINES)
+        # `append` after `update` would replace the last block: start empty, append every piece
+        # (each append re-parses from the start of the last block, so a cut is never visible).
+        with self.app.batch_update():
+            await self._markdown.update("")
+            await self._markdown.append(chunks[0])
         if path != self.shown_preview:
             self.query_one("#plan-preview").scroll_home(animate=False)
         self.shown_preview = path
