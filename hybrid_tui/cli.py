@@ -51,11 +51,24 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("source", type=Path, metavar="PLAN_OR_SPEC_FILE")
     p.add_argument("--agent", default="kimi", help="the worker agent (default: kimi)")
     p.add_argument("--timeout", type=float, help="seconds before the agent is stopped")
+    p.add_argument("--check-timeout", type=float, help="seconds for each verification command (default: [review] check_timeout)")
     add("runs", "list runs", json_flag=True)
     p = add("diff", "show a run's changes against its base", repo=False, json_flag=True)
     p.add_argument("run_id", metavar="RUN_ID")
-    p = add("accept", "merge a run's branch into its base branch", repo=False, json_flag=True)
+    p = add("verify", "run a run's verification commands again in its worktree", repo=False, json_flag=True)
     p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument("--timeout", type=float, help="seconds for each command (default: [review] check_timeout)")
+    p = add("accept", "land a run's branch on its base branch (all of it, or --only some files)", repo=False, json_flag=True)
+    p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument("--only", nargs="+", action="extend", metavar="PATH",
+                   help="accept only these files, as one commit; the run stays under review")
+    p.add_argument("--squash", action="store_true", help="land the whole branch as one commit (--strategy squash)")
+    p.add_argument("--strategy", choices=["merge", "squash", "rebase"],
+                   help="merge commit, one squashed commit, or fast-forward after a rebase (default: [merge] strategy)")
+    p.add_argument("--dry-run", action="store_true", help="only say what would stop or surprise the accept")
+    p = add("rebase", "rebase a run's branch onto the current tip of its base branch", repo=False, json_flag=True)
+    p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument("--undo", action="store_true", help="put the branch back where it was before the last rebase")
     p = add("reject", "discard a run's branch (its tip is kept under refs/hybrid-tui/rejected/)", repo=False, json_flag=True)
     p.add_argument("run_id", metavar="RUN_ID")
     return parser
@@ -214,6 +227,19 @@ def _describe(event: AgentEvent) -> str:
     return describe_event(event)
 
 
+def _event_printer(args: argparse.Namespace) -> Callable[[list[AgentEvent]], None]:
+    """Print events as they come: JSON lines with --json, else one plain line each."""
+
+    def show(events: list[AgentEvent]) -> None:
+        for event in events:
+            if args.json:
+                _print_json({"type": "event", **event_to_dict(event)})
+            else:
+                print(_describe(event), flush=True)
+
+    return show
+
+
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from hybrid_tui.agents.registry import agent_timeout, make_agent
     from hybrid_tui.core.dispatch import RunExecution, prepare_run
@@ -231,17 +257,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"hybrid-tui: warning: {warning}", file=sys.stderr)
     run = prepared.run
 
-    def show(events: list[AgentEvent]) -> None:
-        for event in events:
-            if args.json:
-                _print_json({"type": "event", **event_to_dict(event)})
-            else:
-                print(_describe(event), flush=True)
+    show = _event_printer(args)
 
     if not args.json:
         print(f"run {run.id}: {agent.display_name} on branch {run.branch} from {run.base_branch}@{run.base_sha[:7]}", flush=True)
     execution = RunExecution(
-        store, run, agent, timeout=args.timeout or agent_timeout(args.agent, settings), on_events=show
+        store, run, agent, timeout=args.timeout or agent_timeout(args.agent, settings), on_events=show,
+        check_timeout=args.check_timeout or settings.review.check_timeout,
     )
     run = _run_until_done(execution.start, execution.cancel)
     summary = {
@@ -259,6 +281,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         "worktree": run.worktree,
         "session_id": run.session_id,
         "checkout_changes": run.checkout_changes,
+        **_review_fields(run),
     }
     if args.json:
         _print_json(summary)
@@ -267,8 +290,37 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
               + f", {run.steps} step(s), branch {run.branch}")
         if run.message:
             print(run.message)
+        _print_review(run)
         print(f"next: hybrid-tui diff {run.id} | hybrid-tui accept {run.id} | hybrid-tui reject {run.id}")
-    return EXIT_OK if run.status.value == "review" else EXIT_FAILED
+    return EXIT_OK if run.status.value == "review" and run.checks_ok is not False else EXIT_FAILED
+
+
+def _review_fields(run) -> dict[str, Any]:
+    """What the review knows of a run, for JSON: checks, scope, partial accepts."""
+    from hybrid_tui.core.verify import checks_json
+
+    return {
+        "checks": checks_json(run.checks),
+        "out_of_scope": run.out_of_scope,
+        "untouched": run.untouched,
+        "partial_accepts": [p.model_dump() for p in run.partial_accepts],
+    }
+
+
+def _print_checks(run) -> None:
+    for check in run.checks or []:
+        mark = "✓" if check.ok else "✗"
+        how = "timed out" if check.timed_out else f"exit {check.exit_code}"
+        print(f"  {mark} {check.command}  ({how}, {check.seconds:.1f}s)")
+
+
+def _print_review(run) -> None:
+    """Checks and scope in plain lines (the human form of `_review_fields`)."""
+    _print_checks(run)
+    if run.out_of_scope:
+        print(f"out of scope (changed, not in the spec): {', '.join(run.out_of_scope)}")
+    if run.untouched:
+        print(f"untouched (in the spec, not changed): {', '.join(run.untouched)}")
 
 
 def _run_until_done(start: Callable, cancel: Callable[[], None]):
@@ -312,19 +364,25 @@ def cmd_runs(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
-    from hybrid_tui.core.land import run_diff, run_diff_text
+    from hybrid_tui.core.land import run_diff, run_diff_text, run_scope
 
     run = _runs_for(args, settings).load(args.run_id)
     files = run_diff(run)
+    scope = run_scope(run, files)
+    flagged = {f.path for f in files if scope is not None and scope.flags(f)}
+    review = _review_fields(run)
+    if scope is not None:
+        review.update(out_of_scope=scope.out_of_scope, untouched=scope.untouched)
     if args.json:
         _print_json(
             {
                 "run_id": run.id,
                 "files": [
                     {"path": f.path, "old_path": f.old_path, "status": f.status, "added": f.added,
-                     "removed": f.removed, "binary": f.binary}
+                     "removed": f.removed, "binary": f.binary, "out_of_scope": f.path in flagged}
                     for f in files
                 ],
+                **review,
                 "diff": run_diff_text(run),
             }
         )
@@ -333,9 +391,54 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
     for f in files:
         counts = "binary" if f.binary else f"+{f.added} -{f.removed}"
         name = f"{f.old_path} -> {f.path}" if f.old_path else f.path
-        print(f"  {f.status:<9} {counts:>12}  {name}")
+        marker = "  ! out of scope" if f.path in flagged else ""
+        print(f"  {f.status:<9} {counts:>12}  {name}{marker}")
+    if scope is not None and scope.untouched:
+        print(f"  untouched (in the spec, not changed): {', '.join(scope.untouched)}")
+    _print_checks(run)
     print()
     sys.stdout.write(run_diff_text(run))
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from hybrid_tui.core.verify import RunChecks, checks_json, require_rerunnable
+
+    store = _runs_for(args, settings)
+    run = store.load(args.run_id)
+    require_rerunnable(run)
+
+    show = _event_printer(args)
+
+    checks = RunChecks(store, run, timeout=args.timeout or settings.review.check_timeout, on_events=show)
+    results = _run_until_done(checks.start, checks.cancel)
+    ok = all(check.ok for check in results)
+    if args.json:
+        _print_json({"type": "summary", "run_id": run.id, "checks": checks_json(results), "ok": ok})
+    else:
+        passed = sum(check.ok for check in results)
+        print(f"run {run.id}: {passed} of {len(results)} check(s) passed")
+    return EXIT_OK if ok else EXIT_FAILED
+
+
+def cmd_rebase(args: argparse.Namespace, settings: Settings) -> int:
+    from hybrid_tui.core.merge import rebase_run, undo_rebase
+
+    store = _runs_for(args, settings)
+    run = store.load(args.run_id)
+    before = run.head_sha, run.base_sha
+    run = (undo_rebase if args.undo else rebase_run)(store, run)
+    changed = (run.head_sha, run.base_sha) != before
+    if args.json:
+        _print_json({"run_id": run.id, "branch": run.branch, "base_sha": run.base_sha, "head_sha": run.head_sha,
+                     "changed": changed, "pre_rebase_ref": run.rebase.ref if run.rebase else None})
+    elif args.undo:
+        print(f"run {run.id}: {run.branch} is back at {run.head_sha[:7]}, on {run.base_branch}@{run.base_sha[:7]}")
+    elif changed:
+        print(f"run {run.id}: {run.branch} rebased onto {run.base_branch}@{run.base_sha[:7]} "
+              f"(undo: hybrid-tui rebase {run.id} --undo)")
+    else:
+        print(f"run {run.id}: {run.branch} is already on top of {run.base_branch}; nothing to do")
     return EXIT_OK
 
 
@@ -344,9 +447,11 @@ def _land(args: argparse.Namespace, settings: Settings, action: Callable, verb: 
     run = action(store, store.load(args.run_id))
     if args.json:
         _print_json({"run_id": run.id, "status": run.status.value, "branch": run.branch,
-                     "merge_sha": run.merge_sha, "rejected_ref": run.rejected_ref})
+                     "merge_sha": run.merge_sha, "rejected_ref": run.rejected_ref,
+                     "strategy": run.strategy, "accepted_ref": run.accepted_ref})
     elif verb == "accept":
-        print(f"run {run.id} accepted: {run.branch} merged into {run.base_branch} ({run.merge_sha[:7]})")
+        how = {"squash": "squashed onto", "rebase": "rebased and fast-forwarded onto"}.get(run.strategy or "", "merged into")
+        print(f"run {run.id} accepted: {run.branch} {how} {run.base_branch} ({run.merge_sha[:7]})")
     else:
         kept = f"; its tip is kept as {run.rejected_ref}" if run.rejected_ref else ""
         print(f"run {run.id} rejected: branch {run.branch} and its worktree removed{kept}")
@@ -356,7 +461,50 @@ def _land(args: argparse.Namespace, settings: Settings, action: Callable, verb: 
 def cmd_accept(args: argparse.Namespace, settings: Settings) -> int:
     from hybrid_tui.core.land import accept_run
 
-    return _land(args, settings, accept_run, "accept")
+    if args.squash and args.strategy not in (None, "squash"):
+        raise InputError(f"--squash and --strategy {args.strategy} contradict each other")
+    strategy = "squash" if args.squash else (args.strategy or settings.merge.strategy)
+    if args.only and (args.squash or args.strategy):
+        raise InputError("--only lands the chosen files as one commit: it takes no --squash or --strategy")
+    if args.dry_run:
+        return _preflight(args, settings, strategy)
+    if args.only:
+        return _accept_only(args, settings)
+    return _land(args, settings, lambda store, run: accept_run(store, run, strategy), "accept")
+
+
+def _preflight(args: argparse.Namespace, settings: Settings, strategy: str) -> int:
+    from hybrid_tui.core.merge import checkout_findings, preflight
+
+    run = _runs_for(args, settings).load(args.run_id)
+    findings = checkout_findings(run, set(args.only)) if args.only else preflight(run, strategy)
+    blocked = any(f.blocking for f in findings)
+    if args.json:
+        _print_json({"run_id": run.id, "strategy": strategy, "ok": not blocked,
+                     "findings": [{"kind": f.kind, "problem": f.problem, "fix": f.fix, "blocking": f.blocking}
+                                  for f in findings]})
+    else:
+        for f in findings:
+            print(f"{'✗' if f.blocking else '!'} {f.problem}\n  Fix: {f.fix}")
+        print(f"run {run.id}: " + ("the accept would be refused" if blocked else f"ready to accept ({strategy})"))
+    return EXIT_FAILED if blocked else EXIT_OK
+
+
+def _accept_only(args: argparse.Namespace, settings: Settings) -> int:
+    from hybrid_tui.core.hunks import ALL
+    from hybrid_tui.core.partial import accept_selection
+
+    store = _runs_for(args, settings)
+    run = store.load(args.run_id)
+    sha = accept_selection(store, run, {path: ALL for path in args.only})
+    paths = run.partial_accepts[-1].paths
+    if args.json:
+        _print_json({"run_id": run.id, "status": run.status.value, "branch": run.branch,
+                     "partial_accept": {"sha": sha, "paths": paths}})
+    else:
+        print(f"run {run.id}: {', '.join(paths)} landed on {run.base_branch} as {sha[:7]}; "
+              f"the rest stays on {run.branch}")
+    return EXIT_OK
 
 
 def cmd_reject(args: argparse.Namespace, settings: Settings) -> int:
@@ -372,6 +520,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "run": cmd_run,
     "runs": cmd_runs,
     "diff": cmd_diff,
+    "verify": cmd_verify,
     "accept": cmd_accept,
+    "rebase": cmd_rebase,
     "reject": cmd_reject,
 }

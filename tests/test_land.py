@@ -65,11 +65,13 @@ def test_accept_refuses_local_changes_that_overlap_the_branch(repo: Path, run: d
     assert_refused(repo, run, "hello.txt")
 
 
-def test_accept_aborts_a_conflicting_merge_and_leaves_the_checkout_as_it_was(repo: Path, run: dict):
+def test_accept_refuses_a_conflicting_merge_and_leaves_the_checkout_as_it_was(repo: Path, run: dict):
+    # The conflict is found by `git merge-tree` before git touches the checkout; the abort of a
+    # merge that conflicts anyway is pinned in test_merge.py.
     (repo / "hello.txt").write_text("a different hello\n")
     git(repo, "add", "hello.txt")
     git(repo, "commit", "-q", "-m", "hello of my own")
-    assert_refused(repo, run, "merge was aborted")
+    assert_refused(repo, run, "conflict with what main got since the run started, in hello.txt")
     assert (repo / "hello.txt").read_text() == "a different hello\n"  # no conflict markers
 
 
@@ -91,8 +93,14 @@ def test_diff_lists_files_with_counts_and_the_unified_diff(repo: Path, run: dict
     result = run_cli("diff", run["run_id"], "--json", cwd=repo)
     data = json.loads(result.stdout)
     assert data["files"] == [
-        {"path": "hello.txt", "old_path": None, "status": "added", "added": 1, "removed": 0, "binary": False}
+        {"path": "hello.txt", "old_path": None, "status": "added", "added": 1, "removed": 0, "binary": False,
+         "out_of_scope": False}
     ]
+    assert data["checks"] == [
+        {"command": "cat hello.txt", "exit_code": 0, "ok": True, "seconds": data["checks"][0]["seconds"],
+         "timed_out": False}
+    ]
+    assert (data["out_of_scope"], data["untouched"]) == ([], [])
     assert "+hello from fake model" in data["diff"]
 
 

@@ -3,7 +3,12 @@
 `prepare_run` checks everything that can be checked first (git repository, branch, spec, agent
 binary) so that bad input changes nothing; only then does it create the run record, the branch
 and the worktree. `RunExecution` runs the agent in the worktree, streams its events, and,
-however the agent ends, commits what it left on the run's branch.
+however the agent ends, commits what it left on the run's branch and records the scope check
+(`out_of_scope`, `untouched`). When the agent finished (`done`) and `check_timeout` is given,
+the run goes `verifying`: the spec's checks run in the worktree (`verify.RunChecks`, output
+streamed as events) and are recorded in `checks`; then `review`. Checks run only for a run whose
+agent finished: a failed or stopped run can have them run from the review (`rerun_checks`).
+Failing checks do not change the status: the review shows them.
 """
 
 from __future__ import annotations
@@ -13,13 +18,19 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hybrid_tui.agents.base import Agent, ProcessOutcome
 from hybrid_tui.agents.events import AgentEvent, Exit, Notice
 from hybrid_tui.agents.process import AgentMissing, AgentProcess
 from hybrid_tui.core import workspace
+from hybrid_tui.core.errors import ActionFailed
 from hybrid_tui.core.runs import Run, RunStore, Status
+from hybrid_tui.core.scope import record_scope
 from hybrid_tui.core.spec import SpecError, validate_spec
+
+if TYPE_CHECKING:
+    from hybrid_tui.core.verify import RunChecks
 
 PROMPT_PREAMBLE = """\
 Implement the following spec in the current working directory, a git worktree made for this \
@@ -112,8 +123,15 @@ def prepare_run(
 def commit_run(run: Run, display_name: str, author: str, outcome: str) -> tuple[str, str | None]:
     """Commit whatever the agent left in the run's worktree on the run's branch, however it
     ended; first bring the worktree back to that branch if the agent switched away.
-    Returns (the branch tip, a notice when the agent had switched branches)."""
+    Returns (the branch tip, a notice when the agent had switched branches).
+
+    A run caught while `verifying` (hybrid-tui killed during the checks) had its agent's work
+    committed already (`head_sha`): what is in the worktree now is the checks' litter, so the
+    worktree is put back to that tip instead of committing it."""
     worktree = Path(run.worktree)
+    if run.status == Status.VERIFYING and run.head_sha:
+        workspace.restore_worktree(worktree, run.branch, run.head_sha)
+        return run.head_sha, None
     moved = workspace.reconcile_branch(worktree, run.branch, run.base_sha)
     workspace.commit_all(
         worktree,
@@ -131,21 +149,35 @@ class RunExecution:
     on the same event loop."""
 
     def __init__(
-        self, store: RunStore, run: Run, agent: Agent, *, timeout: float, on_events: EventSink
+        self,
+        store: RunStore,
+        run: Run,
+        agent: Agent,
+        *,
+        timeout: float,
+        on_events: EventSink,
+        check_timeout: float | None = None,
     ) -> None:
+        """`check_timeout`: seconds for each verification command; None runs no checks."""
         self.store = store
         self.run = run
         self.agent = agent
         self.timeout = timeout
         self.on_events = on_events
+        self.check_timeout = check_timeout
         self.parser = agent.parser()
         self._process: AgentProcess | None = None
+        self._checks: RunChecks | None = None
         self._cancel_requested = False
 
     def cancel(self) -> None:
+        """Stop the agent (its work is committed, the run cancelled), or the checks when they
+        are running (the run goes to review with the checks that ran)."""
         self._cancel_requested = True
         if self._process is not None:
             self._process.cancel()
+        if self._checks is not None:
+            self._checks.cancel()
 
     async def start(self) -> Run:
         run, store = self.run, self.store
@@ -172,7 +204,37 @@ class RunExecution:
             self.parser.feed_stderr(outcome.stderr_tail)
             verdict = self.agent.verdict(outcome, self.parser)
             verdict_status, kind, message = verdict.status, verdict.failure_kind, verdict.message
-        return self._finish(outcome, verdict_status, kind, message, before)
+        verify = verdict_status == "done" and self.check_timeout is not None and not self._cancel_requested
+        notices = self._finish(outcome, verdict_status, kind, message, before, verify=verify)
+        if verify:
+            notices.append(Notice("The agent finished; running the spec's checks in the worktree."))
+            self.on_events(notices)
+            notices = []
+            await self._verify()
+        run = self.run
+        notices.append(Exit(run.exit_code, run.status.value, run.failure_kind, run.message))
+        self.on_events(notices)
+        return run
+
+    async def _verify(self) -> None:
+        """Run the spec's checks in the worktree, then put the run in review."""
+        from hybrid_tui.core.verify import RunChecks
+
+        run, store = self.run, self.store
+        self._checks = RunChecks(
+            store, run, timeout=self.check_timeout or 0, on_events=self.on_events,
+            on_start=lambda pid: store.update(run, pgid=pid),
+        )
+        try:
+            results = await self._checks.start()
+        except ActionFailed as err:
+            self.on_events([Notice(f"The checks could not run: {err}", "error")])
+        else:
+            if self._checks.cancelled:
+                self.on_events([Notice(f"Checks cancelled after {len(results)} command(s).", "warning")])
+        finally:
+            self._checks = None
+        store.update(run, status=Status.REVIEW)
 
     def _on_start(self, pid: int) -> None:
         self.store.update(self.run, pgid=pid)
@@ -189,9 +251,13 @@ class RunExecution:
         failure_kind: str | None,
         message: str,
         before: dict[str, str],
-    ) -> Run:
+        *,
+        verify: bool,
+    ) -> list[AgentEvent]:
+        """Commit the agent's work and record how it ended (status `verifying` when checks
+        follow) and the scope check; returns the notices to show."""
         run, store = self.run, self.store
-        root, worktree = Path(run.repo_root), Path(run.worktree)
+        root = Path(run.repo_root)
         notices: list[AgentEvent] = []
         head_sha, moved = commit_run(run, self.agent.display_name, self.agent.author, verdict_status)
         if moved:
@@ -205,7 +271,7 @@ class RunExecution:
                     "warning",
                 )
             )
-        status = _STATUS_OF_VERDICT.get(verdict_status, Status.FAILED)
+        status = Status.VERIFYING if verify else _STATUS_OF_VERDICT.get(verdict_status, Status.FAILED)
         store.update(
             run,
             status=status,
@@ -218,6 +284,5 @@ class RunExecution:
             head_sha=head_sha,
             checkout_changes=changed,
         )
-        notices.append(Exit(run.exit_code, status.value, failure_kind, message))
-        self.on_events(notices)
-        return run
+        record_scope(store, run)
+        return notices

@@ -1,9 +1,20 @@
-"""Landing a run: its diff, accept (merge into the base branch) and reject (discard, kept).
+"""Landing a run: its diff and scope, accept (into the base branch) and reject (discard, kept).
 
-Safety (DESIGN.md invariants 2 and 3): accept writes to the user's checkout only through
-`workspace.merge_branch`, which checks its preconditions first and aborts a conflicting merge;
-reject keeps the branch tip under `refs/hybrid-tui/rejected/<run-id>` before deleting the
-branch, and is idempotent.
+Accept strategies (`[merge] strategy`, or per call):
+- `merge` (default): `git merge --no-ff` of the branch in the user's checkout;
+- `squash`: the whole branch as one commit on the base branch (`partial.squash_commit`); the
+  branch's own commits are then not in the base, so its tip is kept under
+  `refs/hybrid-tui/accepted/<run-id>`;
+- `rebase`: the branch is rebased onto the base tip in the run's worktree (`merge.rebase_run`),
+  then the base branch is fast-forwarded to it.
+Partial accept is `partial.accept_selection`: the run stays under review.
+
+Safety (DESIGN.md invariants 2 and 3): accept first runs `merge.preflight` and refuses on any
+blocking finding (base branch not checked out here or checked out in another worktree, local
+changes overlapping the branch's files, a predicted conflict) before git touches the user's
+checkout; a merge that conflicts anyway is aborted. Either way the branch is kept. Reject keeps
+the branch tip under `refs/hybrid-tui/rejected/<run-id>` before deleting the branch, and is
+idempotent.
 """
 
 from __future__ import annotations
@@ -11,16 +22,20 @@ from __future__ import annotations
 from pathlib import Path
 
 from hybrid_tui.core import workspace
-from hybrid_tui.core.errors import ActionFailed
+from hybrid_tui.core.errors import ActionFailed, InputError
+from hybrid_tui.core.merge import STRATEGIES, preflight, raise_blocking, rebase_run
 from hybrid_tui.core.runs import Run, RunStore, Status
+from hybrid_tui.core.scope import Scope, load_spec, scope_check
 
 REJECTED_REF = "refs/hybrid-tui/rejected/{run_id}"
+ACCEPTED_REF = "refs/hybrid-tui/accepted/{run_id}"
 
 
 def run_tip(run: Run) -> str:
     """The commit holding the run's result: its branch, else the kept ref, else the last tip."""
     root = Path(run.repo_root)
-    for ref in (f"refs/heads/{run.branch}", run.rejected_ref, run.merge_sha, run.head_sha):
+    refs = (f"refs/heads/{run.branch}", run.rejected_ref, run.accepted_ref, run.head_sha, run.merge_sha)
+    for ref in refs:
         if ref and (sha := workspace.ref_sha(root, ref)):
             return sha
     raise ActionFailed(f"run {run.id}: its branch {run.branch} no longer exists")
@@ -34,7 +49,17 @@ def run_diff_text(run: Run, path: str | None = None) -> str:
     return workspace.diff_text(Path(run.repo_root), run.base_sha, run_tip(run), path)
 
 
-def _require_reviewable(run: Run, action: str) -> None:
+def run_scope(run: Run, files: list[workspace.FileDiff] | None = None) -> Scope | None:
+    """The scope check of the run's diff (`files`, default `run_diff(run)`) against its spec;
+    None when the spec cannot be read."""
+    spec = load_spec(run.spec_path)
+    if spec is None:
+        return None
+    return scope_check(spec, run_diff(run) if files is None else files)
+
+
+def require_open(run: Run, action: str) -> None:
+    """Refuse (ActionFailed) to land a run still at work or already accepted/rejected."""
     if run.is_active:
         raise ActionFailed(
             f"run {run.id} is still {run.status.value}: it cannot be {action} yet.",
@@ -44,26 +69,49 @@ def _require_reviewable(run: Run, action: str) -> None:
         raise ActionFailed(f"run {run.id} was already {run.status.value}.")
 
 
-def accept_run(store: RunStore, run: Run) -> Run:
-    """Merge the run's branch into its base branch, then remove the worktree and the branch."""
-    _require_reviewable(run, "accepted")
+def accept_run(store: RunStore, run: Run, strategy: str = "merge") -> Run:
+    """Land the whole branch on its base branch with `strategy` (merge | squash | rebase),
+    then remove the worktree and the branch. Refused, with nothing changed, on any blocking
+    `preflight` finding; `merge_sha` is the commit the base branch ends on."""
+    if strategy not in STRATEGIES:
+        raise InputError(f"unknown merge strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
+    require_open(run, "accepted")
     root = Path(run.repo_root)
-    merge_sha = workspace.merge_branch(
-        root,
-        branch=run.branch,
-        base_branch=run.base_branch,
-        message=f"Merge {run.branch}: {run.title}\n\nAccepted from hybrid-tui run {run.id}.",
-    )
+    raise_blocking(preflight(run, strategy))
+    kept = None
+    if strategy == "merge":
+        merge_sha = workspace.merge_branch(
+            root,
+            branch=run.branch,
+            base_branch=run.base_branch,
+            message=f"Merge {run.branch}: {run.title}\n\nAccepted from hybrid-tui run {run.id}.",
+        )
+    elif strategy == "squash":
+        from hybrid_tui.core.partial import squash_commit
+
+        tip = workspace.ref_sha(root, f"refs/heads/{run.branch}")
+        merge_sha = squash_commit(run)
+        if tip:
+            kept = ACCEPTED_REF.format(run_id=run.id)
+            workspace.keep_ref(root, kept, tip)
+    else:
+        rebase_run(store, run)  # a no-op when the branch is on top of the base already
+        merge_sha = workspace.git(root, "rev-parse", f"refs/heads/{run.branch}")
+        workspace.fast_forward(root, merge_sha)
+    if run.rebase is not None:
+        workspace.git(root, "update-ref", "-d", run.rebase.ref)
     workspace.remove_worktree(root, Path(run.worktree))
-    workspace.delete_branch(root, run.branch)  # its commits are reachable from the merge
-    return store.update(run, status=Status.ACCEPTED, merge_sha=merge_sha)
+    workspace.delete_branch(root, run.branch)  # its commits are reachable from the base or `kept`
+    return store.update(
+        run, status=Status.ACCEPTED, merge_sha=merge_sha, strategy=strategy, accepted_ref=kept, rebase=None
+    )
 
 
 def reject_run(store: RunStore, run: Run) -> Run:
     """Keep the tip under refs/hybrid-tui/rejected/<id>, remove worktree and branch. Idempotent."""
     if run.status == Status.REJECTED:
         return run
-    _require_reviewable(run, "rejected")
+    require_open(run, "rejected")
     root = Path(run.repo_root)
     ref = REJECTED_REF.format(run_id=run.id)
     tip = workspace.ref_sha(root, f"refs/heads/{run.branch}") or run.head_sha

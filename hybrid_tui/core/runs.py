@@ -107,6 +107,7 @@ class Run(BaseModel):
     # Review (issue 6). `checks` is None until the checks ran; [] for a spec without commands.
     checks: list[CheckResult] | None = None
     checks_at: str | None = None
+    checks_sha: str | None = None  # the branch tip the checks ran on
     out_of_scope: list[str] = []  # changed files the spec did not name
     untouched: list[str] = []  # files the spec named that the branch did not change
     partial_accepts: list[PartialAccept] = []

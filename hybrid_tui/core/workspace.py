@@ -1,7 +1,8 @@
 """Git, through GitPython: the project, the run's worktree and branch, commits, diffs, landing.
 
-Everything here runs real git. Functions that change the user's checkout (`merge_branch`) check
-their preconditions first and leave the checkout exactly as it was when git refuses.
+Everything here runs real git. Functions that change the user's checkout (`merge_branch`,
+`fast_forward`) run after their callers checked the preconditions (`merge.preflight`) and leave
+the checkout exactly as it was when git refuses.
 """
 
 from __future__ import annotations
@@ -229,27 +230,13 @@ def has_merge_head(root: Path) -> bool:
 
 
 def merge_branch(root: Path, *, branch: str, base_branch: str, message: str) -> str:
-    """Merge `branch` into `base_branch` in the checkout at `root` (`git merge --no-ff`).
+    """Merge `branch` into the checkout at `root` (`git merge --no-ff`, hooks skipped).
 
-    Preconditions, checked before git is asked: the checkout has `base_branch` checked out, and
-    no local change (staged, unstaged or untracked) touches a file the branch changes. On a
-    conflict the merge is aborted (only when MERGE_HEAD exists) and the checkout is as before.
+    The caller has checked the preconditions first (`merge.preflight`: `base_branch` checked
+    out at `root`, no overlapping local change). On a conflict the merge is aborted (only when
+    MERGE_HEAD exists: a merge git refused up front left none) and the checkout is as before.
     Returns the merge commit's sha; raises `ActionFailed` with the fix otherwise.
     """
-    on = current_branch(root)
-    if on != base_branch:
-        where = f"branch {on}" if on else "a detached HEAD"
-        raise ActionFailed(
-            f"{root} has {where} checked out, but the run's base branch is {base_branch}.",
-            fix=f"Run `git switch {base_branch}` in {root}, then accept again. The run's branch {branch} is kept.",
-        )
-    overlap = sorted(set(local_changes(root)) & changed_paths(root, base_branch, branch))
-    if overlap:
-        raise ActionFailed(
-            f"Local changes in {root} touch files the run changed: {', '.join(overlap[:10])}"
-            + (" …" if len(overlap) > 10 else ""),
-            fix="Commit or stash them (git stash -u), then accept again. The run's branch is kept.",
-        )
     try:
         git(root, *NO_HOOKS, "merge", "--no-ff", "--no-edit", "-m", message, branch)
     except GitCommandError as err:
@@ -262,6 +249,111 @@ def merge_branch(root: Path, *, branch: str, base_branch: str, message: str) -> 
             fix=f"Resolve by hand: `git merge {branch}` in {root}, or rebase the branch onto {base_branch}. The branch is kept.",
         ) from err
     return git(root, "rev-parse", "HEAD")
+
+
+def fast_forward(root: Path, sha: str) -> None:
+    """Move the branch checked out at `root` forward to `sha` (`git merge --ff-only`).
+
+    Git refuses (and changes nothing) when `sha` does not descend from HEAD or a local change
+    would be overwritten; that becomes an `ActionFailed`.
+    """
+    try:
+        git(root, *NO_HOOKS, "merge", "--ff-only", "--quiet", sha)
+    except GitCommandError as err:
+        detail = (err.stderr or err.stdout or "").strip().splitlines()
+        raise ActionFailed(
+            f"git could not fast-forward {root} to {sha[:7]}: "
+            + (detail[-1] if detail else "refused") + ". Nothing changed.",
+            fix="Check `git status` there, then accept again. The run's branch is kept.",
+        ) from err
+
+
+def git_rc(cwd: Path | str, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
+    """Run `git args...` in `cwd`; (exit status, stdout, stderr), never raising on a status."""
+    status, out, err = Repo.GitCommandWrapperType(str(cwd)).execute(
+        ["git", *args], env=env, with_extended_output=True, with_exceptions=False,
+        strip_newline_in_stdout=False,
+    )
+    return status, out, err
+
+
+def is_ancestor(root: Path, ancestor: str, descendant: str) -> bool:
+    return git_rc(root, "merge-base", "--is-ancestor", ancestor, descendant)[0] == 0
+
+
+def count_commits(root: Path, since: str, until: str) -> int:
+    """How many commits `until` has that `since` has not (`git rev-list --count since..until`)."""
+    return int(git(root, "rev-list", "--count", f"{since}..{until}"))
+
+
+def merge_tree(root: Path, base: str, tip: str) -> tuple[str, list[str]]:
+    """The tree a merge of `tip` into `base` would give, and the conflicted paths (none: clean).
+
+    `git merge-tree --write-tree` (git >= 2.38) computes it in the object store only: no
+    checkout, index or ref is touched.
+    """
+    status, out, err = git_rc(root, "merge-tree", "--write-tree", "--name-only", "--no-messages", "-z", base, tip)
+    if status not in (0, 1):
+        raise ActionFailed(f"git merge-tree failed: {err.strip() or out.strip()}")
+    tree, _, rest = out.partition("\0")
+    conflicts = list(dict.fromkeys(p for p in rest.split("\0") if p)) if status == 1 else []
+    return tree.strip(), conflicts
+
+
+def committer_env(repo_dir: Path) -> dict[str, str]:
+    """The committer identity: the user's git config, else the fallback (author untouched)."""
+    env = identity_env(repo_dir, "x <x>")
+    return {k: v for k, v in env.items() if k.startswith("GIT_COMMITTER")}
+
+
+def commit_tree(root: Path, tree: str, parent: str, message: str, *, author: str) -> str:
+    """A new commit of `tree` with one `parent` (no ref moves); author `author`, committer the user."""
+    return git(root, "commit-tree", tree, "-p", parent, "-m", message, env=identity_env(root, author))
+
+
+def worktree_branches(root: Path) -> dict[str, Path]:
+    """Branch name -> path of the worktree that has it checked out (`git worktree list`)."""
+    out = git(root, "worktree", "list", "--porcelain", "-z", strip=False)
+    found: dict[str, Path] = {}
+    path: Path | None = None
+    for field in out.split("\0"):
+        if field.startswith("worktree "):
+            path = Path(field[len("worktree "):])
+        elif field.startswith("branch refs/heads/") and path is not None:
+            found[field[len("branch refs/heads/"):]] = path
+    return found
+
+
+def patch_text(root: Path, base: str, tip: str) -> str:
+    """The diff between `base` and `tip` as `git apply` takes it back: binary patches, full
+    blob ids, `a/`/`b/` prefixes and unquoted non-ASCII names whatever the user's git config."""
+    return git(
+        root, "-c", "core.quotePath=false", "diff", "--no-color", "--no-ext-diff", "--no-textconv",
+        "--no-relative", "--binary", "--full-index", "-M", "--src-prefix=a/", "--dst-prefix=b/",
+        base, tip, strip=False,
+    )
+
+
+def restore_worktree(worktree: Path, branch: str, tip: str) -> list[str]:
+    """Put a run's worktree back to `branch` at `tip`, discarding what was done there since.
+
+    Used after the checks: a build or a test run may leave files, edit tracked ones, even commit
+    or switch branches; none of that may become part of the run's result. The worktree is forced
+    back to `branch`, the branch reset to `tip` (`git reset --hard`) and untracked files removed
+    (`git clean -fd`). Ignored files stay (`-x` is not used): caches and installed dependencies
+    the agent made are ignored by the project anyway and are never committed. Returns the paths
+    that were discarded (and "HEAD" when a commit or a branch switch was undone).
+    """
+    out = git(worktree, "status", "--porcelain=v1", "-z", "--untracked-files=all", strip=False)
+    discarded = sorted({entry[3:] for entry in out.split("\0") if len(entry) > 3})
+    if current_branch(worktree) != branch:
+        git(worktree, "checkout", "--quiet", "--force", branch)
+        discarded.append("HEAD")
+    elif git(worktree, "rev-parse", "HEAD") != tip:
+        discarded.append("HEAD")
+    git(worktree, "reset", "--quiet", "--hard", tip)
+    git(worktree, "clean", "--quiet", "-fd")
+    return discarded
 
 
 def remove_worktree(root: Path, worktree: Path) -> None:

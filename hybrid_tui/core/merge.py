@@ -1,0 +1,262 @@
+"""Merging without surprises: what stands in the way of landing a run (`preflight`), in plain
+words with the exact fix, and rebasing a run's branch onto its moved base (`rebase_run`),
+which `undo_rebase` takes back.
+
+Behaviour choices:
+- `preflight` only reads: git state, `git worktree list`, `git merge-tree --write-tree` (which
+  computes a merge in the object store). Front ends show its findings before asking to confirm;
+  `land` refuses on the blocking ones before git touches the user's checkout.
+- The base branch is landed on in the run's own checkout (`run.repo_root`, where it started).
+  When the base branch is checked out in another worktree instead, nothing is merged there: the
+  finding names that worktree and says how to free the branch.
+- "Base moved" is advice, not a block: a merge commit or a squash combines both sides, and the
+  rebase strategy rebases first. A predicted conflict blocks (for the strategy asked for).
+- `rebase_run` rebases inside the run's worktree (never the user's checkout), keeping the old
+  tip under `refs/hybrid-tui/pre-rebase/<run-id>`; the run's `base_sha` becomes the new base
+  tip so its diff stays the run's own changes. A conflict aborts the rebase: branch, worktree
+  and record are as before. Hooks are skipped; authors are kept, the committer is the user.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from hybrid_tui.core import workspace
+from hybrid_tui.core.errors import ActionFailed
+from hybrid_tui.core.runs import RebaseRecord, Run, RunStore, Status
+from hybrid_tui.core.scope import record_scope
+
+PRE_REBASE_REF = "refs/hybrid-tui/pre-rebase/{run_id}"
+STRATEGIES = ("merge", "squash", "rebase")
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """One thing to know before landing. `kind`: base_elsewhere | not_on_base | local_overlap |
+    base_moved | conflict | no_branch. `blocking`: landing is refused while it holds."""
+
+    kind: str
+    problem: str
+    fix: str
+    blocking: bool = True
+
+    def __str__(self) -> str:
+        return f"{self.problem}\nFix: {self.fix}"
+
+
+def base_tip(run: Run) -> str:
+    """The base branch's current tip (it may have moved since the run started)."""
+    sha = workspace.ref_sha(Path(run.repo_root), f"refs/heads/{run.base_branch}")
+    if sha is None:
+        raise ActionFailed(
+            f"run {run.id}: its base branch {run.base_branch} no longer exists",
+            fix=f"Recreate it (git branch {run.base_branch} {run.base_sha[:7]}) or reject the run.",
+        )
+    return sha
+
+
+def branch_tip(run: Run) -> str | None:
+    return workspace.ref_sha(Path(run.repo_root), f"refs/heads/{run.branch}")
+
+
+def checkout_findings(run: Run, paths: set[str] | None = None) -> list[Finding]:
+    """Can the user's checkout take the landing: the base branch checked out there, and no
+    local change on `paths` (default: every path the run's branch changes)?"""
+    root = Path(run.repo_root)
+    base, branch = run.base_branch, run.branch
+    findings: list[Finding] = []
+    on = workspace.current_branch(root)
+    if on != base:
+        holder = workspace.worktree_branches(root).get(base)
+        if holder is not None and holder.resolve() != root.resolve():
+            findings.append(Finding(
+                "base_elsewhere",
+                f"{base} is checked out in another worktree, {holder}, not in {root} where the "
+                f"run started; accept lands on {base} in {root} only.",
+                f"Free {base} there (`git -C {holder} switch --detach`, or switch it to another "
+                f"branch), run `git -C {root} switch {base}`, then accept again. The run's branch "
+                f"{branch} is kept.",
+            ))
+        else:
+            where = f"branch {on}" if on else "a detached HEAD"
+            findings.append(Finding(
+                "not_on_base",
+                f"{root} has {where} checked out, but the run's base branch is {base}.",
+                f"Run `git switch {base}` in {root}, then accept again. The run's branch {branch} is kept.",
+            ))
+    if paths is None:
+        tip = branch_tip(run)
+        paths = workspace.changed_paths(root, base, tip) if tip else set()
+    overlap = sorted(set(workspace.local_changes(root)) & paths)
+    if overlap:
+        findings.append(Finding(
+            "local_overlap",
+            f"Local changes in {root} touch files the run changed: {', '.join(overlap[:10])}"
+            + (" …" if len(overlap) > 10 else ""),
+            "Commit or stash them (git stash -u), then accept again. The run's branch is kept.",
+        ))
+    return findings
+
+
+def preflight(run: Run, strategy: str = "merge") -> list[Finding]:
+    """Everything that would stop or surprise an accept of `run` with `strategy`, blocking
+    findings first; an empty list means the accept can go ahead. Reads only."""
+    if strategy not in STRATEGIES:
+        raise ValueError(f"unknown merge strategy {strategy!r}")
+    root = Path(run.repo_root)
+    tip = branch_tip(run)
+    if tip is None:
+        return [Finding(
+            "no_branch", f"The run's branch {run.branch} no longer exists.",
+            f"Nothing to land; see `git reflog` in {root} if it was deleted by mistake.",
+        )]
+    findings = checkout_findings(run)
+    base = base_tip(run)
+    if not workspace.is_ancestor(root, base, tip):
+        ahead = workspace.count_commits(root, tip, base)
+        moved = Finding(
+            "base_moved",
+            f"{run.base_branch} moved ahead by {ahead} commit(s) since the run started "
+            f"(from {run.base_sha[:7]} to {base[:7]}).",
+            f"`hybrid-tui rebase {run.id}` replays the run's commits on top of {run.base_branch} "
+            f"(undo: `hybrid-tui rebase {run.id} --undo`); or accept as it is: "
+            + ("the rebase strategy rebases first." if strategy == "rebase" else
+               "the merge combines both sides."),
+            blocking=False,
+        )
+        _, conflicts = workspace.merge_tree(root, base, tip)
+        if conflicts:
+            listed = ", ".join(conflicts[:10]) + (" …" if len(conflicts) > 10 else "")
+            findings.append(Finding(
+                "conflict",
+                f"The run's changes conflict with what {run.base_branch} got since the run "
+                f"started, in {listed}; git cannot {'rebase' if strategy == 'rebase' else 'merge'} "
+                "them on its own.",
+                f"Resolve by hand: `git -C {root} merge {run.branch}`, fix the files, commit; "
+                f"then reject the run. Or reject it and run the spec again from the current "
+                f"{run.base_branch}. The run's branch is kept.",
+            ))
+        findings.append(moved)
+    return sorted(findings, key=lambda f: not f.blocking)
+
+
+def raise_blocking(findings: list[Finding]) -> None:
+    """Raise the first blocking finding as `ActionFailed` (message and fix); others are named."""
+    blocking = [f for f in findings if f.blocking]
+    if not blocking:
+        return
+    first, more = blocking[0], blocking[1:]
+    message = first.problem + "".join(f"\nAlso: {f.problem}" for f in more)
+    raise ActionFailed(message, fix=first.fix)
+
+
+# -- rebase ------------------------------------------------------------------------------------
+
+
+def require_clean_worktree(run: Run, action: str) -> Path:
+    """The run's worktree, refused (ActionFailed) when it is gone, off the run's branch or holds
+    uncommitted changes, which `action` ("rebase", "run the checks") would lose."""
+    worktree = Path(run.worktree)
+    if not worktree.is_dir():
+        raise ActionFailed(
+            f"run {run.id}: its worktree {worktree} no longer exists ({run.status.value}), "
+            f"so there is nowhere to {action}."
+        )
+    dirty = workspace.local_changes(worktree)
+    if workspace.current_branch(worktree) != run.branch or dirty:
+        raise ActionFailed(
+            f"run {run.id}: its worktree {worktree} has changes that are not on {run.branch}"
+            + (f": {', '.join(dirty[:10])}" if dirty else "")
+            + f". To {action} would discard them.",
+            fix=f"Commit them on the branch (`git -C {worktree} commit -am …`) or drop them "
+            f"(`git -C {worktree} reset --hard && git -C {worktree} clean -fd`), then {action} again.",
+        )
+    return worktree
+
+
+def _require_rebasable(run: Run) -> Path:
+    if run.is_active or run.status in (Status.ACCEPTED, Status.REJECTED):
+        raise ActionFailed(f"run {run.id} is {run.status.value}: only a run under review can be rebased.")
+    return require_clean_worktree(run, "rebase")
+
+
+def _rebase_in_progress(worktree: Path) -> bool:
+    return any(
+        (worktree / workspace.git(worktree, "rev-parse", "--git-path", name)).exists()
+        for name in ("rebase-merge", "rebase-apply")
+    )
+
+
+def rebase_run(store: RunStore, run: Run) -> Run:
+    """Rebase the run's branch onto the current tip of its base branch, in the run's worktree.
+
+    A branch already on top of the base is left alone (the run is returned unchanged). The old
+    tip is kept under `refs/hybrid-tui/pre-rebase/<run-id>` and in `run.rebase`, for
+    `undo_rebase`. On a conflict the rebase is aborted and `ActionFailed` names the files.
+    """
+    worktree = _require_rebasable(run)
+    root = Path(run.repo_root)
+    old_tip = branch_tip(run)
+    if old_tip is None:
+        raise ActionFailed(f"run {run.id}: its branch {run.branch} no longer exists")
+    new_base = base_tip(run)
+    if workspace.is_ancestor(root, new_base, old_tip):
+        return run
+    ref = PRE_REBASE_REF.format(run_id=run.id)
+    previous = workspace.ref_sha(root, ref)
+    workspace.keep_ref(root, ref, old_tip)
+    status, out, err = workspace.git_rc(
+        worktree, *workspace.NO_HOOKS, "rebase", "--quiet", "--no-autostash", new_base,
+        env=workspace.committer_env(worktree),
+    )
+    if status != 0:
+        conflicts: list[str] = []
+        if _rebase_in_progress(worktree):
+            listed = workspace.git(worktree, "diff", "--name-only", "--diff-filter=U")
+            conflicts = [p for p in listed.splitlines() if p]
+            workspace.git(worktree, "rebase", "--abort")
+        workspace.restore_worktree(worktree, run.branch, old_tip)
+        if previous:
+            workspace.keep_ref(root, ref, previous)
+        else:
+            workspace.git(root, "update-ref", "-d", ref)
+        if conflicts:
+            what = f"a conflict in {', '.join(conflicts[:10])}"
+        else:
+            lines = (err or out).strip().splitlines()
+            what = f"an error ({lines[-1]})" if lines else "an error"
+        raise ActionFailed(
+            f"Rebasing {run.branch} onto {run.base_branch} ({new_base[:7]}) stopped on {what}. "
+            "The rebase was aborted; the branch is as it was.",
+            fix=f"Accept with a merge and resolve by hand (`git -C {root} merge {run.branch}`), "
+            f"or reject the run and run the spec again from the current {run.base_branch}.",
+        )
+    new_tip = workspace.git(worktree, "rev-parse", "HEAD")
+    record = RebaseRecord(ref=ref, old_tip=old_tip, old_base_sha=run.base_sha, new_tip=new_tip)
+    store.update(run, base_sha=new_base, head_sha=new_tip, rebase=record)
+    _rescope(store, run)
+    return run
+
+
+def undo_rebase(store: RunStore, run: Run) -> Run:
+    """Put the run's branch back where it was before the last `rebase_run`."""
+    record = run.rebase
+    if record is None:
+        raise ActionFailed(f"run {run.id} has no rebase to undo.")
+    worktree = _require_rebasable(run)
+    root = Path(run.repo_root)
+    if branch_tip(run) != record.new_tip:
+        raise ActionFailed(
+            f"run {run.id}: {run.branch} moved since the rebase, so undoing it would lose commits.",
+            fix=f"The old tip is kept as {record.ref}: `git -C {worktree} reset --hard {record.ref}` restores it by hand.",
+        )
+    workspace.git(worktree, "reset", "--quiet", "--hard", record.old_tip)
+    workspace.git(root, "update-ref", "-d", record.ref)
+    store.update(run, base_sha=record.old_base_sha, head_sha=record.old_tip, rebase=None)
+    _rescope(store, run)
+    return run
+
+
+def _rescope(store: RunStore, run: Run) -> None:
+    record_scope(store, run)

@@ -1,0 +1,142 @@
+"""Landing part of a run, or all of it as one commit: the commit is built away from the user's
+checkout, then the checkout is fast-forwarded to it.
+
+`accept_selection(store, run, selection)` lands the selected files and hunks (see `hunks.py`)
+on the base branch as ONE commit; the run stays under review with its worktree and branch, and
+`run.partial_accepts` records `{sha, paths}`. `squash_commit(run)` is the whole branch as one
+commit (the squash strategy of `land.accept_run`).
+
+How, without touching the user's index or files until the very end:
+1. the preconditions of `merge.checkout_findings` (base branch checked out in the run's
+   checkout, no local change on the paths that will change) are checked;
+2. the commit is built in the object store: a temporary index (`GIT_INDEX_FILE` in a temp
+   dir) reads the base tip, `git apply --cached` takes the patch (falling back to `--3way` when
+   the base moved under it), `write-tree`, `commit-tree` with the base tip as parent. A squash
+   takes its tree from `git merge-tree --write-tree` instead;
+3. `git merge --ff-only <sha>` in the user's checkout: git itself refuses rather than overwrite.
+If anything fails before step 3 nothing has changed anywhere but the object store.
+The commits are authored by the agent (it wrote the changes) and committed by the user.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hybrid_tui.agents.registry import agent_identity
+from hybrid_tui.core import workspace
+from hybrid_tui.core.errors import ActionFailed, InputError
+from hybrid_tui.core.hunks import (
+    FileHunks,
+    Selection,
+    build_patch,
+    parse_hunks,
+    selected_paths,
+)
+from hybrid_tui.core.land import require_open
+from hybrid_tui.core.merge import base_tip, checkout_findings, raise_blocking
+from hybrid_tui.core.runs import PartialAccept, Run, RunStore
+
+
+def _branch_tip(run: Run) -> str:
+    tip = workspace.ref_sha(Path(run.repo_root), f"refs/heads/{run.branch}")
+    if tip is None:
+        raise ActionFailed(f"run {run.id}: its branch {run.branch} no longer exists")
+    return tip
+
+
+def run_patch(run: Run) -> str:
+    """The run's changes as a patch `git apply` takes back (binary files included)."""
+    return workspace.patch_text(Path(run.repo_root), run.base_sha, _branch_tip(run))
+
+
+def run_hunks(run: Run) -> list[FileHunks]:
+    """The run's changes as files and numbered hunks: what a selection refers to."""
+    return parse_hunks(run_patch(run))
+
+
+def _tree_of(root: Path, commit: str) -> str:
+    return workspace.git(root, "rev-parse", f"{commit}^{{tree}}")
+
+
+def apply_to_tree(root: Path, base: str, patch: str) -> str:
+    """The tree of commit `base` with `patch` applied, built in a temporary index."""
+    with tempfile.TemporaryDirectory(prefix="hybrid-tui-accept-") as tmp:
+        env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
+        patch_file = Path(tmp) / "selection.patch"
+        patch_file.write_bytes(patch.encode("utf-8", "surrogateescape"))
+        problem = ""
+        for extra in ([], ["--3way"]):
+            workspace.git(root, "read-tree", base, env=env)
+            status, out, err = workspace.git_rc(
+                root, "apply", "--cached", "--binary", "--whitespace=nowarn", *extra, str(patch_file), env=env
+            )
+            if status == 0:
+                return workspace.git(root, "write-tree", env=env)
+            problem = problem or next(
+                (line for line in (err or out).splitlines() if line.startswith("error:")), (err or out).strip()
+            )
+        raise ActionFailed(
+            f"The selected changes do not apply to the base branch as it is now ({problem}). Nothing changed.",
+            fix="The base branch moved since the run started: rebase the run (`hybrid-tui rebase RUN_ID`), "
+            "then select again.",
+        )
+
+
+def commit_onto_base(run: Run, base: str, tree: str, message: str) -> str:
+    """Commit `tree` on top of `base` (the base branch's tip) and fast-forward the user's
+    checkout to it, after checking that no local change touches what the commit changes."""
+    root = Path(run.repo_root)
+    _, author = agent_identity(run.agent)
+    sha = workspace.commit_tree(root, tree, base, message, author=author)
+    paths = set(workspace.git(root, "diff", "--name-only", "-z", "--no-renames", base, sha, strip=False).split("\0")) - {""}
+    raise_blocking(checkout_findings(run, paths))
+    workspace.fast_forward(root, sha)
+    return sha
+
+
+def accept_selection(store: RunStore, run: Run, selection: Selection) -> str:
+    """Land the selected files and hunks of the run on its base branch as one commit.
+
+    `selection`: path -> `hunks.ALL` or a set of hunk indexes (of `run_hunks(run)`). The run's
+    status, worktree and branch are unchanged; `partial_accepts` gains `{sha, paths}`. Returns
+    the new commit's sha. An unknown path, a bad index or an empty selection is an `InputError`;
+    a refused landing an `ActionFailed`; either way nothing changed.
+    """
+    require_open(run, "accepted")
+    root = Path(run.repo_root)
+    files = run_hunks(run)
+    try:
+        patch = build_patch(files, selection)
+        paths = selected_paths(files, selection)
+    except ValueError as err:
+        raise InputError(f"run {run.id}: {err}") from err
+    if not patch:
+        raise InputError(f"run {run.id}: nothing selected to accept")
+    raise_blocking(checkout_findings(run, set(paths)))
+    base = base_tip(run)
+    tree = apply_to_tree(root, base, patch)
+    if tree == _tree_of(root, base):
+        raise ActionFailed(f"The selected changes are already on {run.base_branch}; nothing to accept.")
+    listed = "\n".join(f"- {p}" for p in paths)
+    message = f"Accept part of {run.branch}: {run.title}\n\nFrom hybrid-tui run {run.id}:\n{listed}"
+    sha = commit_onto_base(run, base, tree, message)
+    store.update(run, partial_accepts=[*run.partial_accepts, PartialAccept(sha=sha, paths=paths)])
+    return sha
+
+
+def squash_commit(run: Run) -> str:
+    """Land the whole branch on the base branch as one commit (a squash merge, computed by
+    `git merge-tree`); the base tip itself when the branch brings nothing new."""
+    root = Path(run.repo_root)
+    base, tip = base_tip(run), _branch_tip(run)
+    tree, conflicts = workspace.merge_tree(root, base, tip)
+    if conflicts:
+        raise ActionFailed(
+            f"Squashing {run.branch} onto {run.base_branch} conflicts in {', '.join(conflicts[:10])}. Nothing changed.",
+            fix=f"Resolve by hand (`git -C {root} merge --squash {run.branch}`), or reject the run.",
+        )
+    if tree == _tree_of(root, base):
+        return base
+    message = f"Squash {run.branch}: {run.title}\n\nAccepted from hybrid-tui run {run.id}."
+    return commit_onto_base(run, base, tree, message)

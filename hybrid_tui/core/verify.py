@@ -1,0 +1,243 @@
+"""Verification: the spec's commands run in the run's worktree, streamed, timed, recorded.
+
+`run_checks` runs shell commands one after another and says how each ended (`CheckResult`);
+`RunChecks` does that for a run: in its worktree, with the spec's commands (task-level first,
+then spec-level, without repeats), recording `checks` in `run.json` and the output in
+`runs/<id>/checks.log`. `rerun_checks` is the same for a run under review.
+
+Behaviour choices:
+- Each command runs as `/bin/sh -c` in a process group of its own, through the agents'
+  `AgentProcess` (chunked line reading, timeout, SIGTERM then SIGKILL of the whole group).
+  stderr is folded into stdout (`exec 2>&1` before the command), so the output reads in order.
+- Output is streamed as `AgentEvent`s: `Notice("$ command")`, each output line as
+  `Text(raw=True)`, then `Notice("✓ passed in 1.2s")` or an error notice (`✗ failed (exit 1)`,
+  `✗ timed out after 120s`). The log file gets the same lines.
+- A check that fails does not stop the others; a cancel stops the current one and skips the
+  rest (those that ran are kept, the stopped one with `exit_code` None).
+- Checks never change the run's branch. They start only from a clean worktree (uncommitted
+  changes there would be lost: refused with the fix), and afterwards the worktree is put back
+  to the branch tip (`workspace.restore_worktree`: reset --hard, clean -fd, ignored files kept).
+  What they left is named in a notice.
+- A spec without commands gives `checks == []`.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from hybrid_tui.agents.base import Invocation
+from hybrid_tui.agents.events import AgentEvent, Notice, Text
+from hybrid_tui.agents.process import AgentProcess
+from hybrid_tui.core import workspace
+from hybrid_tui.core.errors import ActionFailed
+from hybrid_tui.core.merge import require_clean_worktree
+from hybrid_tui.core.runs import CheckResult, Run, RunStore
+from hybrid_tui.core.scope import load_spec
+
+__all__ = [
+    "CheckResult", "CheckRunner", "RunChecks", "check_commands", "checks_json", "require_rerunnable",
+    "rerun_checks", "run_checks",
+]
+
+SHELL = "/bin/sh"
+EventSink = Callable[[list[AgentEvent]], None]
+
+
+def _seconds(value: float) -> float:
+    return round(value, 2)
+
+
+class CheckRunner:
+    """Runs `commands` in `cwd` one after another; `await run()` once, `cancel()` any time."""
+
+    def __init__(
+        self,
+        commands: list[str],
+        cwd: Path,
+        *,
+        timeout: float,
+        on_events: EventSink,
+        log_path: Path | None = None,
+        on_start: Callable[[int], None] | None = None,
+        kill_grace: float = 2.0,
+    ) -> None:
+        self.commands = list(commands)
+        self.cwd = cwd
+        self.timeout = timeout
+        self.on_events = on_events
+        self.log_path = log_path
+        self.on_start = on_start
+        self.kill_grace = kill_grace
+        self.cancelled = False
+        self._process: AgentProcess | None = None
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        if self._process is not None:
+            self._process.cancel()
+
+    def _log(self, text: str) -> None:
+        if self.log_path is not None:
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            with open(self.log_path, "a", encoding="utf-8") as handle:
+                handle.write(text)
+
+    def _emit(self, event: AgentEvent, log_line: str) -> None:
+        self._log(log_line + "\n")
+        self.on_events([event])
+
+    async def run(self) -> list[CheckResult]:
+        results: list[CheckResult] = []
+        for command in self.commands:
+            if self.cancelled:
+                break
+            results.append(await self._run_one(command))
+        return results
+
+    async def _run_one(self, command: str) -> CheckResult:
+        self._emit(Notice(f"$ {command}"), f"$ {command}")
+        log = self.log_path or Path("/dev/null")
+
+        def on_line(line: str, truncated: bool) -> None:
+            self.on_events([Text(line + (" …" if truncated else ""), raw=True)])
+
+        self._process = AgentProcess(
+            Invocation([SHELL, "-c", "exec 2>&1\n" + command], self.cwd),
+            timeout=self.timeout,
+            transcript=log,  # the raw output goes to the log as it comes
+            stderr_log=log,
+            kill_grace=self.kill_grace,
+            install_hint="a POSIX shell at /bin/sh",
+        )
+        if self.cancelled:
+            self._process.cancel()
+        started = time.monotonic()
+        outcome = await self._process.run(on_line, on_start=self.on_start)
+        seconds = _seconds(time.monotonic() - started)
+        self._process = None
+        if outcome.timed_out:
+            result = CheckResult(command=command, exit_code=None, ok=False, seconds=seconds, timed_out=True)
+            self._emit(Notice(f"✗ timed out after {self.timeout:g}s", "error"), f"✗ timed out after {self.timeout:g}s")
+        elif outcome.cancelled:
+            result = CheckResult(command=command, exit_code=None, ok=False, seconds=seconds)
+            self._emit(Notice("✗ cancelled", "warning"), "✗ cancelled")
+        else:
+            code = outcome.returncode
+            ok = code == 0
+            result = CheckResult(command=command, exit_code=code, ok=ok, seconds=seconds)
+            if ok:
+                self._emit(Notice(f"✓ passed in {seconds:.1f}s"), f"✓ passed in {seconds:.1f}s")
+            else:
+                why = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
+                self._emit(Notice(f"✗ failed ({why}) in {seconds:.1f}s", "error"), f"✗ failed ({why}) in {seconds:.1f}s")
+        return result
+
+
+async def run_checks(
+    commands: list[str],
+    cwd: Path,
+    *,
+    timeout: float,
+    on_events: EventSink,
+    log_path: Path | None = None,
+    on_start: Callable[[int], None] | None = None,
+) -> list[CheckResult]:
+    """Run each command via `/bin/sh -c` in `cwd` (see the module docstring); their results."""
+    runner = CheckRunner(commands, cwd, timeout=timeout, on_events=on_events, log_path=log_path, on_start=on_start)
+    return await runner.run()
+
+
+def check_commands(run: Run) -> list[str]:
+    """The run's verification commands: its spec's, task-level first, without repeats."""
+    spec = load_spec(run.spec_path)
+    if spec is None:
+        raise ActionFailed(f"run {run.id}: its spec {run.spec_path} cannot be read, so its checks are unknown")
+    return spec.all_commands()
+
+
+class RunChecks:
+    """The checks of one run: run in its worktree, the worktree restored, `checks` recorded.
+    `await start()` once; `cancel()` from the same event loop."""
+
+    def __init__(
+        self,
+        store: RunStore,
+        run: Run,
+        *,
+        timeout: float,
+        on_events: EventSink,
+        on_start: Callable[[int], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.run = run
+        self.timeout = timeout
+        self.on_events = on_events
+        self.on_start = on_start
+        self._runner: CheckRunner | None = None
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        """Stop the running check and skip the rest; the ones that ran are still recorded."""
+        self.cancelled = True
+        if self._runner is not None:
+            self._runner.cancel()
+
+    def _prepare(self) -> tuple[Path, str, list[str]]:
+        run = self.run
+        worktree = require_clean_worktree(run, "run the checks")
+        tip = workspace.ref_sha(Path(run.repo_root), f"refs/heads/{run.branch}")
+        if tip is None:
+            raise ActionFailed(f"run {run.id}: its branch {run.branch} no longer exists")
+        return worktree, tip, check_commands(run)
+
+    async def start(self) -> list[CheckResult]:
+        run, store = self.run, self.store
+        worktree, tip, commands = self._prepare()
+        log = store.checks_log_path(run.id)
+        if commands:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            with open(log, "a", encoding="utf-8") as handle:
+                handle.write(f"== checks of run {run.id} on {tip[:7]} at {store.now()} ==\n")
+        self._runner = CheckRunner(
+            commands, worktree, timeout=self.timeout, on_events=self.on_events,
+            log_path=log, on_start=self.on_start,
+        )
+        if self.cancelled:
+            self._runner.cancel()
+        try:
+            results = await self._runner.run()
+        finally:
+            discarded = workspace.restore_worktree(worktree, run.branch, tip)
+        if discarded:
+            shown = ", ".join(discarded[:10]) + (" …" if len(discarded) > 10 else "")
+            self.on_events([Notice(
+                f"The checks left changes in the worktree ({shown}); they were discarded: "
+                "the branch holds only the agent's work."
+            )])
+        store.update(run, checks=results, checks_at=store.now(), checks_sha=tip)
+        return results
+
+
+def require_rerunnable(run: Run) -> None:
+    """Refuse (ActionFailed) to re-run the checks of a run whose agent is still at work."""
+    if run.is_active:
+        raise ActionFailed(
+            f"run {run.id} is still {run.status.value}: its checks run when the agent ends.",
+            fix="Wait for it to finish, or cancel it first.",
+        )
+
+
+async def rerun_checks(store: RunStore, run: Run, *, timeout: float, on_events: EventSink) -> list[CheckResult]:
+    """Run a finished run's checks again (any run whose worktree is still there); records them.
+    To be able to cancel, build `RunChecks` yourself after `require_rerunnable(run)`."""
+    require_rerunnable(run)
+    return await RunChecks(store, run, timeout=timeout, on_events=on_events).start()
+
+
+def checks_json(checks: list[CheckResult] | None) -> list[dict] | None:
+    """`checks` as the summaries print them: `[{command, exit_code, ok, seconds, timed_out}]`."""
+    if checks is None:
+        return None
+    return [check.model_dump() for check in checks]
