@@ -7,17 +7,32 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import signal
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
-from hybrid_tui.agents.events import AgentEvent, event_to_dict
-from hybrid_tui.config import Settings, load_settings
 from hybrid_tui.core.errors import HybridError, InputError
+
+# The TUI's start-up path imports neither `hybrid_tui.config` (pydantic) nor the agents: the
+# sub-commands import them where they are used (DESIGN.md: first frame <= 1.3x a bare app).
+if TYPE_CHECKING:
+    from hybrid_tui.agents.events import AgentEvent
+    from hybrid_tui.config import Settings
+    from hybrid_tui.ui.app import HybridApp
+
+
+def event_to_dict(event: AgentEvent) -> dict[str, Any]:
+    """`agents.events.event_to_dict`, imported on first use."""
+    from hybrid_tui.agents.events import event_to_dict as to_dict
+
+    return to_dict(event)
+
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
@@ -45,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     p = add("spec", "convert a plan into a spec and print it")
     p.add_argument("plan", type=Path, metavar="PLAN_FILE")
     p.add_argument("-o", "--output", type=Path, help="write the spec to this file")
+    p.add_argument("--with-claude", action="store_true",
+                   help="ask `claude -p` (read-only) to convert the plan; the deterministic spec "
+                        "stays when Claude is missing or fails, and a warning says why")
     p = add("check", "validate a spec (exit 1 on errors)")
     p.add_argument("spec", type=Path, metavar="SPEC_FILE")
     p = add("run", "run the worker on a plan or a spec, on a new branch", json_flag=True)
@@ -52,6 +70,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--agent", default="kimi", help="the worker agent (default: kimi)")
     p.add_argument("--timeout", type=float, help="seconds before the agent is stopped")
     p.add_argument("--check-timeout", type=float, help="seconds for each verification command (default: [review] check_timeout)")
+    p.add_argument("--spec", action="store_true",
+                   help="convert a plan into a spec first even for --agent claude (which otherwise gets the plan itself)")
     add("runs", "list runs", json_flag=True)
     p = add("diff", "show a run's changes against its base", repo=False, json_flag=True)
     p.add_argument("run_id", metavar="RUN_ID")
@@ -71,15 +91,31 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--undo", action="store_true", help="put the branch back where it was before the last rebase")
     p = add("reject", "discard a run's branch (its tip is kept under refs/hybrid-tui/rejected/)", repo=False, json_flag=True)
     p.add_argument("run_id", metavar="RUN_ID")
+    p = add("revise", "send a run back to its agent with a note: same session, worktree and branch", repo=False, json_flag=True)
+    p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument("-m", "--message", metavar="NOTE", help="what the agent should change")
+    p.add_argument("--claude-points", action="store_true", help="send the points of the run's last Claude review (before -m NOTE)")
+    p.add_argument("--fresh", action="store_true", help="start a new agent session with the spec and the note instead of resuming")
+    p.add_argument("--timeout", type=float, help="seconds before the agent is stopped")
+    p.add_argument("--check-timeout", type=float, help="seconds for each verification command (default: [review] check_timeout)")
+    p = add("review", "ask Claude (headless, read-only) to review a run's branch: exit 0 approve, 1 request changes", repo=False, json_flag=True)
+    p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument("--timeout", type=float, help="seconds before Claude is stopped (default: agents.claude.timeout)")
+    p = add("pr", "push a run's branch and open a pull request with the spec as its body (needs a remote and gh)", repo=False, json_flag=True)
+    p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument("--remote", help="the remote to push to (default: the base branch's remote, else origin)")
+    p.add_argument("--dry-run", action="store_true", help="only say whether a pull request can be opened, and the commands")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = load_settings()
         if args.command is None:
-            return _tui(args, settings)
+            return _tui(args)  # reads the settings itself; a broken file is a notification
+        from hybrid_tui.config import load_settings
+
+        settings = load_settings()
         return COMMANDS[args.command](args, settings)
     except HybridError as err:
         print(f"hybrid-tui: {err}", file=sys.stderr)
@@ -127,11 +163,27 @@ def _age(seconds: float) -> str:
 # -- commands ----------------------------------------------------------------------------------
 
 
-def _tui(args: argparse.Namespace, settings: Settings) -> int:
-    from hybrid_tui.ui.app import make_app
+def tui_app(args: argparse.Namespace) -> HybridApp:
+    """The app as `hybrid-tui` starts it (bench/bench_startup.py times this very function).
 
-    app = make_app(settings, repo=args.repo, plans_dir=args.plans_dir)
-    app.run()
+    The garbage collector is off from here to the first frame: start-up allocates objects
+    that mostly live as long as the app, and the collections they trigger cost ~10 ms before
+    anything is drawn. After the first frame the app freezes them (`gc.freeze()`: the ~2,000
+    start-up objects that were already garbage stay, a one-off) and turns it back on. The app
+    reads the config file itself (`make_app` without settings): its first frame needs only a
+    few values; the validated `Settings` follow right after it."""
+    gc.disable()
+    try:
+        from hybrid_tui.ui.app import make_app
+
+        return make_app(repo=args.repo, plans_dir=args.plans_dir, resume_gc=True)
+    except BaseException:
+        gc.enable()
+        raise
+
+
+def _tui(args: argparse.Namespace) -> int:
+    tui_app(args).run()
     return EXIT_OK
 
 
@@ -197,7 +249,27 @@ def _spec_from_plan(args: argparse.Namespace, settings: Settings, path: Path, te
 
 
 def cmd_spec(args: argparse.Namespace, settings: Settings) -> int:
-    text = _spec_from_plan(args, settings, args.plan, _read_input(args.plan))
+    plan_text = _read_input(args.plan)
+    text = _spec_from_plan(args, settings, args.plan, plan_text)
+    if args.with_claude:
+        from hybrid_tui.core import workspace
+        from hybrid_tui.core.convert.with_claude import convert_with_claude
+        from hybrid_tui.core.spec import parse_spec
+
+        ours = parse_spec(text)  # number, source and base as the deterministic spec has them
+        repo, root = _project(args)
+        claude = convert_with_claude(
+            plan_text, root=root, source=ours.source, number=ours.number, base=ours.base,
+            tree=workspace.tree_paths(repo, workspace.head_branch(repo)[1]),
+            settings=settings.agents.claude,
+        )  # fmt: skip
+        if claude.ok:
+            text = claude.text
+            print(f"hybrid-tui: {claude.message}", file=sys.stderr)
+            for problem in claude.problems:
+                print(f"hybrid-tui: {problem}", file=sys.stderr)
+        else:
+            print(f"hybrid-tui: warning: kept the deterministic spec: {claude.message}", file=sys.stderr)
     if args.output:
         args.output.write_text(text, encoding="utf-8")
         print(f"wrote {args.output}", file=sys.stderr)
@@ -241,18 +313,25 @@ def _event_printer(args: argparse.Namespace) -> Callable[[list[AgentEvent]], Non
 
 
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run an agent on a spec or a plan. A spec file (first line `# Spec:`) runs as it is. A
+    plan goes to Kimi as the spec converted from it; Claude ("Claude implements") gets the plan
+    itself as its prompt, no conversion (so no checks and no scope flags), unless `--spec` asks
+    for the converted spec as for Kimi."""
     from hybrid_tui.agents.registry import agent_timeout, make_agent
-    from hybrid_tui.core.dispatch import RunExecution, prepare_run
+    from hybrid_tui.core.dispatch import RunExecution, prepare_plan_run, prepare_run
     from hybrid_tui.core.spec import is_spec_text
 
     text = _read_input(args.source)
-    plan_path = None
-    if not is_spec_text(text):
-        plan_path = args.source.resolve()
-        text = _spec_from_plan(args, settings, args.source, text)
     agent = make_agent(args.agent, settings)
     store = _store(settings)
-    prepared = prepare_run(store, (args.repo or Path.cwd()).resolve(), text, agent, plan_path=plan_path)
+    repo_path = (args.repo or Path.cwd()).resolve()
+    if is_spec_text(text):
+        prepared = prepare_run(store, repo_path, text, agent)
+    elif agent.name == "claude" and not args.spec:
+        prepared = prepare_plan_run(store, repo_path, text, agent, plan_path=args.source.resolve())
+    else:
+        spec_text = _spec_from_plan(args, settings, args.source, text)
+        prepared = prepare_run(store, repo_path, spec_text, agent, plan_path=args.source.resolve())
     for warning in prepared.warnings:
         print(f"hybrid-tui: warning: {warning}", file=sys.stderr)
     run = prepared.run
@@ -276,7 +355,12 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         "base": f"{run.base_branch}@{run.base_sha}",
         "base_branch": run.base_branch,
         "base_sha": run.base_sha,
+        "agent": run.agent,
+        "prompt_source": run.prompt_source,
         "steps": run.steps,
+        "turns": run.turns,
+        "tokens": run.tokens,
+        "cost_usd": run.cost_usd,
         "exit_code": run.exit_code,
         "worktree": run.worktree,
         "session_id": run.session_id,
@@ -287,12 +371,24 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         _print_json(summary)
     else:
         print(f"run {run.id}: {run.status.value}" + (f" ({run.failure_kind})" if run.failure_kind else "")
-              + f", {run.steps} step(s), branch {run.branch}")
+              + f", {_usage_text(run)}, branch {run.branch}")
         if run.message:
             print(run.message)
         _print_review(run)
         print(f"next: hybrid-tui diff {run.id} | hybrid-tui accept {run.id} | hybrid-tui reject {run.id}")
     return EXIT_OK if run.status.value == "review" and run.checks_ok is not False else EXIT_FAILED
+
+
+def _usage_text(run) -> str:
+    """`3 step(s)`, plus turns, tokens and cost when the agent reported them (Claude)."""
+    parts = [f"{run.steps} step(s)"]
+    if run.turns is not None:
+        parts.append(f"{run.turns} turn(s)")
+    if run.tokens is not None:
+        parts.append(f"{run.tokens:,} tokens")
+    if run.cost_usd is not None:
+        parts.append(f"${run.cost_usd:.4f}")
+    return ", ".join(parts)
 
 
 def _review_fields(run) -> dict[str, Any]:
@@ -513,6 +609,113 @@ def cmd_reject(args: argparse.Namespace, settings: Settings) -> int:
     return _land(args, settings, reject_run, "reject")
 
 
+def cmd_revise(args: argparse.Namespace, settings: Settings) -> int:
+    from hybrid_tui.agents.registry import agent_timeout
+    from hybrid_tui.core.claude_review import load_review, points_as_note
+    from hybrid_tui.core.revise import (
+        RevisionExecution,
+        agent_for_run,
+        new_commits,
+        prepare_revision,
+    )
+
+    store = _runs_for(args, settings)
+    run = store.load(args.run_id)
+    notes = []
+    if args.claude_points:
+        review = load_review(store, run)
+        if review is None:
+            raise InputError(f"run {run.id} has no Claude review to forward", fix=f"Run `hybrid-tui review {run.id}` first.")
+        notes.append(points_as_note(review))
+    if args.message:
+        notes.append(args.message)
+    agent = agent_for_run(run, settings)
+    prompt, run = prepare_revision(store, run, "\n\n".join(notes), agent=agent, fresh=args.fresh)
+    revision = run.revisions[-1]
+    if not args.json:
+        how = f"resumes session {revision.session_id}" if revision.session_id else "starts a fresh session"
+        print(f"run {run.id}: revision {len(run.revisions)}, {agent.display_name} {how} on {run.branch}", flush=True)
+    execution = RevisionExecution(
+        store, run, agent, prompt, timeout=args.timeout or agent_timeout(run.agent, settings),
+        on_events=_event_printer(args), check_timeout=args.check_timeout or settings.review.check_timeout,
+    )
+    run = _run_until_done(execution.start, execution.cancel)
+    commits = new_commits(run, revision)
+    if args.json:
+        _print_json({
+            "type": "summary", "run_id": run.id, "revision": len(run.revisions), "status": run.status.value,
+            "failure_kind": run.failure_kind, "message": run.message, "branch": run.branch,
+            "resumed_session": revision.session_id, "session_id": run.session_id,
+            "from_sha": revision.from_sha, "head_sha": run.head_sha, "new_commits": commits,
+            "steps": revision.steps, "total_steps": run.steps, "exit_code": run.exit_code, **_review_fields(run),
+        })
+    else:
+        print(f"run {run.id}: {run.status.value}" + (f" ({run.failure_kind})" if run.failure_kind else "")
+              + f", {revision.steps} step(s), {len(commits)} new commit(s) on {run.branch}")
+        if run.message:
+            print(run.message)
+        _print_review(run)
+        print(f"next: hybrid-tui diff {run.id} | hybrid-tui accept {run.id} | hybrid-tui revise {run.id} -m NOTE")
+    return EXIT_OK if run.status.value == "review" and run.checks_ok is not False else EXIT_FAILED
+
+
+def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
+    from hybrid_tui.core.claude_review import ClaudeReviewer, points_as_note
+
+    store = _runs_for(args, settings)
+    run = store.load(args.run_id)
+    reviewer = ClaudeReviewer(store, run, settings.agents.claude, timeout=args.timeout)
+    reviewer.prepare()  # refusals (run state, claude missing) before Claude starts
+    if not args.json:
+        print(f"run {run.id}: asking Claude to review {run.branch} (read-only)…", flush=True)
+    review = _run_until_done(reviewer.start, reviewer.cancel)
+    if args.json:
+        _print_json({"run_id": run.id, **review.model_dump(mode="json"), "note": points_as_note(review)})
+    else:
+        badge = "approve" if review.verdict == "approve" else "request changes"
+        print(f"run {run.id}: Claude says {badge}" + (f" ({len(review.points)} point(s))" if review.points else ""))
+        if review.summary:
+            print(review.summary)
+        for point in review.points:
+            where = point.file + (f":{point.line}" if point.line else "")
+            print(f"  - {where}: {point.problem}")
+        if review.verdict != "approve":
+            print(f"next: hybrid-tui revise {run.id} --claude-points")
+    return EXIT_OK if review.verdict == "approve" else EXIT_FAILED
+
+
+def cmd_pr(args: argparse.Namespace, settings: Settings) -> int:
+    import shlex
+
+    from hybrid_tui.core.pull_request import (
+        find_remote,
+        gh_create_argv,
+        open_pull_request,
+        pr_available,
+        push_argv,
+    )
+
+    store = _runs_for(args, settings)
+    run = store.load(args.run_id)
+    if args.dry_run:
+        ok, reason = pr_available(run)
+        remote = args.remote or find_remote(run)
+        commands = [push_argv(run, remote), gh_create_argv(run, remote)] if remote else []
+        if args.json:
+            _print_json({"run_id": run.id, "available": ok, "reason": reason, "remote": remote, "commands": commands})
+        else:
+            print(f"run {run.id}: " + ("a pull request can be opened: " if ok else "no pull request: ") + reason)
+            for argv in commands:
+                print("  " + shlex.join(argv))
+        return EXIT_OK if ok else EXIT_FAILED
+    url = open_pull_request(store, run, remote=args.remote)
+    if args.json:
+        _print_json({"run_id": run.id, "url": url, "branch": run.branch, "base_branch": run.base_branch})
+    else:
+        print(f"run {run.id}: pull request {url}")
+    return EXIT_OK
+
+
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "plans": cmd_plans,
     "spec": cmd_spec,
@@ -524,4 +727,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "accept": cmd_accept,
     "rebase": cmd_rebase,
     "reject": cmd_reject,
+    "revise": cmd_revise,
+    "review": cmd_review,
+    "pr": cmd_pr,
 }

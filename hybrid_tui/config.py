@@ -5,17 +5,20 @@ The file is `$HYBRID_TUI_CONFIG`, else `$XDG_CONFIG_HOME/hybrid-tui/config.toml`
 `InputError` naming the file. The state directory is `$HYBRID_TUI_STATE_DIR`, else
 `state_dir` from the file, else `$XDG_STATE_HOME/hybrid-tui` (default
 `~/.local/state/hybrid-tui`).
+
+Locating and reading the file (`config_path`, `state_dir`, `read_config_table`) lives in
+`config_file`, which does not import pydantic: the TUI reads the few values its first frame
+needs there and validates these `Settings` after the first frame (see `ui/app.py`).
 """
 
 from __future__ import annotations
 
-import os
-import tomllib
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from hybrid_tui.config_file import config_path, read_config_table, state_dir
 from hybrid_tui.core.errors import InputError
 
 
@@ -101,35 +104,17 @@ class Settings(_Section):
         return state_dir(self.state_dir)
 
 
-def config_path() -> Path:
-    if override := os.environ.get("HYBRID_TUI_CONFIG"):
-        return Path(override)
-    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
-    return Path(base) / "hybrid-tui" / "config.toml"
-
-
-def state_dir(from_file: Path | None = None) -> Path:
-    if override := os.environ.get("HYBRID_TUI_STATE_DIR"):
-        return Path(override)
-    if from_file is not None:
-        return from_file.expanduser()
-    base = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
-    return Path(base) / "hybrid-tui"
-
-
 def load_settings(path: Path | None = None) -> Settings:
-    """Read the settings file (defaults when it does not exist)."""
+    """Read the settings file (defaults when it does not exist); `InputError` naming the file
+    when it cannot be read, is not TOML, or holds an invalid setting."""
     path = path or config_path()
-    try:
-        raw = path.read_bytes()
-    except FileNotFoundError:
+    return settings_from_table(read_config_table(path), path)
+
+
+def settings_from_table(data: dict | None, path: Path) -> Settings:
+    """Validate a config table (`read_config_table`; None: no file, defaults) from `path`."""
+    if data is None:
         return Settings()
-    except OSError as err:
-        raise InputError(f"{path}: cannot read the config file ({err.strerror})") from err
-    try:
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
-        raise InputError(f"{path}: not a valid TOML file ({err})") from err
     try:
         return Settings.model_validate(data)
     except ValidationError as err:

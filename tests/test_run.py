@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import git
-from tests.helpers import checkout_fingerprint, run_cli, standin_env
+from hybrid_tui.agents.registry import make_agent
+from hybrid_tui.config import Settings
+from hybrid_tui.core.dispatch import PLAN_PROMPT_PREAMBLE, RunExecution, prepare_plan_run
+from hybrid_tui.core.errors import InputError
+from hybrid_tui.core.runs import RunStore, Status
+from tests.conftest import AGENT_STREAMS, git
+from tests.helpers import checkout_fingerprint, run_cli, standin_env, world
 
 PLAN = """\
 # Add a greeting
@@ -148,3 +154,116 @@ def test_a_change_to_the_user_checkout_during_the_run_is_reported(repo: Path, pl
     summary = json.loads(result.stdout.splitlines()[-1])
     assert summary["checkout_changes"] == ["src/app.py"]
     assert any("Your checkout changed" in json.loads(l).get("text", "") for l in result.stdout.splitlines())
+
+
+# -- Claude implements: the plan itself is the prompt --------------------------------------------
+
+
+def run_claude_json(repo: Path, source: Path, fixture: str, *extra: str):
+    """`hybrid-tui run SOURCE --agent claude --json` with the stand-in claude replaying `fixture`."""
+    log = repo.parent / "claude-standin.log"
+    env = standin_env("kimi_success", CLAUDE_STANDIN_FIXTURE=str(AGENT_STREAMS / f"{fixture}.jsonl"),
+                      CLAUDE_STANDIN_LOG=str(log))
+    result = run_cli("run", str(source), "--agent", "claude", "--json", *extra, cwd=repo, env=env)
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert lines and lines[-1]["type"] == "summary", result.stderr
+    calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
+    return result, lines[:-1], lines[-1], calls
+
+
+def test_claude_gets_the_plan_itself_and_the_summary_has_its_usage(repo: Path, plan: Path, state_dir: Path):
+    before = checkout_fingerprint(repo)
+    result, events, summary, calls = run_claude_json(repo, plan, "claude_success")
+
+    assert result.returncode == 0, result.stderr
+    assert (summary["status"], summary["agent"], summary["prompt_source"]) == ("review", "claude", "plan")
+    assert (summary["turns"], summary["tokens"], summary["cost_usd"]) == (2, 220, pytest.approx(0.0012))
+    assert summary["steps"] == 2 and summary["checks"] is None  # no spec: no checks
+    assert summary["branch"].startswith(f"claude/{summary['run_id']}-add-a-greeting")
+    # No conversion: the prompt is the preamble and the plan, as Claude got it.
+    (call,) = calls
+    worktree = state_dir / "worktrees" / summary["run_id"]
+    assert call["argv"][:2] == ["-p", PLAN_PROMPT_PREAMBLE + PLAN] and Path(call["cwd"]) == worktree
+    assert "# Spec:" not in call["argv"][1]
+    assert not any("running the spec's checks" in e.get("text", "") for e in events)
+    # The run keeps a copy of the plan and the exact prompt; run.json says it all.
+    run_dir = state_dir / "runs" / summary["run_id"]
+    record = json.loads((run_dir / "run.json").read_text())
+    assert record["spec_path"] == str(run_dir / "plan.md") and (run_dir / "plan.md").read_text() == PLAN
+    assert (run_dir / "prompt.md").read_text() == PLAN_PROMPT_PREAMBLE + PLAN
+    assert not (run_dir / "spec.md").exists()
+    assert (record["plan_path"], record["flavour"]) == (str(plan.resolve()), "")
+    assert (record["turns"], record["tokens"], record["cost_usd"]) == (2, 220, pytest.approx(0.0012))
+    assert (record["out_of_scope"], record["untouched"]) == ([], [])  # no spec: no scope flags
+    assert git(repo, "show", f"{summary['branch']}:hello_claude.txt") == "hello from fake claude"
+    assert checkout_fingerprint(repo) == before
+    # The plain summary says the same.
+    text = run_cli("run", str(plan), "--agent", "claude", cwd=repo,
+                   env=standin_env("kimi_success", CLAUDE_STANDIN_FIXTURE=str(AGENT_STREAMS / "claude_success.jsonl")))
+    assert ": review, 2 step(s), 2 turn(s), 220 tokens, $0.0012, branch claude/" in text.stdout
+
+
+def test_claude_with_spec_gets_the_converted_spec(repo: Path, plan: Path):
+    result, _, summary, calls = run_claude_json(repo, plan, "claude_success", "--spec")
+    assert result.returncode == 0, result.stderr
+    assert summary["prompt_source"] == "spec"
+    (call,) = calls
+    assert call["argv"][0] == "-p" and "# Spec: 001 -- Add a greeting" in call["argv"][1]
+
+
+def test_claude_api_error_is_transient_with_its_usage(repo: Path, plan: Path):
+    result, _, summary, _ = run_claude_json(repo, plan, "claude_http500")
+    assert result.returncode == 1
+    assert (summary["status"], summary["failure_kind"]) == ("failed", "transient")
+    assert (summary["turns"], summary["tokens"], summary["cost_usd"]) == (1, 0, 0.0)
+
+
+def test_kimi_has_no_usage_and_its_auto_flavour_is_recorded_resolved(repo: Path, plan: Path, state_dir: Path):
+    result, _, summary, _ = run_json(repo, plan, "kimi_success")
+    assert result.returncode == 0, result.stderr
+    assert (summary["agent"], summary["prompt_source"]) == ("kimi", "spec")
+    assert (summary["turns"], summary["tokens"], summary["cost_usd"]) == (None, None, None)
+    record = json.loads((state_dir / "runs" / summary["run_id"] / "run.json").read_text())
+    assert record["flavour"] == "legacy"  # asked of the stand-in (kimi, version 1.50.0); config says "auto"
+
+
+def test_an_empty_plan_for_claude_is_refused_and_changes_nothing(repo: Path, tmp_path: Path, state_dir: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch):
+    empty = tmp_path / "empty.md"
+    empty.write_text("\n  \n")
+    before = world(repo, state_dir)
+    result = run_cli("run", str(empty), "--agent", "claude", cwd=repo, env=standin_env("kimi_success"))
+    assert result.returncode == 2
+    assert f"Cannot use plan {empty}: the file holds only whitespace" in result.stderr
+    # The same check where the text comes from elsewhere than a file.
+    for key, value in standin_env("kimi_success").items():
+        monkeypatch.setenv(key, value)
+    settings = Settings()
+    with pytest.raises(InputError, match="the plan is empty: nothing to implement"):
+        prepare_plan_run(RunStore(settings.resolved_state_dir()), repo, " \n", make_agent("claude", settings),
+                         plan_path=empty)
+    assert world(repo, state_dir) == before
+
+
+# -- an unexpected error never leaves the run `running` ------------------------------------------
+
+
+def test_an_unexpected_error_marks_the_run_crashed(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    for key, value in standin_env("kimi_success").items():
+        monkeypatch.setenv(key, value)
+    settings = Settings()
+    store = RunStore(settings.resolved_state_dir())
+    agent = make_agent("kimi", settings)
+    run = prepare_plan_run(store, repo, PLAN, agent).run
+
+    def broken_sink(events):  # a front end that fails on the first events it is given
+        raise RuntimeError("the pane fell over")
+
+    execution = RunExecution(store, run, agent, timeout=20, on_events=broken_sink)
+    with pytest.raises(RuntimeError, match="the pane fell over"):
+        asyncio.run(execution.start())
+    record = store.load(run.id)
+    assert (record.status, record.failure_kind) == (Status.FAILED, "crashed")
+    assert "RuntimeError: the pane fell over" in record.message and record.finished_at
+    # What the agent wrote before it was stopped is on the branch.
+    assert record.head_sha == git(repo, "rev-parse", run.branch)

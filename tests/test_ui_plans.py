@@ -14,13 +14,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
+from textual.color import Color
 from textual.pilot import Pilot
 
 from hybrid_tui.config import Settings
 from hybrid_tui.core.runs import RunStore
 from hybrid_tui.ui.app import HybridApp, make_app
-from hybrid_tui.ui.screens.plans import CLAUDE_NOT_YET, PlansScreen, preview_chunks
-from hybrid_tui.ui.widgets.plan_list import PlanList, format_age, format_size
+from hybrid_tui.ui.screens.plans import PlansScreen, plan_advice, preview_chunks
+from hybrid_tui.ui.widgets.plan_list import BADGES, PlanList, format_age, format_size
 from tests.conftest import CORPUS_PLANS
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)
@@ -73,16 +74,37 @@ def previewed(screen: PlansScreen) -> str:
 
 
 async def plans_shown(pilot: Pilot) -> PlansScreen:
-    """Wait for the first listing and, when there are plans, the selected plan's preview."""
+    """Wait for the first listing, its advice badges and, when there are plans, the selected
+    plan's preview."""
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, PlansScreen), "the plans screen")
     screen = plans_screen(pilot.app)
     await wait_until(
         pilot,
-        lambda: screen.listed and (not screen.plans or (
+        lambda: screen.listed and screen.advised and (not screen.plans or (
             screen.shown_preview == screen.selected_plan.path and screen.preview_complete)),
-        "the plan list and its preview",
+        "the plan list, its advice and the preview",
     )
     return screen
+
+
+def row_text(screen: PlansScreen, index: int) -> str:
+    """What row `index` of the plan list shows, as plain text."""
+    plan_list = screen.query_one(PlanList)
+    return "".join(segment.text for segment in plan_list.render_line(index)).rstrip()
+
+
+def badge_colour(screen: PlansScreen, index: int, badge: str) -> str | None:
+    """The colour (hex) the badge of row `index` is drawn in."""
+    for segment in screen.query_one(PlanList).render_line(index):
+        if segment.text.strip() == badge and segment.style and segment.style.color:
+            return segment.style.color.triplet.hex
+    return None
+
+
+def advice_text(screen: PlansScreen) -> str | None:
+    """The advice line above the preview, or None when it is hidden."""
+    line = screen.query_one("#preview-advice")
+    return str(line.render()) if line.has_class("-shown") else None
 
 
 def run(app: HybridApp, body: Callable[[Pilot], Awaitable[None]], size: tuple[int, int] = (80, 24)) -> None:
@@ -307,14 +329,82 @@ def test_an_unreadable_plan_shows_the_reason_in_the_preview(repo: Path) -> None:
     run(app, body)
 
 
-def test_claude_implements_says_it_is_not_available(repo: Path, three_plans: list[Path], state_dir: Path) -> None:
+def test_each_plan_shows_its_advice_badge_and_the_selected_one_its_reason(
+        repo: Path, three_plans: list[Path]) -> None:
+    settings = Settings()
+    expected = [plan_advice(path, settings.advice) for path in three_plans]
+    assert {a.choice for a in expected} == {"claude", "kimi"}  # both badges are on screen
+    app = new_app(repo, settings=settings)
+
+    async def body(pilot: Pilot) -> None:
+        screen = await plans_shown(pilot)
+        for index, advice in enumerate(expected):
+            badge = BADGES[advice.choice]
+            assert screen.advice[three_plans[index]] == advice
+            assert f" {badge} " in row_text(screen, index), row_text(screen, index)
+        # The advice line above the preview follows the selection.
+        assert advice_text(screen) == (
+            "Advice: Delegate to Kimi — large change (6 file(s), ~90 lines): a precise spec saves "
+            "Claude's tokens"
+        )
+        await pilot.press("j", "j")
+        await wait_until(pilot, lambda: screen.shown_preview == three_plans[2], "the third plan")
+        assert advice_text(screen) == f"Advice: Claude implements — {expected[2].reason}"
+        # Badges take the theme's colours: Claude the accent, Kimi the primary; a new theme
+        # redraws them.
+        seen = set()
+        for theme in ("hybrid-dark", "hybrid-light"):
+            app.theme = theme
+            await pilot.pause()
+            variables = {name: Color.parse(app.theme_variables[name]).hex.lower() for name in ("primary", "accent")}
+            assert badge_colour(screen, 0, "Kimi") == variables["primary"]
+            assert badge_colour(screen, 3, "Claude") == variables["accent"]
+            seen.add(tuple(variables.values()))
+        assert len(seen) == 2  # the two themes differ, and the badges followed
+
+    run(app, body, size=(120, 24))
+
+
+def test_a_rewritten_plan_gets_fresh_advice_and_an_unreadable_one_none(repo: Path) -> None:
+    plans = claude_plans_dir()
+    big = add_plan(plans, "01-fix-delete-types.md", age=60)
+    other = add_plan(plans, "43-header-search.md", age=120)
+    broken = plans / "broken.md"
+    broken.write_bytes(b"# Broken\x00\xff")
+    os.utime(broken, (NOW.timestamp() - 300, NOW.timestamp() - 300))
+    app = new_app(repo, watch=True)
+
+    async def body(pilot: Pilot) -> None:
+        screen = await plans_shown(pilot)
+        await wait_until(pilot, screen.watch_ready.is_set, "the watcher to listen")
+        assert [p.path for p in screen.plans] == [big, other, broken]
+        assert screen.advice[big].choice == "kimi" and screen.advice[broken] is None
+        assert row_text(screen, 2).split()[:1] == ["broken"] and "Kimi" not in row_text(screen, 2)
+        assert "Claude" not in row_text(screen, 2)
+        kept = screen.advice[other]
+
+        # Claude rewrites the plan into a one-file fix: the badge and the reason follow.
+        big.write_text("# Fix the typo\n\n## Changes\n\n### 1. `src/app.py`\nFix the typo in main().\n")
+        await wait_until(pilot, lambda: screen.advised and screen.advice[big].choice == "claude",
+                         "the new advice")
+        assert " Claude " in row_text(screen, 0)
+        assert advice_text(screen).startswith("Advice: Claude implements — small change (1 file(s)")
+        assert screen.advice[other] is kept  # from the cache: not converted again
+
+        await pilot.press("j", "j")
+        await wait_until(pilot, lambda: screen.selected_plan.path == broken, "the broken plan")
+        assert advice_text(screen) is None
+
+    run(app, body, size=(120, 24))
+
+
+def test_c_without_a_plan_says_so(repo: Path, state_dir: Path) -> None:
     app = new_app(repo)
 
     async def body(pilot: Pilot) -> None:
         await plans_shown(pilot)
         await pilot.press("c")
-        assert CLAUDE_NOT_YET in notifications(app)
-        assert "not available yet" in CLAUDE_NOT_YET
+        assert "No plan selected: nothing for Claude to implement yet." in notifications(app)
         assert isinstance(app.screen, PlansScreen)
         assert not (state_dir / "runs").exists()  # nothing was started
 

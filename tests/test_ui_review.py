@@ -1,7 +1,9 @@
-"""The Review screen: file list, lazy coloured diffs, accept/reject confirmations, git's refusals.
+"""The Review screen: file list with scope flags, lazy coloured diffs, checks (shown and re-run),
+the merge preflight (blocking findings, the rebase offer), accept/reject confirmations.
 
 Each test finishes a real run first (the stand-in kimi replaying a stream that creates
-hello.txt and edits src/app.py on the run's branch), then opens the review on the real app.
+hello.txt and edits src/app.py on the run's branch, or a hand-made one), then opens the review
+on the real app. Helpers here are shared by test_ui_review_hunks.py.
 """
 
 from __future__ import annotations
@@ -14,12 +16,15 @@ from textual.pilot import Pilot
 
 from hybrid_tui.agents.registry import make_agent
 from hybrid_tui.core.dispatch import RunExecution
-from hybrid_tui.core.runs import Run, Status
+from hybrid_tui.core.hunks import ALL
+from hybrid_tui.core.runs import CheckResult, Run, RunStore, Status
 from hybrid_tui.core.workspace import FileDiff
 from hybrid_tui.ui.app import HybridApp
 from hybrid_tui.ui.screens.confirm import ConfirmScreen
-from hybrid_tui.ui.screens.review import ReviewScreen, file_prompt, totals
-from hybrid_tui.ui.widgets.diff_view import DiffView, classify
+from hybrid_tui.ui.screens.review import ReviewScreen, describe_selection, totals
+from hybrid_tui.ui.widgets.checks_panel import ChecksPanel, check_row, checks_rows
+from hybrid_tui.ui.widgets.diff_view import DiffView
+from hybrid_tui.ui.widgets.file_list import FileList, Row, row_text
 from tests.conftest import git
 from tests.helpers import checkout_fingerprint
 from tests.test_ui_run import (
@@ -32,14 +37,17 @@ from tests.test_ui_run import (
     until,
     use_standin,
 )
+from tests.test_verify import agent_stream, spec_file
 
 
-def finished_run(app: HybridApp, repo: Path) -> Run:
-    """A run that went all the way (outside the UI): its branch holds the agent's work."""
-    prepared = prepare(app, repo)
+def finished_run(app: HybridApp, repo: Path, spec: str | None = None, *, check_timeout: float | None = None) -> Run:
+    """A run that went all the way (outside the UI): its branch holds the agent's work; with
+    `check_timeout`, the spec's checks ran after the agent."""
+    prepared = prepare(app, repo) if spec is None else prepare(app, repo, spec)
     agent = make_agent("kimi", app.context.settings)
     assert app.context.store is not None
-    execution = RunExecution(app.context.store, prepared.run, agent, timeout=30, on_events=lambda events: None)
+    execution = RunExecution(app.context.store, prepared.run, agent, timeout=30, on_events=lambda events: None,
+                             check_timeout=check_timeout)
     run = asyncio.run(execution.start())
     assert run.status == Status.REVIEW
     return run
@@ -52,23 +60,46 @@ def reviewed(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tup
     return app, finished_run(app, repo)
 
 
-async def open_review(pilot: Pilot, run: Run) -> ReviewScreen:
+@pytest.fixture
+def checked(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[HybridApp, Run]:
+    """A run with two checks (one passes, one fails), a file the spec did not name
+    (notes.txt) and one it named that the agent left alone (docs/usage.md)."""
+    stream = agent_stream(tmp_path, "wander", [
+        ("WriteFile", {"path": "hello.txt", "content": "hello from Kimi\n"}),
+        ("StrReplaceFile", {"path": "src/app.py", "edit": {"old": "return 1", "new": "return 2"}}),
+        ("WriteFile", {"path": "notes.txt", "content": "not asked for\n"}),
+    ])
+    use_standin(monkeypatch, stream=stream)
+    spec = spec_file(tmp_path, ["CREATE hello.txt", "MODIFY src/app.py", "MODIFY docs/usage.md"],
+                     ["grep -q hello hello.txt", "grep -q 'return 3' src/app.py"]).read_text()
+    app = build_app(tmp_path, repo)
+    return app, finished_run(app, repo, spec, check_timeout=30)
+
+
+async def open_review(pilot: Pilot, run: Run, first: str = "hello.txt") -> ReviewScreen:
+    """Push the review, wait for the file list, the first file's diff and every worker."""
     await until(pilot, lambda: len(pilot.app.screen_stack) >= 2, "the plans screen")
     screen = ReviewScreen(run)
     await pilot.app.push_screen(screen)
-    await until_diff(pilot, screen, "hello.txt")
+    await until_diff(pilot, screen, first)
     return screen
 
 
 async def until_diff(pilot: Pilot, screen: ReviewScreen, path: str) -> None:
     view = screen.query_one(DiffView)
-    await until(pilot, lambda: view.path == path and view.line_kinds()[:1] == ["meta"], f"the diff of {path}")
+    await until(pilot, lambda: view.path == path and view.model is not None, f"the diff of {path}")
+    await pilot.app.workers.wait_for_complete()
     await pilot.pause()
 
 
 def message_text(screen: ReviewScreen) -> str | None:
-    message = screen.query_one("#review-message")
-    return str(message.render()) if message.has_class("-shown") else None
+    return screen.message_text()
+
+
+def pin_seconds(app: HybridApp, run: Run) -> None:
+    """Checks take a few milliseconds that vary: fix them for a drawn screen."""
+    assert app.context.store is not None and run.checks is not None
+    app.context.store.update(run, checks=[c.model_copy(update={"seconds": 0.4 + k}) for k, c in enumerate(run.checks)])
 
 
 # -- snapshots -----------------------------------------------------------------------------
@@ -77,6 +108,17 @@ def message_text(screen: ReviewScreen) -> str | None:
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
 def test_snapshot_review_two_files(snap_compare, reviewed, size) -> None:
     app, run = reviewed
+
+    async def run_before(pilot: Pilot) -> None:
+        await open_review(pilot, run)
+
+    assert snap_compare(app, terminal_size=size, run_before=run_before)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
+def test_snapshot_checks_pass_and_fail_with_scope_flags(snap_compare, checked, size) -> None:
+    app, run = checked
+    pin_seconds(app, run)
 
     async def run_before(pilot: Pilot) -> None:
         await open_review(pilot, run)
@@ -97,19 +139,19 @@ def test_snapshot_reject_confirmation(snap_compare, reviewed, size) -> None:
 
 
 @pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s[0]}x{s[1]}")
-def test_snapshot_accept_refused_by_git(snap_compare, reviewed, repo: Path, size) -> None:
+def test_snapshot_accept_refused_by_the_preflight(snap_compare, reviewed, repo: Path, size) -> None:
     app, run = reviewed
     git(repo, "switch", "-q", "-c", "elsewhere")
 
     async def run_before(pilot: Pilot) -> None:
         screen = await open_review(pilot, run)
-        await pilot.press("a", "y")
-        await until(pilot, lambda: message_text(screen) is not None, "the refusal")
+        await pilot.press("a")
+        await until(pilot, lambda: message_text(screen) is not None and not screen.busy, "the refusal")
 
     assert snap_compare(app, terminal_size=size, run_before=run_before)
 
 
-# -- behaviour -----------------------------------------------------------------------------
+# -- files and diffs -------------------------------------------------------------------------
 
 
 def test_files_with_counts_and_each_diff_loaded_when_selected(reviewed) -> None:
@@ -123,14 +165,17 @@ def test_files_with_counts_and_each_diff_loaded_when_selected(reviewed) -> None:
         assert run.title in header and f"{run.branch} → main@{run.base_sha[:7]}" in header
         assert "2 files, +2 -1" in header and "review" in header
         view = screen.query_one(DiffView)
-        assert view.text_lines()[-2:] == ["@@ -0,0 +1 @@", "+hello from Kimi"]
-        assert view.line_kinds()[-2:] == ["hunk", "added"]
+        assert view.text_lines() == ["new file, mode 100644", "@@ -0,0 +1 @@", "+hello from Kimi"]
+        assert view.line_kinds() == ["meta", "hunk", "added"]
 
         await pilot.press("j")
         await until_diff(pilot, screen, "src/app.py")
         lines, kinds = view.text_lines(), view.line_kinds()
         assert [(k, t) for k, t in zip(kinds, lines) if k in ("added", "removed")] == [
             ("removed", "-    return 1"), ("added", "+    return 2")]
+        shown = view.rendered_lines()
+        assert shown[0].startswith("▌  @@ -1,2 +1,2 @@")  # the cursor hunk's bar
+        assert shown[2].rstrip().endswith("2    -    return 1") and shown[3].rstrip().endswith("2 +    return 2")
         await pilot.press("k")
         await until_diff(pilot, screen, "hello.txt")
         await pilot.press("down")
@@ -139,6 +184,91 @@ def test_files_with_counts_and_each_diff_loaded_when_selected(reviewed) -> None:
         assert pilot.app.screen is not screen
 
     run_app(app, body)
+
+
+def test_checks_and_scope_flags_are_shown(checked) -> None:
+    app, run = checked
+
+    async def body(pilot: Pilot) -> None:
+        screen = await open_review(pilot, run)
+        panel = screen.query_one(ChecksPanel).text()
+        lines = panel.splitlines()
+        assert lines[0] == "Checks · 1 of 2 failed"
+        assert lines[1].startswith("✓ exit 0 ") and lines[1].endswith("s  grep -q hello hello.txt")
+        assert lines[2].startswith("✗ exit 1 ") and lines[2].endswith("s  grep -q 'return 3' src/app.py")
+        rows = screen.query_one(FileList).text_lines()
+        assert rows == [
+            "  A +1 -0  hello.txt",
+            " !A +1 -0  notes.txt",
+            "  M +1 -1  src/app.py",
+            "           docs/usage.md (untouched)",
+        ]
+        header = str(screen.query_one("#review-header").render())
+        assert "3 files, +3 -1 · ! 1 not in the spec · 1 untouched" in header
+        await pilot.press("end")
+        view = screen.query_one(DiffView)
+        await until(pilot, lambda: view.path == "docs/usage.md", "the untouched row")
+        assert view.text_lines() == ["The spec names docs/usage.md, but the run did not change it."]
+
+    run_app(app, body)
+
+
+def test_checks_rerun_from_the_keyboard_pass_then_fail(checked, repo: Path) -> None:
+    app, run = checked
+    store = app.context.store
+    assert store is not None
+    assert [c.ok for c in run.checks or []] == [True, False]
+    # The branch changes after the first checks (a follow-up commit in the run's worktree):
+    # hello.txt no longer says hello, so the first check fails now; the second one passes.
+    worktree = Path(run.worktree)
+    (worktree / "hello.txt").write_text("bye\n")
+    (worktree / "src" / "app.py").write_text("def main():\n    return 3\n")
+    git(worktree, "commit", "-qam", "follow-up")
+    tip = git(worktree, "rev-parse", "HEAD")
+
+    async def body(pilot: Pilot) -> None:
+        screen = await open_review(pilot, run)
+        panel = screen.query_one(ChecksPanel)
+        assert "(ran on " in panel.text()  # the recorded checks are of an older tip
+        await pilot.press("c")
+        assert panel.output_shown
+        await until(pilot, lambda: not screen.checks_running, "the checks to finish")
+        lines = panel.text().splitlines()
+        assert lines[0] == "Checks · 1 of 2 failed"
+        assert lines[1].startswith("✗ exit 1 ") and lines[1].endswith("grep -q hello hello.txt")
+        assert lines[2].startswith("✓ exit 0 ") and lines[2].endswith("grep -q 'return 3' src/app.py")
+        output = panel.output.text_lines()
+        assert "• $ grep -q hello hello.txt" in output
+        assert any(line.startswith("• ✗ failed (exit 1)") for line in output)
+        assert any(line.startswith("• ✓ passed in") for line in output)
+        await pilot.press("o")  # hides the output
+        assert not panel.output_shown
+
+    run_app(app, body)
+    stored = RunStore(store.root).load(run.id)
+    assert [(c.command, c.exit_code) for c in stored.checks or []] == [
+        ("grep -q hello hello.txt", 1), ("grep -q 'return 3' src/app.py", 0)]
+    assert stored.checks_sha == tip
+    assert git(Path(run.worktree), "status", "--porcelain") == ""
+
+
+def test_the_last_checks_output_is_read_back(checked) -> None:
+    app, run = checked
+
+    async def body(pilot: Pilot) -> None:
+        screen = await open_review(pilot, run)
+        panel = screen.query_one(ChecksPanel)
+        assert not panel.output_shown
+        await pilot.press("o")
+        await until(pilot, lambda: panel.output.line_count > 0, "the output")
+        output = panel.output.text_lines()
+        assert output[0].startswith(f"== checks of run {run.id} on ")
+        assert "$ grep -q 'return 3' src/app.py" in output
+
+    run_app(app, body)
+
+
+# -- landing -------------------------------------------------------------------------------
 
 
 def test_accept_asks_exactly_then_merges_and_returns_to_the_plans(reviewed, repo: Path, state_dir: Path) -> None:
@@ -154,7 +284,9 @@ def test_accept_asks_exactly_then_merges_and_returns_to_the_plans(reviewed, repo
             "The worktree and the branch are removed afterwards.")
         await pilot.press("n")  # refusing changes nothing
         assert pilot.app.screen is screen and run.status == Status.REVIEW
-        await pilot.press("a", "enter")
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), "the confirmation")
+        await pilot.press("enter")
         await until(pilot, lambda: len(pilot.app.screen_stack) == 2, "the plans screen again")
         assert type(pilot.app.screen).__name__ == "PlansScreen"
 
@@ -164,6 +296,27 @@ def test_accept_asks_exactly_then_merges_and_returns_to_the_plans(reviewed, repo
     assert git(repo, "status", "--porcelain") == ""
     assert git(repo, "branch", "--list", run.branch) == ""
     assert not (state_dir / "worktrees" / RUN_ID).exists()
+
+
+def test_the_squash_strategy_from_the_settings_is_used(reviewed, repo: Path) -> None:
+    app, run = reviewed
+    app.context.settings.merge.strategy = "squash"
+    tip = git(repo, "rev-parse", run.branch)
+
+    async def body(pilot: Pilot) -> None:
+        await open_review(pilot, run)
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), "the confirmation")
+        assert pilot.app.screen.body_text.startswith(  # type: ignore[attr-defined]
+            f"Squash {run.branch} into one commit on main in project; its tip is kept as "
+            f"refs/hybrid-tui/accepted/{RUN_ID}.")
+        await pilot.press("y")
+        await until(pilot, lambda: len(pilot.app.screen_stack) == 2, "the plans screen again")
+
+    run_app(app, body)
+    assert (run.status, run.strategy) == (Status.ACCEPTED, "squash")
+    assert git(repo, "rev-parse", "HEAD^{tree}") == git(repo, "rev-parse", f"{tip}^{{tree}}")
+    assert len(git(repo, "rev-parse", "HEAD^@").split()) == 1  # one parent: not a merge
 
 
 def test_reject_says_which_tip_is_kept(reviewed, repo: Path) -> None:
@@ -187,11 +340,11 @@ def test_reject_says_which_tip_is_kept(reviewed, repo: Path) -> None:
 
 
 async def refused_accept(pilot: Pilot, run: Run) -> tuple[ReviewScreen, str]:
-    """Open the review, accept, confirm; wait for the refusal in the message area."""
+    """Open the review, accept: the preflight refuses before any confirmation."""
     screen = await open_review(pilot, run)
-    await pilot.press("a", "y")
-    await until(pilot, lambda: message_text(screen) is not None, "the refusal")
-    assert pilot.app.screen is screen and not screen.busy
+    await pilot.press("a")
+    await until(pilot, lambda: message_text(screen) is not None and not screen.busy, "the refusal")
+    assert pilot.app.screen is screen  # no confirmation was asked
     return screen, message_text(screen) or ""
 
 
@@ -209,7 +362,9 @@ def test_refusal_for_local_changes_is_shown_with_its_fix_then_accept_works(revie
         assert checkout_fingerprint(repo) == before and run.status == Status.REVIEW
         # Fixed by hand, the same screen accepts.
         (repo / "hello.txt").unlink()
-        await pilot.press("a", "y")
+        await pilot.press("a")
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), "the confirmation")
+        await pilot.press("y")
         await until(pilot, lambda: len(pilot.app.screen_stack) == 2, "the plans screen again")
 
     run_app(app, body)
@@ -232,26 +387,96 @@ def test_refusal_for_another_branch_leaves_the_checkout_alone(reviewed, repo: Pa
     assert run.status == Status.REVIEW and git(repo, "branch", "--list", run.branch).strip()
 
 
+def commit_on_main(repo: Path, name: str, text: str) -> str:
+    path = repo / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    git(repo, "add", name)
+    git(repo, "commit", "-q", "-m", f"main: {name}")
+    return git(repo, "rev-parse", "HEAD")
+
+
+def test_a_predicted_conflict_blocks_the_accept_and_no_rebase_is_offered(reviewed, repo: Path) -> None:
+    app, run = reviewed
+    commit_on_main(repo, "src/app.py", "def main():\n    return 3\n")  # the run changed that line too
+    before = checkout_fingerprint(repo)
+
+    async def body(pilot: Pilot) -> None:
+        screen, text = await refused_accept(pilot, run)
+        assert text.startswith("The run's changes conflict with what main got since the run started, in src/app.py")
+        assert f"Fix: Resolve by hand: `git -C project merge {run.branch}`" in text
+        assert "Also: " not in text and str(repo) not in text
+        assert screen.check_action("rebase", ()) is False  # a rebase would stop on the same conflict
+
+    run_app(app, body)
+    assert checkout_fingerprint(repo) == before and run.status == Status.REVIEW
+
+
+def test_base_moved_ahead_offers_a_rebase_which_u_undoes(reviewed, repo: Path) -> None:
+    app, run = reviewed
+    old_tip, old_base = git(repo, "rev-parse", run.branch), run.base_sha
+    new_main = commit_on_main(repo, "README.md", "# demo, on main\n")
+
+    async def body(pilot: Pilot) -> None:
+        screen = await open_review(pilot, run)
+        # Said as soon as the files are listed, as advice: b is offered, u is not (yet).
+        text = message_text(screen) or ""
+        assert text.startswith(f"main moved ahead by 1 commit(s) since the run started (from {old_base[:7]} "
+                               f"to {new_main[:7]}). b rebases {run.branch} onto main (u undoes it)")
+        assert screen.check_action("rebase", ()) is True and screen.check_action("undo_rebase", ()) is False
+        await pilot.press("a")  # the accept says it too, and still asks
+        await until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), "the confirmation")
+        assert "\n\nNote: main moved ahead by 1 commit(s)" in pilot.app.screen.body_text  # type: ignore[attr-defined]
+        await pilot.press("n")
+
+        await pilot.press("b")
+        await until(pilot, lambda: screen.run.rebase is not None and not screen.busy, "the rebase")
+        await until_diff(pilot, screen, "hello.txt")
+        assert (message_text(screen) or "").startswith(f"Rebased {run.branch} onto main ({new_main[:7]}); u undoes it.")
+        assert git(repo, "rev-parse", f"{run.branch}~1") == new_main
+        assert [f.path for f in screen.files or []] == ["hello.txt", "src/app.py"]  # still only the run's changes
+        assert screen.check_action("rebase", ()) is False and screen.check_action("undo_rebase", ()) is True
+
+        await pilot.press("u")
+        await until(pilot, lambda: screen.run.rebase is None and not screen.busy, "the undo")
+        await until_diff(pilot, screen, "hello.txt")
+        assert git(repo, "rev-parse", run.branch) == old_tip
+        assert screen.run.base_sha == old_base
+        assert screen.check_action("rebase", ()) is True  # offered again: main is still ahead
+
+    run_app(app, body)
+
+
 # -- pieces --------------------------------------------------------------------------------
 
 
-def test_classify_marks_headers_hunks_and_changes() -> None:
-    diff = [
-        "diff --git a/a.txt b/a.txt", "index 1..2 100644", "--- a/a.txt", "+++ b/a.txt",
-        "@@ -1,2 +1,2 @@", " same", "-old", "+new", "\\ No newline at end of file",
-        "diff --git a/b.bin b/b.bin", "Binary files a/b.bin and b/b.bin differ",
-    ]
-    assert classify(diff) == [
-        "meta", "meta", "meta", "meta", "hunk", "context", "removed", "added", "meta", "meta", "meta"]
-
-
-def test_file_rows_show_status_counts_and_binary() -> None:
+def test_file_rows_show_marks_flags_status_counts_and_untouched() -> None:
     files = [
         FileDiff("new.py", "added", 3, 0),
         FileDiff("logo.png", "modified", None, None),
         FileDiff("b.py", "renamed", 1, 1, old_path="a.py"),
     ]
-    assert file_prompt(files[0]).startswith("[b]A[/b] [$diff-added]+3[/] [$diff-removed]-0[/]")
-    assert "[$text-muted]bin[/]" in file_prompt(files[1])
-    assert file_prompt(files[2]).endswith("a.py → b.py")
+    assert row_text(Row("new.py", files[0]), "●", 5) == "● A +3 -0  new.py"
+    assert row_text(Row("logo.png", files[1], flagged=True), "", 5) == " !M   bin  logo.png"
+    assert row_text(Row("b.py", files[2]), "◐", 5) == "◐ R +1 -1  a.py → b.py"
+    assert row_text(Row("docs/x.md", None), "", 5) == "           docs/x.md (untouched)"
     assert totals(files) == "3 files, +4 -1"
+
+
+def test_check_rows_say_how_each_ended() -> None:
+    checks = [
+        CheckResult(command="pytest -q", exit_code=0, ok=True, seconds=1.25),
+        CheckResult(command="ruff check", exit_code=1, ok=False, seconds=0.5),
+        CheckResult(command="slow", exit_code=None, ok=False, seconds=120.0, timed_out=True),
+    ]
+    assert check_row(checks[0]) == "[$text-success]✓[/] exit 0 [$text-muted]1.2s[/]  pytest -q"
+    rows = checks_rows(checks)
+    assert rows[2] == "[$text-error]✗[/] [$text-error]timed out[/] [$text-muted]120.0s[/]  slow"
+    many = checks_rows([*checks, *checks])
+    assert len(many) == 3 and many[-1].endswith("… 4 more, 2 failed (o shows the output)[/]")
+
+
+def test_a_selection_is_described_file_by_file() -> None:
+    selection = {"numbers.txt": {0, 2}, "new.txt": ALL, "one.txt": {1}}
+    assert describe_selection(selection, {"numbers.txt": 3, "one.txt": 4}) == [
+        "numbers.txt: hunks 1 and 3 of 3", "new.txt: whole file", "one.txt: hunk 2 of 4"]

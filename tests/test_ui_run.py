@@ -53,8 +53,12 @@ Requirements:
 - main() returns 2.
 
 Verification:
-- `python -m pytest tests`
+- `test -f hello.txt`
 """
+
+# Snapshots draw no check: a check's line says how long it took (`✓ passed in 0.0s`), which a
+# busy machine can make 0.1s.
+SPEC_WITHOUT_CHECKS = SPEC.replace("\nVerification:\n- `test -f hello.txt`\n", "")
 
 
 def _assistant(content: object, *calls: tuple[str, str, dict]) -> dict:
@@ -198,7 +202,7 @@ def process_alive(pid: int) -> bool:
 def test_snapshot_run_with_every_event_kind(snap_compare, repo: Path, tmp_path: Path, monkeypatch, size) -> None:
     use_standin(monkeypatch, stream=every_kind_stream(tmp_path))
     app = build_app(tmp_path, repo)
-    prepared = prepare(app, repo)
+    prepared = prepare(app, repo, SPEC_WITHOUT_CHECKS)
 
     async def run_before(pilot: Pilot) -> None:
         screen = await open_run(pilot, prepared, warnings=["Task 1 names no test file for src/app.py."])
@@ -249,6 +253,11 @@ def test_events_show_live_before_the_agent_exits(repo: Path, tmp_path: Path, mon
                          "▶ StrReplaceFile  src/app.py", "ERROR: docs/usage.md does not exist",
                          "■ review · exit 0"):
             assert expected in text
+        # The spec's check ran after the agent, in the same pane, before the run's end.
+        checks = text.index("• The agent finished; running the spec's checks in the worktree.")
+        assert text.index("• $ test -f hello.txt") > checks
+        assert text.index("• ✓ passed in ") > checks and text.index("■ review") > checks
+        assert [(c.command, c.ok) for c in prepared.run.checks] == [("test -f hello.txt", True)]
         header = header_text(screen)
         assert "step 5/100" in header and "review" in header
         # Elapsed comes from the injected clock, and stops when the agent ended.

@@ -6,18 +6,21 @@ runs. Waiting is always on a condition with a deadline.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import TextArea
 
-from hybrid_tui.config import Settings
+from hybrid_tui.config import Settings, load_settings
 from hybrid_tui.core.runs import RunStore, Status
 from hybrid_tui.ui.screens.plans import PlansScreen
 from hybrid_tui.ui.screens.spec import SpecScreen
 from tests.conftest import git, make_repo
+from tests.e2e.test_claude_e2e import write_config
 from tests.helpers import standin_env, world
+from tests.servers.anthropic import ScriptedAnthropic, tool_use
 from tests.test_ui_plans import (
     NOW,
     RUN_ID,
@@ -316,3 +319,84 @@ def test_the_next_spec_number_follows_the_runs_of_this_repo(repo: Path, plan: Pa
         assert editor(screen).text.startswith("# Spec: 008 -- Fix Delete Types Not Working\n")
 
     run(app, body)
+
+
+# -- convert with Claude (ctrl+l) ------------------------------------------------------------------
+
+
+CLAUDE_ANSWER = {
+    "title": "Fix delete types",
+    "context": "Deleting a type fails.",
+    "tasks": [
+        {
+            "title": "Cascade the delete",
+            "files": [{"action": "MODIFY", "path": "src/app.py"}],
+            "requirements": ["deleting a type deletes its objects"],
+            "verification": ["pytest -q"],
+        }
+    ],
+    "verification": ["pytest -q"],
+}
+
+
+def test_convert_with_claude_missing_keeps_the_spec_and_says_why(repo: Path, plan: Path, tmp_path: Path) -> None:
+    from hybrid_tui.agents.claude import INSTALL_HINT
+
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    settings = Settings.model_validate({"agents": {"claude": {"env": {"PATH": str(empty)}}}})
+    app = new_app(repo, settings=settings)
+
+    async def body(pilot: Pilot) -> None:
+        screen = await open_spec(pilot)
+        before = editor(screen).text
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: any(m.startswith("Kept the current spec") for m in notifications(app)),
+                         "the fallback notification")
+        message = next(m for m in notifications(app) if m.startswith("Kept the current spec"))
+        assert message == ("Kept the current spec: Claude is not available: agent command 'claude': "
+                           f"not found on PATH or not executable\n{INSTALL_HINT}")
+        assert editor(screen).text == before and not screen.converting
+        assert status_text(screen) == ""
+        assert app.screen is screen
+
+    run(app, body)
+
+
+@pytest.mark.e2e
+def test_convert_with_claude_replaces_the_spec(repo: Path, plan: Path, isolated_env: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real `claude` binary against the scripted server: its spec replaces the editor's."""
+    for name in list(os.environ):
+        if name.startswith(("ANTHROPIC_", "CLAUDE_CODE_")) or name in ("CLAUDECODE", "IS_SANDBOX"):
+            monkeypatch.delenv(name)
+    sha = git(repo, "rev-parse", "--short=7", "HEAD")
+    expected = (
+        f"# Spec: 001 -- Fix delete types\n\nSource: 01-fix-delete-types.md\nBase: main@{sha}\n\n"
+        "## Context\nDeleting a type fails.\n\n## Tasks\n\n### Task 1: Cascade the delete [INDEPENDENT]\n\n"
+        "Files:\n- MODIFY src/app.py\n\nRequirements:\n- deleting a type deletes its objects\n\n"
+        "Verification:\n- `pytest -q`\n\n## Verification\n- `pytest -q`\n"
+    )
+    with ScriptedAnthropic([[tool_use("StructuredOutput", CLAUDE_ANSWER)]]) as server:
+        write_config(isolated_env, server)
+        app = new_app(repo, settings=load_settings())
+
+        async def body(pilot: Pilot) -> None:
+            screen = await open_spec(pilot)
+            before = editor(screen).text
+            await pilot.press("ctrl+l")
+            assert screen.converting and status_text(screen).startswith("Converting the plan with Claude")
+            await pilot.press("ctrl+r")  # refused while Claude works
+            assert any(m == "Claude is converting the plan: wait for it." for m in notifications(app))
+            await wait_until(pilot, lambda: not screen.converting, "Claude's answer", timeout=30)
+            assert editor(screen).text == expected
+            assert screen.problems == [] and status_text(screen) == ""
+            assert any(m.startswith("Converted with Claude ($") and m.endswith(
+                "): 1 task, 1 file. ctrl+z brings the previous spec back.") for m in notifications(app))
+            editor(screen).focus()
+            await pilot.press("ctrl+z")
+            assert editor(screen).text == before
+
+        run(app, body)
+    assert len(server.turn_requests) == 1 and not server.problems
+    assert server.turn_requests[0].cwd == str(repo)

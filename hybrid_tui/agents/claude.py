@@ -345,9 +345,10 @@ class ClaudeAgent:
     def __init__(self, settings: ClaudeSettings) -> None:
         self.settings = settings
 
-    def command(self, worktree: Path, prompt: str) -> Invocation:
+    def command(self, worktree: Path, prompt: str, *, resume: str | None = None) -> Invocation:
         """argv for one headless run with cwd `worktree`; a prompt too big for argv goes to
-        stdin (`claude -p` without a prompt argument reads it from stdin)."""
+        stdin (`claude -p` without a prompt argument reads it from stdin). `resume`: a session
+        id to continue (`--resume ID`; Claude finds it by the same cwd)."""
         s = self.settings
         via_stdin = len(prompt.encode("utf-8")) > MAX_ARGV_PROMPT_BYTES
         argv = [
@@ -361,6 +362,7 @@ class ClaudeAgent:
             s.permission_mode,
             *(["--model", s.model] if s.model else []),
             *(["--max-turns", str(s.max_turns)] if s.max_turns else []),
+            *(["--resume", resume] if resume else []),
             *s.extra_args,
         ]
         return Invocation(

@@ -363,9 +363,10 @@ class KimiAgent:
             self._flavour = found
         return self._flavour
 
-    def command(self, worktree: Path, prompt: str) -> Invocation:
+    def command(self, worktree: Path, prompt: str, *, resume: str | None = None) -> Invocation:
         """argv for one headless run in `worktree`; a prompt too big for argv goes to stdin
-        (legacy) or to a file the agent is told to read (code)."""
+        (legacy) or to a file the agent is told to read (code). `resume`: a session id to
+        continue (legacy `-S ID`, code `-r ID`) instead of starting a new session."""
         s = self.settings
         too_long = len(prompt.encode("utf-8")) > MAX_ARGV_PROMPT_BYTES
         env = {"COLUMNS": "1000", **s.env}
@@ -374,6 +375,7 @@ class KimiAgent:
             # its `-w` would create another worktree: cwd is the run's worktree instead.
             argv = [*s.command, "--output-format", "stream-json"]
             argv += ["-m", s.model] if s.model else []
+            argv += ["-r", resume] if resume else []
             argv += s.extra_args
             if too_long:
                 folder = code_prompt_dir(worktree)
@@ -399,6 +401,7 @@ class KimiAgent:
             str(worktree),
             *(["--config-file", s.config_file] if s.config_file else []),
             *(["-m", s.model] if s.model else []),
+            *(["-S", resume] if resume else []),
             *s.extra_args,
         ]
         if too_long:

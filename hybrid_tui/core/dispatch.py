@@ -1,18 +1,26 @@
-"""Dispatch: a spec in, an agent at work on its own branch, the result committed.
+"""Dispatch: a spec (or a plan) in, an agent at work on its own branch, the result committed.
 
 `prepare_run` checks everything that can be checked first (git repository, branch, spec, agent
 binary) so that bad input changes nothing; only then does it create the run record, the branch
-and the worktree. `RunExecution` runs the agent in the worktree, streams its events, and,
-however the agent ends, commits what it left on the run's branch and records the scope check
-(`out_of_scope`, `untouched`). When the agent finished (`done`) and `check_timeout` is given,
+and the worktree. `prepare_plan_run` is the same for "Claude implements": the plan itself is the
+prompt, no spec (`Run.prompt_source == "plan"`, `spec_path` a copy of the plan), so such a run
+has no checks and no scope flags. Either way `runs/<id>/prompt.md` holds the exact prompt.
+
+`RunExecution` runs the agent in the worktree, streams its events, and, however the agent
+ends, commits what it left on the run's branch and records the scope check (`out_of_scope`,
+`untouched`). When the agent finished (`done`) and `check_timeout` is given,
 the run goes `verifying`: the spec's checks run in the worktree (`verify.RunChecks`, output
 streamed as events) and are recorded in `checks`; then `review`. Checks run only for a run whose
 agent finished: a failed or stopped run can have them run from the review (`rerun_checks`).
-Failing checks do not change the status: the review shows them.
+Failing checks do not change the status: the review shows them. The agent's own account of
+the run (`parser.stats()`: Claude's turns, tokens and cost) is recorded in `turns`, `tokens`,
+`cost_usd`; the resolved flavour (Kimi's "auto") in `flavour`. An unexpected error inside
+`start` records the run `failed`/`crashed` before it propagates: run.json never stays `running`.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 from collections.abc import Callable
@@ -24,12 +32,15 @@ from hybrid_tui.agents.base import Agent, ProcessOutcome
 from hybrid_tui.agents.events import AgentEvent, Exit, Notice
 from hybrid_tui.agents.process import AgentMissing, AgentProcess
 from hybrid_tui.core import workspace
-from hybrid_tui.core.errors import ActionFailed
+from hybrid_tui.core.errors import ActionFailed, InputError
+from hybrid_tui.core.plans import plan_title
 from hybrid_tui.core.runs import Run, RunStore, Status
-from hybrid_tui.core.scope import record_scope
+from hybrid_tui.core.scope import load_spec, record_scope
 from hybrid_tui.core.spec import SpecError, validate_spec
 
 if TYPE_CHECKING:
+    from git import Repo
+
     from hybrid_tui.core.verify import RunChecks
 
 PROMPT_PREAMBLE = """\
@@ -37,6 +48,13 @@ Implement the following spec in the current working directory, a git worktree ma
 task. Create, modify and delete exactly the files it lists, meet every requirement, and run \
 its verification commands. Do not commit and do not switch branches: your work is committed \
 for you when you finish.
+
+"""
+
+PLAN_PROMPT_PREAMBLE = """\
+Implement the following plan in the current working directory, a git worktree made for this \
+task. Make every change it describes and run the checks it names. Do not commit and do not \
+switch branches: your work is committed for you when you finish.
 
 """
 
@@ -52,6 +70,10 @@ def build_prompt(spec_text: str) -> str:
     return PROMPT_PREAMBLE + spec_text
 
 
+def build_plan_prompt(plan_text: str) -> str:
+    return PLAN_PROMPT_PREAMBLE + plan_text
+
+
 def check_agent_installed(agent: Agent) -> None:
     """Raise `AgentMissing` (with the install hint) when the agent's command is not found."""
     command = agent.command(Path.cwd(), "").argv[0]
@@ -65,6 +87,82 @@ class Prepared:
     warnings: list[str] = field(default_factory=list)
 
 
+@dataclass
+class _Base:
+    """The repository a run starts from, as checked before anything is created."""
+
+    repo: Repo
+    root: Path
+    branch: str
+    sha: str
+
+
+def _open_base(repo_path: Path) -> _Base:
+    """The project and the commit HEAD names (InputError: not a repository, detached HEAD...)."""
+    repo = workspace.open_project(repo_path)
+    root = workspace.project_root(repo)
+    branch, sha = workspace.head_branch(repo)
+    return _Base(repo, root, branch, sha)
+
+
+def _local_changes_warning(root: Path) -> list[str]:
+    local = workspace.local_changes(root)
+    if not local:
+        return []
+    return [
+        (
+            f"{len(local)} uncommitted change(s) in {root} are not part of the run: "
+            "the worker starts from the last commit."
+        )
+    ]
+
+
+def _create_run(
+    store: RunStore,
+    base: _Base,
+    agent: Agent,
+    *,
+    number: int,
+    title: str,
+    plan_path: Path | None,
+    source: str,
+    source_text: str,
+    prompt: str,
+) -> Run:
+    """Write the run's files (`spec.md` or `plan.md`, and `prompt.md`) and record, then create
+    the branch `<agent>/<id>-<slug>` and its worktree. Called once every check has passed."""
+    run_id = store.new_id()
+    run_dir = store.run_dir(run_id)
+    source_path = store.spec_path(run_id) if source == "spec" else run_dir / "plan.md"
+    prompt_path = run_dir / "prompt.md"
+    run_dir.mkdir(parents=True, exist_ok=True)
+    source_path.write_text(source_text, encoding="utf-8")
+    prompt_path.write_text(prompt, encoding="utf-8")
+    worktree = store.worktrees_dir / run_id
+    run = store.save(
+        Run(
+            id=run_id,
+            number=number,
+            title=title,
+            repo_root=str(base.root),
+            plan_path=str(plan_path) if plan_path else None,
+            spec_path=str(source_path),
+            prompt_source=source,
+            prompt_path=str(prompt_path),
+            agent=agent.name,
+            flavour=getattr(getattr(agent, "settings", None), "flavour", ""),
+            branch=f"{agent.name}/{run_id}-{workspace.slugify(title)}",
+            base_branch=base.branch,
+            base_sha=base.sha,
+            worktree=str(worktree),
+            owner_pid=os.getpid(),
+            created_at=store.now(),
+        )
+    )
+    workspace.create_worktree(base.repo, worktree, run.branch, base.sha)
+    return run
+
+
 def prepare_run(
     store: RunStore,
     repo_path: Path,
@@ -75,49 +173,56 @@ def prepare_run(
     title: str | None = None,
 ) -> Prepared:
     """Validate, then create the run: record, spec.md, branch `<agent>/<id>-<slug>`, worktree."""
-    repo = workspace.open_project(repo_path)
-    root = workspace.project_root(repo)
-    base_branch, base_sha = workspace.head_branch(repo)
-    spec, problems = validate_spec(spec_text, tree=workspace.tree_paths(repo, base_sha))
+    base = _open_base(repo_path)
+    spec, problems = validate_spec(spec_text, tree=workspace.tree_paths(base.repo, base.sha))
     errors = [p for p in problems if p.severity == "error"]
     if spec is None or errors:
         raise SpecError(errors)
     check_agent_installed(agent)
-
     warnings = [str(p) for p in problems if p.severity == "warning"]
-    local = workspace.local_changes(root)
-    if local:
-        warnings.append(
-            f"{len(local)} uncommitted change(s) in {root} are not part of the run: "
-            "the worker starts from the last commit."
-        )
-
-    run_id = store.new_id()
-    branch = f"{agent.name}/{run_id}-{workspace.slugify(title or spec.title)}"
-    worktree = store.worktrees_dir / run_id
-    spec_path = store.spec_path(run_id)
-    spec_path.parent.mkdir(parents=True, exist_ok=True)
-    spec_path.write_text(spec_text, encoding="utf-8")
-    run = store.save(
-        Run(
-            id=run_id,
-            number=spec.number,
-            title=title or spec.title,
-            repo_root=str(root),
-            plan_path=str(plan_path) if plan_path else None,
-            spec_path=str(spec_path),
-            agent=agent.name,
-            flavour=getattr(getattr(agent, "settings", None), "flavour", ""),
-            branch=branch,
-            base_branch=base_branch,
-            base_sha=base_sha,
-            worktree=str(worktree),
-            owner_pid=os.getpid(),
-            created_at=store.now(),
-        )
-    )
-    workspace.create_worktree(repo, worktree, branch, base_sha)
+    warnings += _local_changes_warning(base.root)
+    run = _create_run(
+        store, base, agent, number=spec.number, title=title or spec.title, plan_path=plan_path,
+        source="spec", source_text=spec_text, prompt=build_prompt(spec_text),
+    )  # fmt: skip
     return Prepared(run, warnings)
+
+
+def prepare_plan_run(
+    store: RunStore,
+    repo_path: Path,
+    plan_text: str,
+    agent: Agent,
+    *,
+    plan_path: Path | None = None,
+    title: str | None = None,
+) -> Prepared:
+    """Create a run whose prompt is the plan itself, no spec ("Claude implements"): the same
+    checks as `prepare_run` (git repository, branch, agent binary) except the spec's, plus a
+    plan with something in it. The plan is copied to `runs/<id>/plan.md` (`spec_path`; Claude
+    may rewrite the plan file later), the prompt is `build_plan_prompt(plan)`. Such a run has
+    no checks and no scope flags (there is no spec to take them from). `title` defaults to the
+    plan's first heading, else the plan file's name."""
+    base = _open_base(repo_path)
+    where = f"{plan_path}: " if plan_path else ""
+    if not plan_text.strip():
+        raise InputError(f"{where}the plan is empty: nothing to implement")
+    check_agent_installed(agent)
+    title = title or plan_title(plan_text, plan_path.stem if plan_path else "plan")
+    run = _create_run(
+        store, base, agent, number=store.next_number(base.root), title=title, plan_path=plan_path,
+        source="plan", source_text=plan_text, prompt=build_plan_prompt(plan_text),
+    )  # fmt: skip
+    return Prepared(run, _local_changes_warning(base.root))
+
+
+def run_prompt(run: Run) -> str:
+    """The prompt the run's agent gets: `prompt.md` when the run has one, else built from the
+    spec (runs recorded before prompts were kept)."""
+    if run.prompt_path and Path(run.prompt_path).is_file():
+        return Path(run.prompt_path).read_text(encoding="utf-8")
+    text = Path(run.spec_path).read_text(encoding="utf-8")
+    return build_plan_prompt(text) if run.prompt_source == "plan" else build_prompt(text)
 
 
 def commit_run(run: Run, display_name: str, author: str, outcome: str) -> tuple[str, str | None]:
@@ -142,6 +247,12 @@ def commit_run(run: Run, display_name: str, author: str, outcome: str) -> tuple[
 
 
 EventSink = Callable[[list[AgentEvent]], None]
+
+
+def _has_commands(run: Run) -> bool:
+    """Whether the run's spec names a verification command (only then are checks announced)."""
+    spec = load_spec(run.spec_path)
+    return spec is not None and bool(spec.all_commands())
 
 
 class RunExecution:
@@ -180,11 +291,23 @@ class RunExecution:
             self._checks.cancel()
 
     async def start(self) -> Run:
+        """Run the agent (and the checks) to the end; returns the run as recorded. Should
+        anything raise on the way, the run is recorded `failed` (`crashed`, the error in its
+        message; the agent's work committed when it can be) before the error goes on up, so
+        run.json never stays `running`."""
+        try:
+            return await self._start()
+        except BaseException as err:
+            self._record_crash(err)
+            raise
+
+    async def _start(self) -> Run:
         run, store = self.run, self.store
         root, worktree = Path(run.repo_root), Path(run.worktree)
         before = workspace.checkout_state(root)
-        spec_text = Path(run.spec_path).read_text(encoding="utf-8")
-        invocation = self.agent.command(worktree, build_prompt(spec_text))
+        invocation = self.agent.command(worktree, run_prompt(run))
+        # Kimi's "auto" flavour is only known once the command is built.
+        flavour = getattr(self.agent, "flavour", None)
         self._process = AgentProcess(
             invocation,
             timeout=self.timeout,
@@ -192,7 +315,10 @@ class RunExecution:
             stderr_log=store.stderr_path(run.id),
             install_hint=self.agent.install_hint,
         )
-        store.update(run, status=Status.RUNNING, started_at=store.now(), owner_pid=os.getpid())
+        store.update(
+            run, status=Status.RUNNING, started_at=store.now(), owner_pid=os.getpid(),
+            flavour=flavour if isinstance(flavour, str) else run.flavour,
+        )  # fmt: skip
         if self._cancel_requested:
             self._process.cancel()
         try:
@@ -204,10 +330,16 @@ class RunExecution:
             self.parser.feed_stderr(outcome.stderr_tail)
             verdict = self.agent.verdict(outcome, self.parser)
             verdict_status, kind, message = verdict.status, verdict.failure_kind, verdict.message
-        verify = verdict_status == "done" and self.check_timeout is not None and not self._cancel_requested
+        verify = (
+            verdict_status == "done"
+            and self.check_timeout is not None
+            and not self._cancel_requested
+            and run.prompt_source != "plan"  # a plan run has no spec, so no checks
+        )
         notices = self._finish(outcome, verdict_status, kind, message, before, verify=verify)
         if verify:
-            notices.append(Notice("The agent finished; running the spec's checks in the worktree."))
+            if _has_commands(run):
+                notices.append(Notice("The agent finished; running the spec's checks in the worktree."))
             self.on_events(notices)
             notices = []
             await self._verify()
@@ -215,6 +347,28 @@ class RunExecution:
         notices.append(Exit(run.exit_code, run.status.value, run.failure_kind, run.message))
         self.on_events(notices)
         return run
+
+    def _record_crash(self, err: BaseException) -> None:
+        """Mark a run still at work `failed`/`crashed` after an unexpected error; commit what the
+        agent left when nothing was committed yet (best effort: this is already a failure)."""
+        run, store = self.run, self.store
+        if not run.is_active:
+            return
+        if run.head_sha is None and run.status == Status.RUNNING:
+            with contextlib.suppress(Exception):
+                head_sha, _ = commit_run(run, self.agent.display_name, self.agent.author, "crashed")
+                run.head_sha = head_sha
+        reason = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
+        with contextlib.suppress(Exception):
+            store.update(
+                run,
+                status=Status.FAILED,
+                failure_kind="crashed",
+                message=f"hybrid-tui stopped the run on an unexpected error ({reason}); "
+                "the work so far is on the branch",
+                finished_at=store.now(),
+                steps=self.parser.steps,
+            )
 
     async def _verify(self) -> None:
         """Run the spec's checks in the worktree, then put the run in review."""
@@ -235,6 +389,13 @@ class RunExecution:
         finally:
             self._checks = None
         store.update(run, status=Status.REVIEW)
+
+    def _usage(self) -> dict[str, object]:
+        """turns, tokens and cost the agent reported (`parser.stats()`: Claude's result line);
+        None each where the parser has nothing to say (Kimi's stream reports none of them)."""
+        stats_of = getattr(self.parser, "stats", None)
+        stats = stats_of() if callable(stats_of) else {}
+        return {key: stats.get(key) for key in ("turns", "tokens", "cost_usd")}
 
     def _on_start(self, pid: int) -> None:
         self.store.update(self.run, pgid=pid)
@@ -283,6 +444,7 @@ class RunExecution:
             session_id=self.parser.session_id,
             head_sha=head_sha,
             checkout_changes=changed,
+            **self._usage(),
         )
         record_scope(store, run)
         return notices

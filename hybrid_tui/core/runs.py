@@ -1,9 +1,11 @@
 """Runs: the record of one delegation (`Run`), its lifecycle, and where runs live (`RunStore`).
 
-State layout (DESIGN.md): `<state>/runs/<run-id>/{run.json, spec.md, transcript.jsonl,
-stderr.log, checks.log}` and `<state>/worktrees/<run-id>/`. `run.json` is rewritten atomically (temp file
-in the same directory, fsync, rename) at every status change, before any front end shows it.
-Runs are found again by id (or a unique prefix of it) from any directory.
+State layout (DESIGN.md): `<state>/runs/<run-id>/{run.json, spec.md | plan.md, prompt.md,
+transcript.jsonl, stderr.log, checks.log}` and `<state>/worktrees/<run-id>/`. A run implements
+a spec (`spec.md`) or, for "Claude implements", the plan itself (`plan.md`, a copy of the plan
+as it was at dispatch); `prompt.md` is the exact prompt the agent was given.
+`run.json` is rewritten atomically (temp file in the same directory, fsync, rename) at every
+status change, before any front end shows it. Runs are found again by id (or a unique prefix of it) from any directory.
 
 Lifecycle: preparing -> running -> verifying -> review -> accepted | rejected, with the side
 exits failed | timed_out | cancelled | interrupted and a `failure_kind` (agent_missing,
@@ -75,13 +77,55 @@ class RebaseRecord(BaseModel):
     new_tip: str
 
 
+class Revision(BaseModel):
+    """One send-back of a run to its agent (`core/revise.py`): the reviewer's note, the session
+    it resumed (None: a fresh session with the spec), and how it ended (`status`: preparing,
+    running, then the run's status: review, failed, ...; interrupted when hybrid-tui died)."""
+
+    note: str
+    started_at: str
+    session_id: str | None = None
+    from_sha: str | None = None  # the branch tip the revision started from
+    status: str = "preparing"
+    failure_kind: str | None = None
+    finished_at: str | None = None
+    head_sha: str | None = None  # the branch tip after the revision's work was committed
+    steps: int = 0
+    prompt_path: str | None = None  # runs/<id>/revision-<n>.md: the exact prompt
+
+
+class ReviewPoint(BaseModel):
+    """One concrete point of a Claude review: where (`line` None: the whole file) and what."""
+
+    file: str
+    line: int | None = None
+    problem: str
+
+
+class ClaudeReview(BaseModel):
+    """Claude's verdict on a run's branch (`core/claude_review.py`)."""
+
+    verdict: str  # approve | request_changes
+    summary: str = ""
+    points: list[ReviewPoint] = []
+    reviewed_sha: str | None = None  # the branch tip Claude reviewed
+    reviewed_at: str | None = None
+    session_id: str | None = None
+    cost_usd: float | None = None
+
+
 class Run(BaseModel):
     id: str
     number: int = 1
     title: str
     repo_root: str
     plan_path: str | None = None
-    spec_path: str
+    spec_path: str  # the spec the agent implements; a copy of the plan for a `plan` run
+    # What the agent was asked to implement: "spec" (spec_path, the default) or "plan" (the
+    # plan itself, no spec: spec_path is a copy of the plan, which `load_spec` cannot parse,
+    # so a plan run has no checks and no scope flags).
+    prompt_source: str = "spec"
+    prompt_path: str | None = None  # runs/<id>/prompt.md: the exact prompt the agent got
     agent: str = "kimi"
     flavour: str = "legacy"
     branch: str
@@ -99,6 +143,9 @@ class Run(BaseModel):
     finished_at: str | None = None
     exit_code: int | None = None
     steps: int = 0
+    # From the agent's own account of the run (Claude's `result` line); None when not reported.
+    turns: int | None = None
+    tokens: int | None = None  # input (fresh and cached) plus output
     cost_usd: float | None = None
     head_sha: str | None = None  # the branch tip after the agent's work was committed
     checkout_changes: list[str] = []  # the user's checkout changed during the run (invariant 1)
@@ -114,6 +161,9 @@ class Run(BaseModel):
     rebase: RebaseRecord | None = None  # the last rebase, while it can be undone
     strategy: str | None = None  # how an accepted run landed: merge | squash | rebase
     accepted_ref: str | None = None  # tip kept when its commits are not in the base (squash)
+    revisions: list[Revision] = []  # send-backs to the agent, oldest first
+    claude_review: ClaudeReview | None = None  # the last Claude review (also runs/<id>/review.json)
+    pr_url: str | None = None  # the pull request opened for the branch
 
     @property
     def is_active(self) -> bool:

@@ -10,40 +10,144 @@ Screens live in `ui/screens/`, one per module; the app only knows how to open ea
 Runs started in the TUI are kept in `app.live_runs`: quitting while one is going asks first
 (cancel the agent, its work committed and the run marked cancelled, or stay), then waits for
 each run to finish its commit and record before exiting, so a clean exit leaves no orphan agent.
+
+Start-up is arranged for a quick first frame (DESIGN.md: <= 1.3x a bare Textual app): see
+`HybridApp`, `make_app` and `cli.tui_app`; bench/bench_startup.py measures it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gc
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
+from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.worker import Worker, WorkerState
 
-from hybrid_tui.config import Settings
-from hybrid_tui.core.runs import RunStore, utc_now
+from hybrid_tui.config_file import StartupSettings, config_path, read_config_table
+from hybrid_tui.core.errors import InputError
 from hybrid_tui.ui.live_run import LiveRuns
-from hybrid_tui.ui.theme import THEME_VARIABLE_DEFAULTS, builtin_themes_dir, load_themes
+from hybrid_tui.ui.theme import (
+    DEFAULT_THEME,
+    THEME_VARIABLE_DEFAULTS,
+    builtin_themes_dir,
+    load_themes,
+    read_bundled_theme,
+)
+
+if TYPE_CHECKING:
+    from textual.theme import Theme
+
+    from hybrid_tui.config import Settings
+    from hybrid_tui.core.runs import RunStore
 
 
-@dataclass
+def _utc_now() -> datetime:
+    """The default clock (`core.runs.utc_now`'s twin: importing `core.runs` imports pydantic)."""
+    return datetime.now(UTC)
+
+
 class AppContext:
-    """What the screens need from the outside world, injected (tests pass their own)."""
+    """What the screens need from the outside world, injected (tests pass their own).
 
-    settings: Settings
-    repo: Path  # as given (--repo or the cwd); the project root is found from it lazily
-    plans_dir: Path | None = None  # --plans-dir
-    store: RunStore | None = None
-    clock: Callable[[], datetime] = utc_now
-    watch_plans: bool = True
-    user_themes_dir: Path | None = None
-    problems: list[str] = field(default_factory=list)
+    `settings` and `store` may be given, or built on first use: `settings` by `load_settings`
+    (a callable returning the validated `Settings` and a problem, or None), `store` as
+    `RunStore(settings.resolved_state_dir())`. Either may first be used from a worker thread,
+    so building them is locked. `startup` holds what the first frame needs (theme, watcher,
+    plans dir) and is always known up front."""
+
+    def __init__(
+        self,
+        settings: Settings | None,
+        repo: Path,  # as given (--repo or the cwd); the project root is found from it lazily
+        plans_dir: Path | None = None,  # --plans-dir, else plans_dir from the config file
+        store: RunStore | None = None,
+        clock: Callable[[], datetime] = _utc_now,
+        watch_plans: bool = True,
+        user_themes_dir: Path | None = None,
+        problems: list[str] | None = None,
+        *,
+        startup: StartupSettings | None = None,
+        load_settings: Callable[[], tuple[Settings, str | None]] | None = None,
+    ) -> None:
+        if settings is None and load_settings is None:
+            raise TypeError("AppContext needs settings or load_settings")
+        self.repo = repo
+        self.plans_dir = plans_dir
+        self.clock = clock
+        self.watch_plans = watch_plans
+        self.user_themes_dir = user_themes_dir
+        self.problems: list[str] = list(problems or [])
+        """Problems to show the user (config or theme files), notified by the app."""
+        self.startup = startup or StartupSettings()
+        self._settings = settings
+        self._load_settings = load_settings
+        self._store = store
+        self._lock = threading.RLock()
+
+    @property
+    def settings(self) -> Settings:
+        """The validated settings (built on first use when not given)."""
+        if self._settings is None:
+            with self._lock:
+                if self._settings is None:
+                    assert self._load_settings is not None
+                    settings, problem = self._load_settings()
+                    if problem:
+                        self.problems.append(problem)
+                    self._settings = settings
+        return self._settings
+
+    @property
+    def store(self) -> RunStore:
+        """Where runs live (built on first use when not given)."""
+        if self._store is None:
+            with self._lock:
+                if self._store is None:
+                    from hybrid_tui.core.runs import RunStore
+
+                    self._store = RunStore(self.settings.resolved_state_dir())
+        return self._store
+
+
+def settings_loader(table: dict[str, Any] | None, path: Path,
+                    startup: StartupSettings) -> Callable[[], tuple[Settings, str | None]]:
+    """Validate the config table read from `path` into `Settings`, for `AppContext`.
+
+    An invalid file is not fatal in the TUI: the problem names the file and the reason, and
+    the default settings are used, keeping the values the first frame already used (theme,
+    watcher, plans dir: `startup`, read from the same table) so that what is on the screen and
+    `settings` agree. The CLI's sub-commands refuse such a file instead (`load_settings`)."""
+
+    def load() -> tuple[Settings, str | None]:
+        from hybrid_tui.config import Settings, settings_from_table
+
+        try:
+            return settings_from_table(table, path), None
+        except InputError as err:
+            ui = {"theme": startup.theme, "watch_plans": startup.watch_plans}
+            fallback = Settings.model_validate({"plans_dir": startup.plans_dir, "ui": ui})
+            return fallback, f"{err}\nThe default settings are used."
+
+    return load
 
 
 class HybridApp(App[None]):
+    """The app. Start-up is arranged for a quick first frame (DESIGN.md: <= 1.3x a bare
+    Textual app): before it, only what the Plans screen shows is done. The theme in use is
+    read from its bundled file without validation and set before any CSS is parsed (setting
+    `App.theme` the usual way would parse every stylesheet a second time). Right after the
+    first frame a thread worker ("startup") validates the settings and all theme files,
+    registering the themes and notifying any problem; and when the CLI turned the garbage
+    collector off for start-up (`resume_gc`), it is turned back on then, after `gc.freeze()`
+    (the start-up objects live as long as the app: no full collection walks them again)."""
+
     CSS_PATH = "app.tcss"
     TITLE = "hybrid-tui"
     BINDINGS = [
@@ -54,19 +158,44 @@ class HybridApp(App[None]):
     QUIT_WAIT_SECONDS = 30.0
     """How long quitting waits for cancelled runs to commit and write their record."""
 
-    def __init__(self, context: AppContext) -> None:
+    def __init__(self, context: AppContext, *, resume_gc: bool = False) -> None:
         self.context = context
         self.live_runs = LiveRuns()
         self._asking_to_quit = False
+        self._resume_gc = resume_gc
+        self.startup_done = False
+        """Set once the start-up work after the first frame is done (tests wait on it)."""
         super().__init__()
-        themes, problems = load_themes(
-            [builtin_themes_dir(), *([context.user_themes_dir] if context.user_themes_dir else [])]
-        )
+        self._startup_theme(context.startup.theme)
+
+    def _startup_theme(self, wanted: str) -> None:
+        """Register and apply the theme the first frame shows. With theme files in the user's
+        folder, every theme is validated now (one of them may be the one shown)."""
+        user_dir = self.context.user_themes_dir
+        if user_dir is not None and any(user_dir.glob("*.toml")):
+            themes, problems = load_themes([builtin_themes_dir(), user_dir])
+            self.context.problems.extend(problems)
+            self._themes_loaded = True
+        else:
+            theme = read_bundled_theme(wanted) or read_bundled_theme(DEFAULT_THEME)
+            themes = [theme] if theme is not None else []
+            self._themes_loaded = False
         for theme in themes:
             self.register_theme(theme)
-        self._theme_problems = problems
-        wanted = context.settings.ui.theme
-        self.theme = wanted if wanted in self.available_themes else "hybrid-dark"
+        name = wanted if wanted in self.available_themes else DEFAULT_THEME
+        if name in self.available_themes:
+            self._apply_theme_before_css(name)
+
+    def _apply_theme_before_css(self, name: str) -> None:
+        """What `App._watch_theme` does (Textual 8.2.8, pinned), minus its CSS re-parse: no CSS
+        is parsed yet, so setting the stylesheet's variables is enough."""
+        self.set_reactive(App.theme, name)
+        theme: Theme = self.current_theme
+        classes = {cls: False for cls in self.classes if cls.startswith("-theme-")}
+        classes.update({f"-theme-{name}": True, "-dark-mode": theme.dark, "-light-mode": not theme.dark})
+        self.update_classes(classes, update=False)
+        self._refresh_truecolor_filter(self.ansi_theme)
+        self.stylesheet.set_variables(self.get_css_variables())
 
     def get_theme_variable_defaults(self) -> dict[str, str]:
         return dict(THEME_VARIABLE_DEFAULTS)
@@ -74,9 +203,49 @@ class HybridApp(App[None]):
     def on_mount(self) -> None:
         from hybrid_tui.ui.screens.plans import PlansScreen
 
-        for problem in [*self._theme_problems, *self.context.problems]:
-            self.notify(problem, severity="warning", timeout=10)
-        self.push_screen(PlansScreen())
+        self._notify_problems()
+        screen = PlansScreen()
+        self.push_screen(screen)
+        screen.call_after_refresh(self._after_first_frame)
+
+    def _notify_problems(self) -> None:
+        problems = self.context.problems  # a worker thread may append meanwhile
+        while problems:
+            self.notify(problems.pop(0), severity="warning", timeout=10, markup=False)
+
+    def _after_first_frame(self) -> None:
+        if self._resume_gc:
+            self._resume_gc = False
+            gc.freeze()
+            gc.enable()
+        self._load_after_first_frame()
+
+    @work(thread=True, exit_on_error=False, group="startup")
+    def _load_after_first_frame(self) -> list[Theme]:
+        """Validate the settings (when the app reads them) and the theme files."""
+        self.context.settings  # noqa: B018 - built on first use
+        if self._themes_loaded:
+            return []
+        user_dir = self.context.user_themes_dir
+        themes, problems = load_themes([builtin_themes_dir(), *([user_dir] if user_dir else [])])
+        self.context.problems.extend(problems)
+        return themes
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "startup" or not event.worker.is_finished:
+            return
+        if event.state == WorkerState.SUCCESS:
+            for theme in event.worker.result:
+                if theme.name != self.theme:  # the one in use was read from the same file
+                    self.register_theme(theme)
+            wanted = self.context.startup.theme
+            if wanted not in self.available_themes:
+                self.context.problems.append(f"[ui] theme = {wanted!r}: there is no such theme; "
+                                             f"{self.theme} is used.")
+        elif event.state == WorkerState.ERROR:
+            self.context.problems.append(f"Could not read the settings: {event.worker.error}")
+        self._notify_problems()
+        self.startup_done = True
 
     def back_to_plans(self) -> None:
         """Pop every screen above the plans screen (the first one pushed on the default)."""
@@ -126,21 +295,45 @@ class HybridApp(App[None]):
 
 
 def make_app(
-    settings: Settings,
+    settings: Settings | None = None,
     *,
     repo: Path | None = None,
     plans_dir: Path | None = None,
     store: RunStore | None = None,
     clock: Callable[[], datetime] | None = None,
     watch_plans: bool | None = None,
+    resume_gc: bool = False,
 ) -> HybridApp:
-    """Build the app from settings and core objects (the CLI and the tests call this)."""
+    """Build the app from settings and core objects (the CLI and the tests call this).
+
+    `settings` None: the app reads the config file (`config_path()`) itself, the way the
+    `hybrid-tui` command starts it: the values the first frame needs come straight from the
+    TOML (`StartupSettings`, no pydantic) and the full `Settings` are validated after the first
+    frame. A file that cannot be read or is invalid is a notification naming it and the
+    reason; the default settings are used. `resume_gc`: the caller turned the garbage collector
+    off for start-up; the app turns it back on after the first frame."""
+    problems: list[str] = []
+    load = None
+    if settings is None:
+        path = config_path()
+        try:
+            table = read_config_table(path)
+        except InputError as err:
+            problems.append(f"{err}\nThe default settings are used.")
+            table = None
+        startup = StartupSettings.from_table(table)
+        load = settings_loader(table, path, startup)
+    else:
+        startup = StartupSettings(settings.ui.theme, settings.ui.watch_plans, settings.plans_dir)
     context = AppContext(
-        settings=settings,
-        repo=(repo or Path.cwd()).resolve(),
-        plans_dir=plans_dir,
-        store=store or RunStore(settings.resolved_state_dir()),
-        clock=clock or utc_now,
-        watch_plans=settings.ui.watch_plans if watch_plans is None else watch_plans,
+        settings,
+        (repo or Path.cwd()).resolve(),
+        plans_dir if plans_dir is not None else startup.plans_dir,
+        store,
+        clock or _utc_now,
+        startup.watch_plans if watch_plans is None else watch_plans,
+        problems=problems,
+        startup=startup,
+        load_settings=load,
     )
-    return HybridApp(context)
+    return HybridApp(context, resume_gc=resume_gc)

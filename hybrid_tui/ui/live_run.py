@@ -42,12 +42,17 @@ class LiveRun:
         *,
         timeout: float,
         sink: Callable[[list[AgentEvent]], None],
+        check_timeout: float | None = None,
         interval: float = 1 / 30,
     ) -> None:
+        """`check_timeout`: seconds for each of the spec's checks, which run after the agent
+        finished (their output streams to `sink` too); None runs no checks."""
         # GitPython comes with dispatch: imported here, never before the first frame.
         from hybrid_tui.core.dispatch import RunExecution
 
-        self.execution = RunExecution(store, run, agent, timeout=timeout, on_events=self._on_events)
+        self.execution = RunExecution(
+            store, run, agent, timeout=timeout, on_events=self._on_events, check_timeout=check_timeout
+        )
         self._sink = sink
         self._interval = interval
         self._batcher: EventBatcher | None = None
@@ -70,7 +75,8 @@ class LiveRun:
 
     @property
     def steps(self) -> int:
-        """Steps the agent took so far (read across threads: a plain int)."""
+        """Steps (model requests: Kimi's steps, Claude's turns) the agent took so far (read
+        across threads: a plain int)."""
         return self.execution.parser.steps
 
     def run_blocking(self) -> Run:

@@ -12,18 +12,26 @@ Behaviour choices:
 - A missing directory is skipped silently (the user's theme folder need not exist).
 - Directories are read in the order given and files in name order; a later theme with the same
   name replaces an earlier one, so a user's `hybrid-dark.toml` overrides the bundled one.
+- Start-up: validation uses a pydantic model (`ThemeFile`), and pydantic costs ~25 ms of
+  imports, so this module imports it only inside `load_theme_file`. Before its first frame the
+  app reads just the bundled theme it shows with `read_bundled_theme` (TOML straight into a
+  `Theme`, no validation: the bundled files are checked by the test suite) and validates all
+  theme files after the first frame (`ui/app.py`).
 """
 
 from __future__ import annotations
 
+import functools
 import importlib.resources
 import tomllib
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from textual.color import Color, ColorParseError
 from textual.theme import Theme
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel, ValidationError
 
 # hybrid-tui's own CSS variables, with values readable on both dark and light backgrounds.
 # The app returns these from `App.get_theme_variable_defaults`, so any theme (Textual's
@@ -62,31 +70,33 @@ def _variables(values: dict[str, str]) -> dict[str, str]:
     return values
 
 
-Colour = Annotated[str, AfterValidator(_colour)]
+@functools.cache
+def theme_file_model() -> type[BaseModel]:
+    """`ThemeFile`: one theme file as written on disk; unknown keys are errors (they are
+    usually typos). Built on first use, so that importing this module does not import pydantic."""
+    from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+    Colour = Annotated[str, AfterValidator(_colour)]
 
-class ThemeFile(BaseModel):
-    """One theme file as written on disk; unknown keys are errors (they are usually typos)."""
+    class ThemeFile(BaseModel):
+        model_config = ConfigDict(extra="forbid")
 
-    model_config = ConfigDict(extra="forbid")
+        name: str = Field(min_length=1, pattern=r"^[\w.-]+$")
+        dark: bool = True
+        primary: Colour
+        secondary: Colour | None = None
+        accent: Colour | None = None
+        background: Colour | None = None
+        surface: Colour | None = None
+        panel: Colour | None = None
+        boost: Colour | None = None
+        foreground: Colour | None = None
+        warning: Colour | None = None
+        error: Colour | None = None
+        success: Colour | None = None
+        variables: Annotated[dict[str, str], AfterValidator(_variables)] = {}
 
-    name: str = Field(min_length=1, pattern=r"^[\w.-]+$")
-    dark: bool = True
-    primary: Colour
-    secondary: Colour | None = None
-    accent: Colour | None = None
-    background: Colour | None = None
-    surface: Colour | None = None
-    panel: Colour | None = None
-    boost: Colour | None = None
-    foreground: Colour | None = None
-    warning: Colour | None = None
-    error: Colour | None = None
-    success: Colour | None = None
-    variables: Annotated[dict[str, str], AfterValidator(_variables)] = {}
-
-    def to_theme(self) -> Theme:
-        return Theme(**self.model_dump())
+    return ThemeFile
 
 
 def builtin_themes_dir() -> Path:
@@ -107,20 +117,37 @@ def _describe(error: ValidationError) -> str:
     return "; ".join(parts)
 
 
-def load_theme_file(path: Path) -> Theme:
-    """Read and validate one theme file. Raises `ValueError` with the reason (no file name)."""
+def _read_table(path: Path) -> dict[str, Any]:
+    """The TOML table of a theme file. Raises `ValueError` with the reason (no file name)."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ValueError(f"cannot read: {exc.strerror or exc}") from None
     except UnicodeDecodeError:
         raise ValueError("not UTF-8 text") from None
     except tomllib.TOMLDecodeError as exc:
         raise ValueError(f"not valid TOML: {exc}") from None
+
+
+def load_theme_file(path: Path) -> Theme:
+    """Read and validate one theme file. Raises `ValueError` with the reason (no file name)."""
+    from pydantic import ValidationError
+
+    data = _read_table(path)
     try:
-        return ThemeFile.model_validate(data).to_theme()
+        return Theme(**theme_file_model().model_validate(data).model_dump())
     except ValidationError as exc:
         raise ValueError(_describe(exc)) from None
+
+
+def read_bundled_theme(name: str) -> Theme | None:
+    """The bundled theme `name` (from `<name>.toml` in `builtin_themes_dir()`) without
+    validation, for the first frame; None when there is no such file or it does not make a
+    `Theme` (the validated load after the first frame then reports why)."""
+    try:
+        return Theme(**_read_table(builtin_themes_dir() / f"{name}.toml"))
+    except (ValueError, TypeError):
+        return None
 
 
 def load_themes(dirs: list[Path]) -> tuple[list[Theme], list[str]]:

@@ -1,11 +1,13 @@
 """The Plans screen: Claude's plans, live, with the selected one rendered as Markdown.
 
 Layout: a header line (project name = basename of the project root, and where the plans dir
-comes from), then the plan list (title, age, size; `PlanList`) on the left and the Markdown
-preview on the right. At 70 columns or fewer (`HORIZONTAL_BREAKPOINTS` gives the screen the
-`-narrow` class) the preview goes below the list. `p` / `ctrl+b` hides or shows the list, so
-the preview can have the whole pane. With no plans, an empty state says where Claude writes its
-plans and that a missing directory is picked up as soon as Claude creates it.
+comes from), then the plan list (title, advice badge, age, size; `PlanList`) on the left and
+the Markdown preview on the right, under a line with the advice for the selected plan
+("Advice: Delegate to Kimi — large change (6 file(s), ~90 lines): ..."). At 70 columns or
+fewer (`HORIZONTAL_BREAKPOINTS` gives the screen the `-narrow` class) the preview goes below
+the list. `p` / `ctrl+b` hides or shows the list, so the preview can have the whole pane. With
+no plans, an empty state says where Claude writes its plans and that a missing directory is
+picked up as soon as Claude creates it.
 
 Behaviour choices:
 - First frame first: `on_mount` does no git work and imports nothing heavy. The project root
@@ -28,9 +30,18 @@ Behaviour choices:
   an emptied list shows the empty state. `watch_ready` is set each time the watcher is
   listening (tests and the bench wait on it). The watcher stops through its stop event when
   the screen unmounts. Ages are redrawn once a minute from the injected clock.
+- Advice (`core.advice.advise` on the plan and its deterministic conversion) is computed in a
+  thread worker after each listing, for the plans whose (path, mtime, size) is not cached
+  yet, so a re-list after Claude rewrote one plan converts only that one; the list shows
+  first and the badges follow. A plan that cannot be read gets no badge and no advice line.
+  `advised` is set once the badges of the current listing are drawn (tests wait on it).
 - `d` / `enter` opens the Spec screen for the highlighted plan ("Delegate to Kimi").
-  `c` ("Claude implements") only says that it is not available yet: the real-workers issue
-  will make it run Claude on the plan; nothing is started.
+- `c` ("Claude implements") starts Claude on the highlighted plan at once: the plan itself is
+  the prompt (`dispatch.prepare_plan_run`; a plan file that is already a spec runs as that
+  spec), prepared in a thread worker (git work); the Run screen follows. Bad input (not a
+  git repository, detached HEAD, `claude` not installed, an unreadable plan) is a
+  notification with the message and its fix, and nothing is started. A second `c` while one
+  is being prepared is ignored with a notice.
 - Spec edits are kept per plan path for the session in `drafts` (see `SpecScreen`).
 """
 
@@ -43,18 +54,22 @@ from typing import TYPE_CHECKING
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.worker import Worker, WorkerState
 
-from hybrid_tui.core.errors import InputError
+from hybrid_tui.core.errors import HybridError, InputError
 from hybrid_tui.core.plans import Plan, PlansLocation, find_plans_dir, list_plans, read_plan, watch_plans
 from hybrid_tui.core.project import find_project_root
-from hybrid_tui.ui.widgets.plan_list import PlanList
+from hybrid_tui.ui.widgets.plan_list import BADGE_COLOURS, PlanList
 
 if TYPE_CHECKING:
+    from hybrid_tui.config import AdviceSettings, Settings
+    from hybrid_tui.core.advice import Advice
+    from hybrid_tui.core.dispatch import Prepared
+    from hybrid_tui.core.runs import RunStore
     from hybrid_tui.ui.app import HybridApp
     from hybrid_tui.ui.screens.spec import Draft
 
@@ -63,16 +78,50 @@ WORKER_JOBS = {
     "plans-watch": "watch the plans directory",
     "plan-preview": "read the plan",
     "plan-render": "show the plan",
+    "plans-advice": "weigh up Claude or Kimi",
 }
 """What each worker group does, for the notification when one fails."""
 
 PREVIEW_CHUNK_LINES = 120
 """Lines of a plan rendered before the preview first shows; the rest follows in pieces."""
 
-CLAUDE_NOT_YET = (
-    "Claude implements is not available yet: hybrid-tui cannot run Claude on a plan in this "
-    "version. Implement it in Claude Code itself, or press d to delegate it to Kimi."
-)
+AdviceKey = tuple[Path, float, int]
+"""A plan's advice is cached by (path, mtime, size): Claude rewrites its plan on every edit."""
+
+
+def plan_advice(path: Path, settings: AdviceSettings) -> Advice | None:
+    """The Claude-or-Kimi advice for a plan file; None when it cannot be read. Reads and
+    converts the plan: call it from a worker."""
+    from hybrid_tui.core.advice import advise
+    from hybrid_tui.core.convert import convert_plan
+
+    try:
+        text = read_plan(path)
+    except InputError:
+        return None
+    return advise(text, convert_plan(text, source=path.name), settings)
+
+
+def advice_line(advice: Advice) -> Content:
+    """`Advice: Delegate to Kimi — <reason>`, the label in its badge colour."""
+    return Content.from_markup(
+        f"[$text-muted]Advice:[/] [b ${BADGE_COLOURS[advice.choice]}]$label[/] [$text-muted]— $reason[/]",
+        label=advice.label,
+        reason=advice.reason,
+    )
+
+
+def prepare_claude_run(store: RunStore, repo: Path, plan: Plan, settings: Settings) -> Prepared:
+    """Prepare "Claude implements" for `plan`: the plan itself as the prompt, or the plan as a
+    spec when it is one. Git and file work: call it from a worker."""
+    from hybrid_tui.agents.registry import make_agent
+    from hybrid_tui.core.dispatch import prepare_plan_run, prepare_run
+    from hybrid_tui.core.spec import is_spec_text
+
+    text = read_plan(plan.path)
+    agent = make_agent("claude", settings)
+    prepare = prepare_run if is_spec_text(text) else prepare_plan_run
+    return prepare(store, repo, text, agent, plan_path=plan.path)
 
 
 def short_path(path: Path, root: Path) -> str:
@@ -117,6 +166,19 @@ def preview_chunks(text: str, lines_per_chunk: int = PREVIEW_CHUNK_LINES) -> lis
 class PlansScreen(Screen[None]):
     """The plan list beside the selected plan; the app's first screen."""
 
+    DEFAULT_CSS = """
+    PlansScreen #preview-column { width: 1fr; height: 1fr; }
+    PlansScreen #preview-advice {
+        height: auto;
+        max-height: 3;
+        padding: 0 1;
+        background: $surface;
+        display: none;
+        &.-shown { display: block; }
+    }
+    PlansScreen.-empty #preview-column { display: none; }
+    """
+
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (71, "-wide")]
     BINDINGS = [
         Binding("d", "delegate", "Delegate to Kimi", id="plans.delegate"),
@@ -139,6 +201,12 @@ class PlansScreen(Screen[None]):
         """The plan whose text (or read error) the preview shows (its top, at least)."""
         self.preview_complete = False
         """Whether the whole of `shown_preview` is rendered."""
+        self.advice: dict[Path, Advice | None] = {}
+        """The advice of the plans listed (by path; None: the plan cannot be read)."""
+        self.advised = False
+        """Whether the badges of the current listing are drawn."""
+        self._advice_cache: dict[AdviceKey, Advice | None] = {}
+        self.starting_claude = False
 
     @property
     def context(self):  # noqa: ANN201 - AppContext, kept untyped to avoid importing the app
@@ -160,8 +228,10 @@ class PlansScreen(Screen[None]):
         yield Static(id="plans-header", classes="screen-header")
         with Horizontal(id="plans-body"):
             yield PlanList(id="plan-list")
-            with VerticalScroll(id="plan-preview"):
-                yield Static("", id="preview-message")
+            with Vertical(id="preview-column"):
+                yield Static(id="preview-advice")
+                with VerticalScroll(id="plan-preview"):
+                    yield Static("", id="preview-message")
             yield Static(id="plans-empty")
         yield Footer(compact=True, show_command_palette=False)
 
@@ -243,9 +313,11 @@ class PlansScreen(Screen[None]):
 
     def _show_plans(self, plans: list[Plan]) -> None:
         self.listed = True
+        self.advised = False
         plan_list = self.query_one(PlanList)
         plan_list.set_plans(plans, self._now())
         self.set_class(not plans, "-empty")
+        self._advise(plans)
         if not plans:
             self.query_one("#plans-empty", Static).update(Content(self._empty_text()))
             self._preview_key = None
@@ -255,6 +327,35 @@ class PlansScreen(Screen[None]):
         selected = plan_list.selected_plan
         if selected is not None:
             self._load_preview(selected)
+
+    # -- advice ------------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="plans-advice")
+    def _advise(self, plans: list[Plan]) -> dict[Path, Advice | None]:
+        """The advice for each plan listed, from the cache or computed (and cached)."""
+        settings = self.context.settings.advice
+        cache = self._advice_cache
+        advice: dict[Path, Advice | None] = {}
+        fresh: dict[AdviceKey, Advice | None] = {}
+        for plan in plans:
+            key = (plan.path, plan.mtime, plan.size)
+            fresh[key] = cache[key] if key in cache else plan_advice(plan.path, settings)
+            advice[plan.path] = fresh[key]
+        self._advice_cache = fresh  # plans gone or rewritten drop out
+        return advice
+
+    def _show_advice(self, advice: dict[Path, Advice | None]) -> None:
+        self.advice = advice
+        self.query_one(PlanList).set_advice(advice)
+        self._show_advice_line()
+        self.advised = True
+
+    def _show_advice_line(self) -> None:
+        plan = self.selected_plan
+        advice = self.advice.get(plan.path) if plan is not None else None
+        line = self.query_one("#preview-advice", Static)
+        line.update(advice_line(advice) if advice is not None else "")
+        line.set_class(advice is not None, "-shown")
 
     def _refresh_ages(self) -> None:
         if self.listed:
@@ -267,6 +368,7 @@ class PlansScreen(Screen[None]):
         plan = self.query_one(PlanList).plan_for(event.option_id)
         if plan is not None:
             self._load_preview(plan)
+        self._show_advice_line()
 
     def _load_preview(self, plan: Plan) -> None:
         key = (plan.path, plan.mtime, plan.size)
@@ -322,6 +424,15 @@ class PlansScreen(Screen[None]):
                 self._show_plans(worker.result)
             elif worker.group == "plan-preview":
                 self._show_preview(*worker.result)
+            elif worker.group == "plans-advice":
+                self._show_advice(worker.result)
+            elif worker.group == "claude-dispatch":
+                self._claude_started(worker.result)
+        elif event.state == WorkerState.ERROR and worker.group == "claude-dispatch":
+            self.starting_claude = False
+            error = worker.error
+            message = str(error) if isinstance(error, HybridError) else f"{type(error).__name__}: {error}"
+            self.notify(message, title="Claude not started", severity="error", timeout=12, markup=False)
         elif event.state == WorkerState.ERROR:
             what = WORKER_JOBS.get(worker.group, worker.group)
             self.notify(f"Could not {what}: {worker.error}", severity="error", timeout=10, markup=False)
@@ -350,7 +461,27 @@ class PlansScreen(Screen[None]):
         self.app.push_screen(SpecScreen(plan, drafts=self.drafts))
 
     def action_claude(self) -> None:
-        self.notify(CLAUDE_NOT_YET, title="Not available yet", severity="warning", timeout=8, markup=False)
+        plan = self.selected_plan
+        if plan is None:
+            self.notify("No plan selected: nothing for Claude to implement yet.", severity="warning", markup=False)
+            return
+        if self.starting_claude:
+            self.notify("Claude is being started: wait for it.", severity="warning", markup=False)
+            return
+        self.starting_claude = True
+        self.notify(f"Starting Claude on {plan.name}…", markup=False)
+        self._dispatch_claude(plan)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="claude-dispatch")
+    def _dispatch_claude(self, plan: Plan) -> Prepared:
+        context = self.context
+        return prepare_claude_run(context.store, context.repo, plan, context.settings)
+
+    def _claude_started(self, prepared: Prepared) -> None:
+        from hybrid_tui.ui.screens.run import RunScreen
+
+        self.starting_claude = False
+        self.app.push_screen(RunScreen(prepared.run, warnings=prepared.warnings))
 
     def action_toggle_list(self) -> None:
         hidden = not self.has_class("-list-hidden")

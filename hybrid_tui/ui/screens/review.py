@@ -1,18 +1,31 @@
-"""`ReviewScreen`: a run's result, file by file, with accept and reject.
+"""`ReviewScreen`: a run's result, file by file and hunk by hunk, with its checks and scope, and
+the ways to land it: accept all, accept a selection, reject, rebase first.
 
-Loading is lazy and off the UI thread: a thread worker reads the file list (`run_diff`, git's
-numstat) first; each file's diff (`run_diff_text`, split and classified by `prepare_diff`) is
-read in a worker only when the file is selected, and the last few are cached.
+Loading is lazy and off the UI thread, one git command at a time. A thread worker reads the
+file list first (`file_list.read_names`: git's `--raw`, names and status, no content diff;
+and the scope check against the spec) and the list shows at once; the +/- counts follow
+(`workspace.diff_files`), then the whole patch, read once (`workspace.patch_text`, split per
+file by `diff_model.PatchIndex`); each file is parsed and laid out (`diff_model.prepare_file`)
+in a worker when it is opened, and the last few are cached. Hunk numbers are those of `core.hunks.parse_hunks` on that
+same patch, so a selection means to `partial.accept_selection` what it shows here.
 
 Behaviour choices:
-- The header says what is being reviewed: title, branch and base, status (with the failure
-  kind and message of a failed run: its branch is still reviewable) and "N files, +A -R".
-- Accept and reject ask first, saying exactly what will happen; the action runs in a thread
-  worker. When git or a precondition refuses (`ActionFailed`), the message and its fix stay
-  in a message area on the screen (not a passing toast) and nothing else changes. On success
-  the app goes back to the plans screen with a notification.
-- Messages name the repository by its directory name, not its absolute path: the pane is
-  narrow, and the user knows where their checkout is.
+- The header says what is reviewed: title, status (a failed run's kind and message), branch
+  and base, "N files, +A -R", the scope flags ("! N not in the spec", "N untouched") and what
+  is selected. The checks panel under it shows each check (✓/✗, exit, seconds).
+- `space` toggles the file under the list cursor, or the hunk under the diff cursor (a file
+  without hunks, binary or mode-only, goes whole). `a` accepts the selection when there is
+  one (one commit on the base branch; the run stays under review), else the whole branch with
+  `[merge] strategy`. Before asking, a worker runs the merge preflight: a blocking finding
+  refuses the accept in the message area with its exact fix; advice (the base moved ahead) is
+  said in the confirmation and offers `b` (rebase the run's branch, `u` undoes it).
+- The same preflight runs once the files are listed, to offer `b` early; its blocking findings
+  wait for `a` (opening a review should not shout).
+- `c` re-runs the checks in a thread (`LiveChecks`); their output streams into the panel's
+  output pane (`o` shows or hides it, with the last run's output from `checks.log`). Landing,
+  rebasing and leaving wait for them or stop them: leaving the screen stops them.
+- A refusal (`ActionFailed`) keeps its message and fix in the message area, not a passing
+  toast; nothing else changes. Messages name the repository by its directory name.
 """
 
 from __future__ import annotations
@@ -21,55 +34,61 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.markup import escape
+from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, OptionList, Static
-from textual.widgets.option_list import Option
+from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
 
 from hybrid_tui.core.errors import HybridError
+from hybrid_tui.core.hunks import ALL, Whole
 from hybrid_tui.core.runs import Run, Status
 from hybrid_tui.ui.screens.confirm import ConfirmScreen
-from hybrid_tui.ui.widgets.diff_view import DiffLines, DiffView, prepare_diff
+from hybrid_tui.ui.widgets.checks_panel import (
+    ChecksPanel,
+    LiveChecks,
+    last_checks_output,
+)
+from hybrid_tui.ui.widgets.diff_model import FileModel, PatchIndex, prepare_file
+from hybrid_tui.ui.widgets.diff_view import DiffView
+from hybrid_tui.ui.widgets.file_list import MARK_ALL, MARK_SOME, FileList, read_names
 
 if TYPE_CHECKING:
+    from hybrid_tui.agents.events import AgentEvent
+    from hybrid_tui.core.merge import Finding
+    from hybrid_tui.core.scope import Scope
     from hybrid_tui.core.workspace import FileDiff
     from hybrid_tui.ui.app import HybridApp
 
-STATUS_LETTERS = {
-    "added": "A",
-    "modified": "M",
-    "deleted": "D",
-    "renamed": "R",
-    "copied": "C",
-    "type-changed": "T",
-}
-CACHED_DIFFS = 8
-
-
-def file_counts(file: FileDiff) -> str:
-    return "bin" if file.binary else f"+{file.added} -{file.removed}"
-
-
-def file_prompt(file: FileDiff) -> str:
-    """One row of the file list: status letter, +/- counts, path (markup)."""
-    letter = STATUS_LETTERS.get(file.status, "?")
-    if file.binary:
-        counts = "[$text-muted]bin[/]"
-    else:
-        counts = f"[$diff-added]+{file.added}[/] [$diff-removed]-{file.removed}[/]"
-    path = escape(file.path)
-    if file.old_path:
-        path = f"{escape(file.old_path)} → {path}"
-    return f"[b]{letter}[/b] {counts}  {path}"
+CACHED_FILES = 8
+Chosen = set[int] | Whole
 
 
 def totals(files: list[FileDiff]) -> str:
     added = sum(f.added or 0 for f in files)
     removed = sum(f.removed or 0 for f in files)
     return f"{len(files)} file{'' if len(files) == 1 else 's'}, +{added} -{removed}"
+
+
+def _numbers(indexes: list[int]) -> str:
+    shown = [str(i + 1) for i in sorted(indexes)]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def describe_selection(selection: dict[str, Chosen], hunk_counts: dict[str, int]) -> list[str]:
+    """One line per selected file: "numbers.txt: hunks 1 and 3 of 3" or "new.txt: whole file"."""
+    lines = []
+    for path, chosen in selection.items():
+        total = hunk_counts.get(path)
+        if chosen is ALL or (total is not None and len(chosen) == total):
+            lines.append(f"{path}: whole file")
+        else:
+            word = "hunk" if len(chosen) == 1 else "hunks"
+            lines.append(f"{path}: {word} {_numbers(list(chosen))}" + (f" of {total}" if total else ""))
+    return lines
 
 
 class ReviewScreen(Screen[None]):
@@ -83,11 +102,12 @@ class ReviewScreen(Screen[None]):
     ReviewScreen > #review-files {
         height: auto;
         max-height: 30%;
-        min-height: 3;
-        border: none;
+        min-height: 1;
         border-bottom: solid $primary 40%;
+        scrollbar-size-vertical: 1;
     }
-    ReviewScreen > DiffView { height: 1fr; }
+    ReviewScreen > #review-files:focus { border-bottom: solid $primary; }
+    ReviewScreen > DiffView { height: 1fr; scrollbar-size-vertical: 1; }
     ReviewScreen > #review-message {
         display: none;
         height: auto;
@@ -97,23 +117,54 @@ class ReviewScreen(Screen[None]):
         background: $error-muted;
     }
     ReviewScreen > #review-message.-shown { display: block; }
+    ReviewScreen > #review-message.-advice { color: $text-warning; background: $warning-muted; }
     """
 
+    AUTO_FOCUS = "#review-files"
     BINDINGS = [
         Binding("a", "accept", "Accept", id="review.accept"),
         Binding("x", "reject", "Reject", id="review.reject"),
-        Binding("j", "next_file", "Next file", show=False, id="review.next"),
-        Binding("k", "previous_file", "Previous file", show=False, id="review.previous"),
+        Binding("space", "toggle_selection", "Select", id="review.select"),
+        Binding("c", "rerun_checks", "Checks", id="review.checks"),
+        Binding("b", "rebase", "Rebase", id="review.rebase"),
+        Binding("u", "undo_rebase", "Undo rebase", id="review.undo-rebase"),
         Binding("escape", "back", "Back", id="review.back"),
+        Binding("s", "toggle_split", "Split", id="review.split"),
+        Binding("j", "next_file", "Next file", show=False, id="review.next-file"),
+        Binding("k", "previous_file", "Previous file", show=False, id="review.previous-file"),
+        Binding("n", "next_hunk", "Next hunk", show=False, id="review.next-hunk"),
+        Binding("p", "previous_hunk", "Previous hunk", show=False, id="review.previous-hunk"),
+        Binding("]", "next_hunk", "Next hunk", show=False, id="review.next-hunk-bracket"),
+        Binding("[", "previous_hunk", "Previous hunk", show=False, id="review.previous-hunk-bracket"),
+        Binding("tab", "switch_focus", "Files/diff", show=False, id="review.switch-focus"),
+        Binding("o", "toggle_output", "Check output", show=False, id="review.checks-output"),
     ]
+
+    class ChecksOutput(Message):
+        """Output of the re-running checks (posted from their thread)."""
+
+        def __init__(self, events: list[AgentEvent]) -> None:
+            super().__init__()
+            self.events = events
 
     def __init__(self, run: Run) -> None:
         super().__init__()
         self.run = run
         self.files: list[FileDiff] | None = None
+        self.counted = False  # the files' +/- counts are in (they follow the names)
         self.tip: str | None = None
-        self.busy = False  # an accept or reject is under way
-        self._diffs: OrderedDict[str, DiffLines] = OrderedDict()
+        self.scope: Scope | None = None
+        self.patch: PatchIndex | None = None
+        self.selection: dict[str, Chosen] = {}
+        self.busy: str | None = None  # preflight | accept | reject | rebase | undo
+        self.offer_rebase = False
+        self.split = False
+        self.live_checks: LiveChecks | None = None
+        self._models: OrderedDict[str, FileModel] = OrderedDict()
+        self._hunk_counts: dict[str, int] = {}
+        self._pending_hunk: int | str = 0
+        self._loading = 0  # a generation: results of an older load are dropped
+        self._lead: str | None = None  # said before the next advice (what just happened)
 
     @property
     def hybrid(self) -> HybridApp:
@@ -123,92 +174,182 @@ class ReviewScreen(Screen[None]):
     def repo_name(self) -> str:
         return Path(self.run.repo_root).name
 
+    @property
+    def strategy(self) -> str:
+        return self.hybrid.context.settings.merge.strategy
+
+    @property
+    def checks_running(self) -> bool:
+        return self.live_checks is not None
+
     def compose(self) -> ComposeResult:
+        self._load()  # git starts while the widgets are built and styled
         yield Static(id="review-header")
-        yield OptionList(id="review-files", compact=True)
+        yield ChecksPanel(id="review-checks")
+        yield FileList(id="review-files")
         yield DiffView(id="review-diff")
         yield Static(id="review-message", markup=False)
-        yield Footer()
+        yield Footer(compact=True)
 
     def on_mount(self) -> None:
-        self.query_one(OptionList).focus()
-        self.query_one(DiffView).show_message("Loading the diff…")
+        if self.files is None:  # the file list may have come first
+            self.query_one(DiffView).show_message("Loading the diff…")
         self._refresh_header()
-        self.run_worker(self._load_files, name="files", group="review", thread=True,
-                        exclusive=True, exit_on_error=False)
+        self._refresh_checks()
+
+    def on_unmount(self) -> None:
+        if self.live_checks is not None:
+            self.live_checks.cancel()
 
     # -- loading (thread workers) --------------------------------------------------------
 
-    def _load_files(self) -> tuple[list[FileDiff], str]:
-        from hybrid_tui.core.land import run_diff, run_tip
+    def _worker(self, work: Any, name: str, group: str | None = None) -> None:
+        self.run_worker(work, name=name, group=group or name, thread=True, exclusive=True, exit_on_error=False)
 
-        return run_diff(self.run), run_tip(self.run)
+    def _load(self) -> None:
+        """(Re)load the file list; the patch and the open file follow."""
+        self._loading += 1
+        self.patch = None
+        self._models.clear()
+        self._hunk_counts.clear()
+        generation = self._loading
+        self._worker(lambda: (generation, *self._read_files()), "files")
 
-    def _load_diff(self, path: str) -> tuple[str, DiffLines]:
-        from hybrid_tui.core.land import run_diff_text
+    def _read_files(self) -> tuple[list[FileDiff], str, Scope | None]:
+        """The changed files by name and status (no counts yet), the tip, the scope check."""
+        from hybrid_tui.core.land import run_scope, run_tip
 
-        return path, prepare_diff(run_diff_text(self.run, path))
+        tip = run_tip(self.run)
+        files = read_names(Path(self.run.repo_root), self.run.base_sha, tip)
+        return files, tip, run_scope(self.run, files)
 
-    def _land(self, action: str) -> tuple[str, Run]:
-        from hybrid_tui.core.land import accept_run, reject_run
+    def _read_counts(self, generation: int, tip: str) -> tuple[int, list[FileDiff]]:
+        from hybrid_tui.core import workspace
 
-        store = self.hybrid.context.store
-        assert store is not None
-        land = accept_run if action == "accept" else reject_run
-        return action, land(store, self.run)
+        return generation, workspace.diff_files(Path(self.run.repo_root), self.run.base_sha, tip)
+
+    def _read_patch(self, generation: int, tip: str) -> tuple[int, PatchIndex]:
+        from hybrid_tui.core import workspace
+
+        return generation, PatchIndex(workspace.patch_text(Path(self.run.repo_root), self.run.base_sha, tip))
+
+    def _prepare(self, generation: int, path: str, section: str) -> tuple[int, str, FileModel]:
+        return generation, path, prepare_file(section)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker, state = event.worker, event.state
+        name = worker.name
         if state == WorkerState.SUCCESS:
             result: Any = worker.result
-            if worker.name == "files":
-                self._show_files(*result)
-            elif worker.name == "diff":
-                self._show_diff(*result)
-            elif worker.name == "land":
-                self._landed(*result)
+            handler = {
+                "files": self._show_files, "counts": self._show_counts, "patch": self._patch_ready,
+                "diff": self._show_model,
+                "preflight": self._preflight_done, "land": self._landed, "rebase": self._rebased,
+                "checks": self._checks_done, "checks-log": self._show_last_output,
+            }.get(name)
+            if handler is not None:
+                handler(result)
         elif state == WorkerState.ERROR:
             error = worker.error
-            if worker.name == "land":
-                self.busy = False
+            if name in ("preflight", "land", "rebase"):
+                self.busy = None
                 self.refresh_bindings()
-            if worker.name == "diff":
+            if name == "checks":
+                self._checks_ended()
+            if name == "diff":
                 self.query_one(DiffView).show_message(f"Cannot show this file's diff: {error}")
+            elif name == "patch":
+                self.query_one(DiffView).show_message(f"Cannot read the diff: {error}")
             else:
                 self.show_error(error)
 
-    def _show_files(self, files: list[FileDiff], tip: str) -> None:
-        self.files, self.tip = files, tip
-        options = self.query_one(OptionList)
-        options.clear_options()
-        options.add_options([Option(file_prompt(f), id=f.path) for f in files])
-        if files:
-            options.highlighted = 0  # loads the first file's diff
-        else:
+    def _show_files(self, result: tuple[int, list[FileDiff], str, Scope | None]) -> None:
+        generation, files, tip, scope = result
+        if generation != self._loading:
+            return
+        self.files, self.tip, self.scope = files, tip, scope
+        self.counted = False
+        file_list = self.query_one(FileList)
+        file_list.set_files(
+            files,
+            flagged={f.path for f in files if scope.flags(f)} if scope else None,
+            untouched=scope.untouched if scope else None,
+            counted=False,
+        )
+        if not files:
             self.query_one(DiffView).show_message("No changes on this branch: the agent changed nothing.")
         self._refresh_header()
+        self._refresh_checks()
+        # The counts (a diff of every file), then the patch and the preflight: after the list
+        # is drawn, one at a time, as they compete for git and the GIL.
+        self.call_after_refresh(lambda: self._worker(lambda: self._read_counts(generation, tip), "counts"))
 
-    def on_option_list_option_highlighted(self, event: OptionList.OptionHighlighted) -> None:
-        path = event.option.id
-        if path is None:
+    def _show_counts(self, result: tuple[int, list[FileDiff]]) -> None:
+        generation, files = result
+        if generation != self._loading:
             return
-        if (diff := self._diffs.get(path)) is not None:
-            self._diffs.move_to_end(path)
-            self.query_one(DiffView).set_diff(diff, path)
-            return
-        self.query_one(DiffView).show_message(f"Loading {path}…", path)
-        self.run_worker(lambda: self._load_diff(path), name="diff", group="diff", thread=True,
-                        exclusive=True, exit_on_error=False)
+        self.files, self.counted = files, True
+        self.query_one(FileList).set_counts(files)
+        self._refresh_header()
+        tip = self.tip
+        assert tip is not None
+        self._worker(lambda: self._read_patch(generation, tip), "patch")
+        if not self.busy:
+            self._worker(lambda: ("advice", None, self._findings(None)), "preflight")
 
-    def _show_diff(self, path: str, diff: DiffLines) -> None:
-        self._diffs[path] = diff
-        while len(self._diffs) > CACHED_DIFFS:
-            self._diffs.popitem(last=False)
+    def _patch_ready(self, result: tuple[int, PatchIndex]) -> None:
+        generation, index = result
+        if generation != self._loading:
+            return
+        self.patch = index
+        row = self.query_one(FileList).current
+        if row is not None and row.file is not None:
+            self._open(row.path)
+
+    @on(FileList.Highlighted)
+    def _file_highlighted(self, event: FileList.Highlighted) -> None:
+        row = event.row
         view = self.query_one(DiffView)
-        if view.path == path:  # still the selected file
-            view.set_diff(diff, path)
+        if row.file is None:
+            nothing = "" if self.files else "No changes on this branch: the agent changed nothing. "
+            view.show_message(f"{nothing}The spec names {row.path}, but the run did not change it.", row.path)
+            return
+        self._open(row.path)
 
-    # -- header and messages -------------------------------------------------------------
+    def _open(self, path: str) -> None:
+        view = self.query_one(DiffView)
+        if (model := self._models.get(path)) is not None:
+            self._models.move_to_end(path)
+            self._set_model(model, path)
+            return
+        view.show_message(f"Loading {path}…", path)
+        if self.patch is None:
+            return  # opened when the patch is read
+        section = self.patch.section(path)
+        if section is None:
+            view.show_message(f"{path}: not in the patch (the branch moved?)", path)
+            return
+        generation = self._loading
+        self._worker(lambda: self._prepare(generation, path, section), "diff")
+
+    def _show_model(self, result: tuple[int, str, FileModel]) -> None:
+        generation, path, model = result
+        if generation != self._loading:
+            return
+        self._models[path] = model
+        self._hunk_counts[path] = model.hunk_count
+        while len(self._models) > CACHED_FILES:
+            self._models.popitem(last=False)
+        if self.query_one(DiffView).path == path:  # still the file under the cursor
+            self._set_model(model, path)
+
+    def _set_model(self, model: FileModel, path: str) -> None:
+        view = self.query_one(DiffView)
+        view.set_model(model, path, hunk=self._pending_hunk)
+        self._pending_hunk = 0
+        view.set_selected(self.selection.get(path))
+
+    # -- header, checks and messages -----------------------------------------------------
 
     def _refresh_header(self) -> None:
         run = self.run
@@ -216,14 +357,43 @@ class ReviewScreen(Screen[None]):
         colour = "$success" if run.status in (Status.REVIEW, Status.ACCEPTED) else "$warning"
         if run.status in (Status.FAILED, Status.TIMED_OUT):
             colour = "$error"
-        lines = [
-            f"[b]{escape(run.title)}[/b] · [{colour}]{escape(status)}[/]",
-            f"[$text-muted]{escape(run.branch)} → {escape(run.base_branch)}@{run.base_sha[:7]}[/]",
-        ]
+        first = f"[b]{escape(run.title)}[/b] · [{colour}]{escape(status)}[/]"
+        if run.partial_accepts:
+            count = len(run.partial_accepts)
+            first += f" · [$text-success]{count} part{'s' if count > 1 else ''} accepted[/]"
+        second = f"[$text-muted]{escape(run.branch)} → {escape(run.base_branch)}@{run.base_sha[:7]}[/]"
+        if run.rebase is not None:
+            second += " [$text-warning](rebased · u undoes)[/]"
+        lines = [first, second]
         if run.failure_kind and run.message:
             lines.append(f"[{colour}]{escape(self._short(run.message))}[/]")
-        lines.append(totals(self.files) if self.files is not None else "[$text-muted]Loading files…[/]")
+        if self.files is None:
+            lines.append("[$text-muted]Loading files…[/]")
+        else:
+            many = "" if len(self.files) == 1 else "s"
+            facts = [totals(self.files) if self.counted else f"{len(self.files)} file{many}, counting…"]
+            scope = self.scope
+            if scope is not None and scope.out_of_scope:
+                facts.append(f"[$text-warning]! {len(scope.out_of_scope)} not in the spec[/]")
+            if scope is not None and scope.untouched:
+                facts.append(f"[$text-muted]{len(scope.untouched)} untouched[/]")
+            if self.selection:
+                facts.append(f"[$text-success]{self._selection_summary()}[/]")
+            lines.append(" · ".join(facts))
         self.query_one("#review-header", Static).update("\n".join(lines))
+
+    def _selection_summary(self) -> str:
+        whole = sum(1 for c in self.selection.values() if c is ALL)
+        hunks = sum(len(c) for c in self.selection.values() if c is not ALL)
+        parts = []
+        if whole:
+            parts.append(f"{whole} file{'s' if whole > 1 else ''}")
+        if hunks:
+            parts.append(f"{hunks} hunk{'s' if hunks > 1 else ''}")
+        return "● " + " + ".join(parts) + " selected"
+
+    def _refresh_checks(self) -> None:
+        self.query_one(ChecksPanel).show_checks(self.run, self.tip)
 
     def _short(self, text: str) -> str:
         return text.replace(self.run.repo_root, self.repo_name)
@@ -231,42 +401,260 @@ class ReviewScreen(Screen[None]):
     def show_error(self, error: BaseException | None) -> None:
         """The message area: what went wrong and, when known, the fix."""
         if isinstance(error, HybridError):
-            text = self._short(error.message)
+            text = error.message
             if error.fix:
-                text += "\nFix: " + self._short(error.fix)
+                text += "\nFix: " + error.fix
         else:
             text = f"Unexpected error: {error}"
+        self.show_message(text)
+
+    def show_message(self, text: str, *, advice: bool = False) -> None:
         message = self.query_one("#review-message", Static)
-        message.update(text)
+        message.update(self._short(text))
+        message.set_class(advice, "-advice")
         message.add_class("-shown")
 
-    def clear_error(self) -> None:
+    def clear_message(self) -> None:
         self.query_one("#review-message", Static).remove_class("-shown")
 
-    # -- keys ----------------------------------------------------------------------------
+    def message_text(self) -> str | None:
+        message = self.query_one("#review-message", Static)
+        return str(message.render()) if message.has_class("-shown") else None
+
+    # -- keys: moving --------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("accept", "reject"):
-            return None if self.busy else True  # shown, greyed out while landing
+            return None if (self.busy or self.checks_running) else True  # greyed out meanwhile
+        if action == "rebase":
+            if not self.offer_rebase:
+                return False
+            return None if (self.busy or self.checks_running) else True
+        if action == "undo_rebase":
+            if self.run.rebase is None:
+                return False
+            return None if (self.busy or self.checks_running) else True
+        if action == "rerun_checks":
+            return None if (self.busy or self.checks_running) else True
         return True
 
     def action_next_file(self) -> None:
-        self.query_one(OptionList).action_cursor_down()
+        self.query_one(FileList).action_cursor(1)
 
     def action_previous_file(self) -> None:
-        self.query_one(OptionList).action_cursor_up()
+        self.query_one(FileList).action_cursor(-1)
+
+    def action_next_hunk(self) -> None:
+        if self.query_one(DiffView).move_hunk(1):
+            return
+        file_list = self.query_one(FileList)
+        if self.files and file_list.cursor + 1 < len(self.files):
+            self._pending_hunk = 0
+            file_list.move_to(file_list.cursor + 1)
+
+    def action_previous_hunk(self) -> None:
+        if self.query_one(DiffView).move_hunk(-1):
+            return
+        file_list = self.query_one(FileList)
+        if self.files and 0 < file_list.cursor <= len(self.files):
+            self._pending_hunk = "last"
+            file_list.move_to(min(file_list.cursor, len(self.files)) - 1)
+
+    def action_switch_focus(self) -> None:
+        file_list, view = self.query_one(FileList), self.query_one(DiffView)
+        (file_list if view.has_focus else view).focus()
+
+    def action_toggle_split(self) -> None:
+        self.split = not self.split
+        self.query_one(DiffView).set_split(self.split)
+
+    # -- keys: selection -----------------------------------------------------------------
+
+    def action_toggle_selection(self) -> None:
+        view = self.query_one(DiffView)
+        if view.has_focus and view.model is not None and view.path is not None:
+            if view.model.selectable_hunks and view.cursor_hunk >= 0:
+                self._toggle_hunk(view.path, view.cursor_hunk, view.model.hunk_count)
+            else:
+                self._toggle_file(view.path)
+            return
+        row = self.query_one(FileList).current
+        if row is None or row.file is None:
+            return
+        self._toggle_file(row.path)
+
+    def _toggle_file(self, path: str) -> None:
+        if path in self.selection:
+            del self.selection[path]
+        else:
+            self.selection[path] = ALL
+        self._selection_changed()
+
+    def _toggle_hunk(self, path: str, hunk: int, count: int) -> None:
+        chosen = self.selection.get(path)
+        indexes = set(range(count)) if chosen is ALL else set(chosen or ())
+        indexes ^= {hunk}
+        if not indexes:
+            self.selection.pop(path, None)
+        else:
+            self.selection[path] = ALL if len(indexes) == count else indexes
+        self._selection_changed()
+
+    def _selection_changed(self) -> None:
+        marks = {path: MARK_ALL if chosen is ALL else MARK_SOME for path, chosen in self.selection.items()}
+        self.query_one(FileList).set_marks(marks)
+        view = self.query_one(DiffView)
+        view.set_selected(self.selection.get(view.path) if view.path else None)
+        self._refresh_header()
+
+    # -- keys: checks --------------------------------------------------------------------
+
+    def action_rerun_checks(self) -> None:
+        if self.busy or self.checks_running:
+            return
+        store = self.hybrid.context.store
+        assert store is not None
+        panel = self.query_one(ChecksPanel)
+        self.clear_message()
+        live = self.live_checks = LiveChecks(
+            store, self.run, timeout=self.hybrid.context.settings.review.check_timeout,
+            sink=lambda events: self.post_message(self.ChecksOutput(events)),
+        )
+        panel.running = True
+        panel.start_output()
+        self._refresh_checks()
+        self.refresh_bindings()
+        self._worker(live.run_blocking, "checks")
+
+    @on(ChecksOutput)
+    def _checks_output(self, message: ChecksOutput) -> None:
+        self.query_one(ChecksPanel).add_output(message.events)
+
+    def _checks_done(self, results: list) -> None:
+        self._checks_ended()
+        failed = sum(1 for check in results if not check.ok)
+        if not results:
+            self.notify("The spec names no checks.")
+        elif failed:
+            self.notify(f"{failed} of {len(results)} checks failed.", severity="warning")
+        else:
+            self.notify(f"All {len(results)} checks passed." if len(results) > 1 else "The check passed.")
+
+    def _checks_ended(self) -> None:
+        self.live_checks = None
+        self.query_one(ChecksPanel).running = False
+        self._refresh_checks()
+        self.refresh_bindings()
+
+    def action_toggle_output(self) -> None:
+        panel = self.query_one(ChecksPanel)
+        if panel.output_shown:
+            panel.show_output(False)
+            return
+        panel.show_output(True)
+        if not panel.output_loaded and not self.checks_running:
+            store = self.hybrid.context.store
+            assert store is not None
+            path = store.checks_log_path(self.run.id)
+            self._worker(lambda: last_checks_output(path), "checks-log")
+
+    def _show_last_output(self, lines: list[str]) -> None:
+        from hybrid_tui.agents.events import Text
+
+        panel = self.query_one(ChecksPanel)
+        panel.output_loaded = True
+        panel.output.clear()
+        panel.add_output([Text(line, raw=True) for line in lines] or [Text("(no output recorded)", raw=True)])
+
+    # -- keys: landing -------------------------------------------------------------------
+
+    def _findings(self, selection: dict[str, Chosen] | None) -> list[Finding]:
+        """What stands in the way of accepting (thread worker): the whole branch, or the
+        selection (then only the checkout's state for its paths, and the advice)."""
+        from hybrid_tui.core.merge import checkout_findings, preflight
+
+        if not selection:
+            return preflight(self.run, self.strategy)
+        from hybrid_tui.core.hunks import parse_hunks, selected_paths
+
+        index = self.patch
+        if index is None:
+            assert self.tip is not None
+            index = self._read_patch(0, self.tip)[1]
+        files = [entry for path in selection for entry in parse_hunks(index.section(path) or "")]
+        paths = selected_paths(files, selection)
+        advice = [f for f in preflight(self.run, self.strategy) if not f.blocking]
+        return [*checkout_findings(self.run, set(paths)), *advice]
+
+    def _finding_text(self, finding: Finding) -> str:
+        if finding.kind == "base_moved":
+            run = self.run
+            how = "the rebase strategy rebases first." if self.strategy == "rebase" else "the merge combines both sides."
+            return (f"{finding.problem} b rebases {run.branch} onto {run.base_branch} (u undoes it); "
+                    f"or accept as it is: {how}")
+        return f"{finding.problem}\nFix: {finding.fix}"
+
+    def _take_findings(self, findings: list[Finding]) -> None:
+        self.offer_rebase = any(f.kind == "base_moved" for f in findings) and not any(
+            f.kind == "conflict" for f in findings)
+        self.refresh_bindings()
 
     def action_accept(self) -> None:
+        if self.busy or self.checks_running or self.files is None:
+            return
+        self.clear_message()
+        self.busy = "preflight"
+        self.refresh_bindings()
+        selection = {path: (chosen if chosen is ALL else set(chosen)) for path, chosen in self.selection.items()}
+        self._worker(lambda: ("accept", selection, self._findings(selection)), "preflight")
+
+    def _preflight_done(self, result: tuple[str, dict[str, Chosen] | None, list[Finding]]) -> None:
+        purpose, selection, findings = result
+        self._take_findings(findings)
+        if purpose == "advice":
+            advice = [f for f in findings if not f.blocking]
+            lead, self._lead = self._lead, None
+            if advice and not self.busy:
+                self.show_message("\n".join([*([lead] if lead else []), *map(self._finding_text, advice)]),
+                                  advice=True)
+            return
+        self.busy = None
+        self.refresh_bindings()
+        blocking = [f for f in findings if f.blocking]
+        if blocking:
+            text = self._finding_text(blocking[0]) + "".join(f"\nAlso: {f.problem}" for f in blocking[1:])
+            self.show_message(text)
+            return
+        notes = "".join(f"\n\nNote: {f.problem}" for f in findings)
+        if selection:
+            self._confirm_selection(selection, notes)
+        else:
+            self._confirm_all(notes)
+
+    def _confirm_all(self, notes: str) -> None:
+        run, repo = self.run, self.repo_name
+        strategy = self.strategy
+        if strategy == "squash":
+            body = (f"Squash {run.branch} into one commit on {run.base_branch} in {repo}; its tip is kept "
+                    f"as refs/hybrid-tui/accepted/{run.id}. The worktree and the branch are removed afterwards.")
+        elif strategy == "rebase":
+            body = (f"Rebase {run.branch} onto {run.base_branch}, then fast-forward {run.base_branch} in "
+                    f"{repo} to it. The worktree and the branch are removed afterwards.")
+        else:
+            body = (f"Merge {run.branch} into {run.base_branch} in {repo} (git merge --no-ff). "
+                    "The worktree and the branch are removed afterwards.")
+        self._confirm("accept", "Accept the run?", body + notes, "Accept", None)
+
+    def _confirm_selection(self, selection: dict[str, Chosen], notes: str) -> None:
         run = self.run
-        self._confirm(
-            "accept",
-            "Accept the run?",
-            f"Merge {run.branch} into {run.base_branch} in {self.repo_name} (git merge --no-ff). "
-            "The worktree and the branch are removed afterwards.",
-            "Accept",
-        )
+        listed = "\n".join(f"- {line}" for line in describe_selection(selection, self._hunk_counts))
+        body = (f"Land as one commit on {run.base_branch} in {self.repo_name}:\n{listed}\n"
+                f"The rest stays on {run.branch} for a later look.")
+        self._confirm("accept", "Accept the selection?", body + notes, "Accept selection", selection)
 
     def action_reject(self) -> None:
+        if self.busy or self.checks_running:
+            return
         from hybrid_tui.core.land import (
             REJECTED_REF,  # loaded already by the file-list worker
         )
@@ -275,34 +663,100 @@ class ReviewScreen(Screen[None]):
         tip = (self.tip or run.head_sha or "")[:7] or "(unknown)"
         ref = REJECTED_REF.format(run_id=run.id)
         self._confirm(
-            "reject",
-            "Reject the run?",
-            f"Delete branch {run.branch} and its worktree. Its tip {tip} is kept as {ref}.",
-            "Reject",
+            "reject", "Reject the run?",
+            f"Delete branch {run.branch} and its worktree. Its tip {tip} is kept as {ref}.", "Reject", None,
         )
 
-    def _confirm(self, action: str, title: str, body: str, yes: str) -> None:
-        if self.busy:
-            return
-
+    def _confirm(self, action: str, title: str, body: str, yes: str, selection: dict[str, Chosen] | None) -> None:
         def answer(confirmed: bool | None) -> None:
-            if confirmed and not self.busy:
-                self.busy = True
-                self.clear_error()
+            if confirmed and not self.busy and not self.checks_running:
+                self.busy = action
+                self.clear_message()
                 self.refresh_bindings()
-                self.run_worker(lambda: self._land(action), name="land", group="land",
-                                thread=True, exclusive=True, exit_on_error=False)
+                self._worker(lambda: self._land(action, selection), "land")
 
         self.app.push_screen(ConfirmScreen(title, body, yes, "Keep reviewing"), answer)
 
-    def _landed(self, action: str, run: Run) -> None:
-        self.busy = False
+    def _land(self, action: str, selection: dict[str, Chosen] | None) -> tuple[str, Any]:
+        from hybrid_tui.core.land import accept_run, reject_run
+
+        store = self.hybrid.context.store
+        assert store is not None
+        if action == "reject":
+            return "reject", reject_run(store, self.run)
+        if selection:
+            from hybrid_tui.core.partial import accept_selection
+
+            return "partial", (accept_selection(store, self.run, selection), selection)
+        return "accept", accept_run(store, self.run, self.strategy)
+
+    def _landed(self, result: tuple[str, Any]) -> None:
+        action, value = result
+        self.busy = None
+        self.refresh_bindings()
+        run = self.run
+        if action == "partial":
+            sha, selection = value
+            listed = "; ".join(describe_selection(selection, self._hunk_counts))
+            self.selection.clear()
+            self._selection_changed()
+            self.notify(f"Landed on {run.base_branch} as {sha[:7]}.", title="Selection accepted")
+            self._lead = f"Landed on {run.base_branch} as {sha[:7]}: {listed}. The rest stays on {run.branch}."
+            self.show_message(self._lead, advice=True)
+            self._refresh_header()
+            self._worker(lambda: ("advice", None, self._findings(None)), "preflight")
+            return
         if action == "accept":
-            self.notify(f"Accepted: {run.branch} merged into {run.base_branch}.", title="Run accepted")
+            how = {"squash": "squashed onto", "rebase": "rebased onto"}.get(run.strategy or "", "merged into")
+            self.notify(f"Accepted: {run.branch} {how} {run.base_branch}.", title="Run accepted")
         else:
             self.notify(f"Rejected: {run.branch} deleted; its tip is kept as {run.rejected_ref}.",
                         title="Run rejected")
         self.hybrid.back_to_plans()
 
+    # -- keys: rebase --------------------------------------------------------------------
+
+    def action_rebase(self) -> None:
+        if self.busy or self.checks_running or not self.offer_rebase:
+            return
+        self._start_rebase("rebase")
+
+    def action_undo_rebase(self) -> None:
+        if self.busy or self.checks_running or self.run.rebase is None:
+            return
+        self._start_rebase("undo")
+
+    def _start_rebase(self, action: str) -> None:
+        self.busy = action
+        self.clear_message()
+        self.refresh_bindings()
+        self._worker(lambda: self._do_rebase(action), "rebase")
+
+    def _do_rebase(self, action: str) -> tuple[str, Run]:
+        from hybrid_tui.core.merge import rebase_run, undo_rebase
+
+        store = self.hybrid.context.store
+        assert store is not None
+        return action, (rebase_run if action == "rebase" else undo_rebase)(store, self.run)
+
+    def _rebased(self, result: tuple[str, Run]) -> None:
+        action, run = result
+        self.busy = None
+        self.offer_rebase = False
+        self.selection.clear()
+        self._selection_changed()
+        self.refresh_bindings()
+        if action == "rebase":
+            self.show_message(
+                f"Rebased {run.branch} onto {run.base_branch} ({run.base_sha[:7]}); u undoes it.", advice=True)
+        else:
+            self.show_message(f"Undid the rebase: {run.branch} is back on {run.base_sha[:7]}.", advice=True)
+        self._refresh_header()
+        self.query_one(DiffView).show_message("Loading the diff…")
+        self._load()
+
     def action_back(self) -> None:
+        if self.live_checks is not None:
+            self.live_checks.cancel()
+            self.notify("The checks were stopped.", severity="warning")
         self.app.pop_screen()

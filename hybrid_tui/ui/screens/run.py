@@ -4,15 +4,22 @@ On mount the screen starts a `LiveRun` (the `RunExecution` on its own thread and
 `ui/live_run.py`) in a thread worker, so neither the agent's pipes nor the git work around it
 run on the UI thread. Event batches come back as `EventsArrived` messages.
 
+The same screen serves both agents: Kimi on a spec, Claude on a spec or on the plan itself.
+After the agent finished, the spec's checks run in the worktree (`settings.review.
+check_timeout` each; not for a plan run, which has no spec) and stream into the same pane.
+
 Behaviour choices:
-- The header shows agent, branch, "step N/M" (M = the agent's max_steps setting), the time
-  since the screen started the run (from the app's injected clock, so snapshots are fixed) and
-  the status; a 1 s timer refreshes it while the agent runs and stops when it ends.
+- The header shows the agent ("Kimi", "Claude"), the branch, the budget used — Kimi's
+  "step N/M" (M = agents.kimi.max_steps), Claude's "turn N", or "turn N/M" when
+  agents.claude.max_turns is set — the time since the screen started the run (from the app's
+  injected clock, so snapshots are fixed) and the status; a 1 s timer refreshes it while the
+  agent runs and stops when it ends. Once the agent ended, the turns, tokens and cost it
+  reported (Claude's `result` line) follow, each only when known.
 - Warnings from `prepare_run` open the log as warning notices.
 - Keys only show in the footer when they apply: cancel while the agent runs; review once it
   ended (failed runs too: their branch is reviewable); retry after a transient failure (a new
-  run from the same spec text replaces this screen). Escape goes back to the plans once the
-  agent ended; while it runs it says to cancel first.
+  run from the same spec or plan text replaces this screen). Escape goes back to the plans
+  once the agent ended; while it runs it says to cancel first.
 - Leaving the screen any other way (the app shutting down) cancels the agent: its work is
   committed and the run marked cancelled, never orphaned.
 """
@@ -62,6 +69,16 @@ def format_elapsed(seconds: float) -> str:
     return f"{hours}:{minutes:02}:{secs:02}" if hours else f"{minutes}:{secs:02}"
 
 
+def usage_parts(run: Run) -> list[str]:
+    """What the agent reported it used, as far as known: `220 tokens`, `$0.0012`."""
+    parts = []
+    if run.tokens is not None:
+        parts.append(f"{run.tokens:,} tokens")
+    if run.cost_usd is not None:
+        parts.append(f"${run.cost_usd:.4f}")
+    return parts
+
+
 class RunScreen(Screen[None]):
     DEFAULT_CSS = """
     RunScreen { layout: vertical; }
@@ -102,6 +119,7 @@ class RunScreen(Screen[None]):
         self._timer: Timer | None = None
         self._max_steps: int | None = None
         self._agent_name = run.agent
+        self._unit = "turn" if run.agent == "claude" else "step"
 
     @property
     def hybrid(self) -> HybridApp:
@@ -131,7 +149,8 @@ class RunScreen(Screen[None]):
         agent = make_agent(self.run.agent, context.settings)
         self._agent_name = getattr(agent, "display_name", self.run.agent)
         agent_settings = getattr(context.settings.agents, self.run.agent, None)
-        self._max_steps = getattr(agent_settings, "max_steps", None)
+        budget = "max_turns" if self._unit == "turn" else "max_steps"
+        self._max_steps = getattr(agent_settings, budget, None)
         assert context.store is not None
         self.live = LiveRun(
             context.store,
@@ -139,6 +158,7 @@ class RunScreen(Screen[None]):
             agent,
             timeout=agent_timeout(self.run.agent, context.settings),
             sink=lambda events: self.post_message(self.EventsArrived(events)),
+            check_timeout=context.settings.review.check_timeout,
         )
         self.hybrid.live_runs.add(self.live)
         self.run_worker(
@@ -199,12 +219,16 @@ class RunScreen(Screen[None]):
     def _refresh_header(self) -> None:
         run = self.run
         steps = self.live.steps if self.live is not None else run.steps
+        if self.ended and self._unit == "turn" and run.turns is not None:
+            steps = run.turns  # what Claude's result line says, once it said it
         budget = f"/{self._max_steps}" if self._max_steps else ""
         now = self._finished or self.hybrid.context.clock()
         elapsed = format_elapsed((now - self._started).total_seconds()) if self._started else "-"
+        usage = "".join(f" · {part}" for part in usage_parts(run)) if self.ended else ""
         header = (
             f"[b]{escape(self._agent_name)}[/b] · [$text-muted]{escape(run.branch)}[/]\n"
-            f"step {steps}{budget} · {elapsed} · {self._status_markup()}"
+            f"{self._unit} {steps}{budget} · {elapsed} · {self._status_markup()}"
+            f"[$text-muted]{escape(usage)}[/]"
         )
         self.query_one("#run-header", Static).update(header)
 
@@ -253,19 +277,22 @@ class RunScreen(Screen[None]):
     def action_retry(self) -> None:
         if not (self.ended and self.run.failure_kind == "transient"):
             return
-        self.notify("Starting a new run from the same spec…")
+        what = "plan" if self.run.prompt_source == "plan" else "spec"
+        self.notify(f"Starting a new run from the same {what}…")
         self.run_worker(self._prepare_again, name="retry", group="retry", thread=True,
                         exclusive=True, exit_on_error=False)
 
     def _prepare_again(self) -> Prepared:
-        """A new run from this run's spec text (thread worker: git work)."""
+        """A new run from this run's spec text, or plan text for a plan run (thread worker:
+        git work)."""
         from hybrid_tui.agents.registry import make_agent
-        from hybrid_tui.core.dispatch import prepare_run
+        from hybrid_tui.core.dispatch import prepare_plan_run, prepare_run
 
         context = self.hybrid.context
         assert context.store is not None
         run = self.run
-        return prepare_run(
+        prepare = prepare_plan_run if run.prompt_source == "plan" else prepare_run
+        return prepare(
             context.store,
             Path(run.repo_root),
             Path(run.spec_path).read_text(encoding="utf-8"),

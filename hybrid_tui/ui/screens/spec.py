@@ -23,6 +23,14 @@ Behaviour choices:
   becomes a notification with its message and fix, and nothing else happens. On success the
   screen is replaced by `RunScreen(run, warnings=...)`, so leaving the run returns to the
   plans.
+- `ctrl+l` converts the plan with Claude (`convert_with_claude_async`: `claude -p`, read-only,
+  in the repository root) in an async worker on the UI loop: there is no git work in it (the
+  tree comes from the loader) and the agent's I/O is non-blocking, and cancelling the worker
+  (leaving the screen, quitting) stops Claude's whole process group. When Claude's spec
+  validates without errors it replaces the editor's text as one edit (`ctrl+z` brings the
+  previous text back; like any edit it is kept as the plan's draft) and a notification says
+  so; otherwise the text stays as it is and a notification says why (Claude missing with its
+  install hint, an API error, an invalid spec with its first problems). `ctrl+r` waits while Claude is converting.
 - `escape` goes back to the plans without asking. The edited text is kept for the session, per
   plan path, in the `drafts` dict the Plans screen owns, stamped with the plan's mtime and
   size: opening the same plan again shows the edit, unless Claude rewrote the plan since, in
@@ -54,6 +62,7 @@ from hybrid_tui.core.spec import Problem, validate_spec
 if TYPE_CHECKING:
     from textual.widgets import TextArea
 
+    from hybrid_tui.core.convert.with_claude import ClaudeConversion
     from hybrid_tui.core.dispatch import Prepared
     from hybrid_tui.core.runs import RunStore
     from hybrid_tui.ui.app import HybridApp
@@ -79,6 +88,8 @@ class SpecSource:
     tree: set[str] | None
     base: str
     blocker: str | None
+    number: int = 1
+    root: Path | None = None  # the project root (None when the repository could not be read)
 
 
 def plan_stamp(plan: Plan) -> tuple[float, int]:
@@ -96,26 +107,27 @@ def load_spec_source(
     from hybrid_tui.core.spec import render_spec
 
     root = Path(repo_path).resolve()
+    project: Path | None = None
     tree: set[str] | None = None
     base = ""
     blocker: str | None = None
     try:
         repo = workspace.open_project(root)
-        root = workspace.project_root(repo)
+        root = project = workspace.project_root(repo)
         branch, sha = workspace.head_branch(repo)
         tree = workspace.tree_paths(repo, sha)
         base = f"{branch}@{sha[:7]}"
     except InputError as err:
         blocker = str(err)
+    number = store.next_number(root)
     if draft_text is not None:
-        return SpecSource(draft_text, tree, base, blocker)
+        return SpecSource(draft_text, tree, base, blocker, number, project)
     try:
         plan_text = read_plan(plan.path)
     except InputError as err:
-        return SpecSource(None, tree, base, str(err))
-    number = store.next_number(root)
+        return SpecSource(None, tree, base, str(err), number, project)
     spec = convert_plan(plan_text, source=plan.path.name, number=number, base=base, tree=tree)
-    return SpecSource(render_spec(spec), tree, base, blocker)
+    return SpecSource(render_spec(spec), tree, base, blocker, number, project)
 
 
 def problem_row(problem: Problem) -> Content:
@@ -149,6 +161,7 @@ class SpecScreen(Screen[None]):
     BINDINGS = [
         Binding("ctrl+r", "run", "Run", id="spec.run"),
         Binding("f8", "next_problem", "Next problem", id="spec.next-problem"),
+        Binding("ctrl+l", "convert_with_claude", "Convert with Claude", id="spec.claude"),
         Binding("escape", "back", "Plans", priority=True, id="spec.back"),
     ]
 
@@ -159,6 +172,7 @@ class SpecScreen(Screen[None]):
         self.source: SpecSource | None = None
         self.problems: list[Problem] = []
         self.dispatching = False
+        self.converting = False
         self._original: str | None = None
         self._editor: TextArea | None = None
         self._timer: Timer | None = None
@@ -278,10 +292,61 @@ class SpecScreen(Screen[None]):
         self.query_one("#spec-problems", OptionList).highlighted = index
         self._jump(self.problems[index])
 
+    # -- converting with Claude --------------------------------------------------------------
+
+    def action_convert_with_claude(self) -> None:
+        if self.converting or self.dispatching:
+            return
+        if self.source is None:
+            self.notify("The spec is still being prepared.", severity="warning", markup=False)
+            return
+        if self.text is None:
+            self.notify(f"Not converted: {self.source.blocker}", severity="error", timeout=10, markup=False)
+            return
+        self.converting = True
+        self._status("Converting the plan with Claude… (the current spec stays if it fails)")
+        self._convert_with_claude(self.source)
+
+    @work(exclusive=True, exit_on_error=False, group="spec-claude")
+    async def _convert_with_claude(self, source: SpecSource) -> ClaudeConversion:
+        import asyncio
+
+        from hybrid_tui.core.convert.with_claude import convert_with_claude_async
+
+        plan_text = await asyncio.to_thread(read_plan, self.plan.path)
+        return await convert_with_claude_async(
+            plan_text,
+            root=source.root or self.context.repo,
+            source=self.plan.path.name,
+            number=source.number,
+            base=source.base,
+            tree=source.tree,
+            settings=self.context.settings.agents.claude,
+        )
+
+    def _converted(self, result: ClaudeConversion) -> None:
+        self.converting = False
+        self._status(self.source.blocker if self.source else None, error=True)
+        if self._editor is None:
+            return
+        if not result.ok:
+            self.notify(
+                f"Kept the current spec: {result.message}", severity="warning", timeout=15, markup=False
+            )
+            return
+        document = self._editor.document
+        self._editor.replace(result.text or "", (0, 0), document.end)
+        self._editor.cursor_location = (0, 0)
+        self.validate()
+        self.notify(f"{result.message}. ctrl+z brings the previous spec back.", timeout=10, markup=False)
+
     # -- running -----------------------------------------------------------------------------
 
     def action_run(self) -> None:
         if self.dispatching:
+            return
+        if self.converting:
+            self.notify("Claude is converting the plan: wait for it.", severity="warning", markup=False)
             return
         if self.source is None:
             self.notify("The spec is still being prepared.", severity="warning", markup=False)
@@ -326,12 +391,18 @@ class SpecScreen(Screen[None]):
                 await self._loaded(worker.result)
             elif worker.group == "spec-dispatch":
                 self._started(worker.result)
+            elif worker.group == "spec-claude":
+                self._converted(worker.result)
         elif event.state == WorkerState.ERROR:
             error = worker.error
             if worker.group == "spec-dispatch":
                 self.dispatching = False
                 self._status(self.source.blocker if self.source else None, error=True)
                 what = "Not run"
+            elif worker.group == "spec-claude":
+                self.converting = False
+                self._status(self.source.blocker if self.source else None, error=True)
+                what = "Not converted with Claude (the spec is unchanged)"
             else:
                 self._status(f"Could not prepare the spec: {error}", error=True)
                 what = "Could not prepare the spec"

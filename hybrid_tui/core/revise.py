@@ -1,0 +1,338 @@
+"""Revise: send a run back to its agent with a note, on the same branch, in the same worktree.
+
+    prompt, run = prepare_revision(store, run, "the tests miss the empty case", agent=agent)
+    run = await RevisionExecution(store, run, agent, prompt, timeout=..., on_events=...).start()
+
+Behaviour choices:
+- The agent resumes its own session when the run recorded one (Kimi's id from its
+  `To resume this session: kimi -r <id>` stderr line, passed back as `-S <id>`; Claude's
+  `session_id`, passed back as `--resume <id>`). The prompt is then the note, the failing
+  checks and "the spec is as before". Without a session id a fresh session starts with the
+  run's first prompt (`dispatch.run_prompt`: the spec, or the plan of a "Claude implements"
+  run) followed by the note and the failing checks, and is told that a first attempt is already
+  committed in its worktree. The prompt is kept in `runs/<id>/revision-<n>.md`.
+- Failing checks are those of the last check run (`run.checks`), each with its command, how it
+  ended and the last lines of its output, read from `runs/<id>/checks.log` (the last block the
+  checks wrote for that tip). Checks that passed are not repeated to the agent.
+- Only a run that is neither at work nor landed (accepted/rejected), whose worktree is still on
+  its branch with nothing uncommitted, can be revised; the note must say something; the agent
+  must be installed. All of it is checked before anything is written, so a refusal changes
+  nothing.
+- Execution is `dispatch.RunExecution` itself: `RevisionExecution` subclasses it and hands it
+  the run's agent wrapped in `ResumedAgent`, whose `command()` carries the revision prompt and
+  the session to resume. Everything else is the usual path of a run: running -> verifying ->
+  review (or failed, ...), the agent's work committed on the same branch, scope and checks
+  recorded again.
+- Each revision is recorded in `run.revisions` (note, session resumed, start tip, how it ended,
+  new tip, steps, prompt file). `run.steps` (and Claude's `turns`, `tokens`, `cost_usd`) add up
+  over the first run and every revision: they are the quota used. A revision whose agent
+  printed no session id keeps the id it resumed. A revision left
+  `preparing`/`running` by a hybrid-tui that died is marked `interrupted` at the next one.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+from hybrid_tui.agents.base import Agent, Invocation
+from hybrid_tui.config import Settings
+from hybrid_tui.core import workspace
+from hybrid_tui.core.dispatch import (
+    EventSink,
+    RunExecution,
+    check_agent_installed,
+    run_prompt,
+)
+from hybrid_tui.core.errors import ActionFailed, InputError
+from hybrid_tui.core.merge import require_clean_worktree
+from hybrid_tui.core.runs import CheckResult, Revision, Run, RunStore
+
+OUTPUT_TAIL_LINES = 30
+OUTPUT_LINE_CHARS = 300
+CHECKS_LOG_TAIL_BYTES = 2 * 1024 * 1024  # only the end of a long checks.log is read
+MAX_NOTE_CHARS = 20_000
+
+AGENT_RULES = (
+    "Do not commit and do not switch branches: your work is committed for you when you finish."
+)
+
+
+# -- the failing checks --------------------------------------------------------------------
+
+_HEADER = re.compile(r"^== checks of run \S+ on ([0-9a-f]+) at .* ==$")
+_RESULT = re.compile(
+    r"(?:✓ passed in [\d.]+s|✗ failed \([^)]*\) in [\d.]+s|✗ timed out after \S+|✗ cancelled)$"
+)
+
+
+def check_outputs(log_text: str, checks: list[CheckResult], tip: str | None = None) -> list[list[str]]:
+    """The output lines of each of `checks`, from a `checks.log` text: the last block of
+    checks (the last one on `tip` when given), matched command by command in order. A check
+    whose output cannot be found gets []."""
+    lines = log_text.splitlines()
+    start = 0
+    for index in range(len(lines) - 1, -1, -1):
+        match = _HEADER.match(lines[index])
+        if match and (tip is None or tip.startswith(match.group(1))):
+            start = index + 1
+            break
+    else:
+        return [[] for _ in checks]
+    outputs: list[list[str]] = [[] for _ in checks]
+    k, capturing, i = 0, False, start
+    while i < len(lines) and k < len(checks):
+        line = lines[i]
+        i += 1
+        if not capturing:
+            command_lines = checks[k].command.splitlines() or [""]
+            if line == f"$ {command_lines[0]}":
+                capturing = True
+                i += len(command_lines) - 1  # the rest of a multi-line command
+            continue
+        if _HEADER.match(line):
+            break  # a block that ended early (hybrid-tui died)
+        if result := _RESULT.search(line):
+            if line[: result.start()]:
+                outputs[k].append(line[: result.start()])  # output without a final newline
+            capturing = False
+            k += 1
+            continue
+        outputs[k].append(line)
+    return outputs
+
+
+def _tail(lines: list[str]) -> list[str]:
+    tail = lines[-OUTPUT_TAIL_LINES:]
+    return [line if len(line) <= OUTPUT_LINE_CHARS else line[: OUTPUT_LINE_CHARS - 1] + "…" for line in tail]
+
+
+def read_checks_log(store: RunStore, run: Run) -> str:
+    """The end of the run's checks.log ("" when there is none)."""
+    path = store.checks_log_path(run.id)
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(0, size - CHECKS_LOG_TAIL_BYTES))
+            return handle.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+
+
+def _fence(text: str) -> str:
+    fence = "```"
+    while fence in text:
+        fence += "`"
+    return f"{fence}\n{text}\n{fence}"
+
+
+def describe_check(check: CheckResult) -> str:
+    if check.ok:
+        return f"passed in {check.seconds:.1f}s"
+    if check.timed_out:
+        return f"timed out after {check.seconds:.0f}s"
+    if check.exit_code is None:
+        return "was cancelled"
+    if check.exit_code < 0:
+        return f"was killed by signal {-check.exit_code}"
+    return f"failed with exit code {check.exit_code}"
+
+
+def checks_report(store: RunStore, run: Run, *, only_failing: bool) -> str:
+    """The run's last checks in Markdown: each as a bullet (`command` and how it ended), the
+    failing ones with the last lines of their output. "" when no check ran or, with
+    `only_failing`, none failed."""
+    checks = run.checks or []
+    if not checks or (only_failing and all(check.ok for check in checks)):
+        return ""
+    outputs = check_outputs(read_checks_log(store, run), checks, run.checks_sha)
+    parts = []
+    for check, output in zip(checks, outputs):
+        if only_failing and check.ok:
+            continue
+        mark = "✓" if check.ok else "✗"
+        entry = f"- {mark} `{check.command}` {describe_check(check)}"
+        if not check.ok:
+            tail = _tail(output)
+            entry += (
+                f". The last {len(tail)} line(s) of its output:\n\n" + _indent(_fence("\n".join(tail)))
+                if tail else ", with no output."
+            )
+        parts.append(entry)
+    tip = workspace.ref_sha(Path(run.repo_root), f"refs/heads/{run.branch}")
+    stale = ""
+    if run.checks_sha and tip and run.checks_sha != tip:
+        stale = f"(These checks ran on commit {run.checks_sha[:7]}; the branch has moved on since.)\n\n"
+    return stale + "\n".join(parts)
+
+
+def _indent(text: str) -> str:
+    return "\n".join(f"  {line}" if line else "" for line in text.splitlines())
+
+
+# -- the prompt ----------------------------------------------------------------------------
+
+
+def revision_prompt(store: RunStore, run: Run, note: str, *, resume: bool) -> str:
+    """What the agent is told: the note and the failing checks; with `resume` (its own session
+    goes on) that the spec is as before, else the whole spec first."""
+    failing = checks_report(store, run, only_failing=True)
+    checks = f"## Failing checks\n\n{failing}\n\n" if failing else ""
+    what = "plan" if run.prompt_source == "plan" else "spec"
+    if resume:
+        return (
+            f"Your work on the {what} was reviewed and sent back. Revise it in the current working "
+            "directory: the same git worktree and branch, where your earlier work is committed.\n\n"
+            f"## Reviewer's note\n\n{note}\n\n{checks}"
+            f"The {what} is as before. {AGENT_RULES}\n"
+        )
+    return (
+        run_prompt(run).rstrip("\n")
+        + "\n\n## Revision\n\n"
+        f"A first attempt at this {what} is already committed in the current working directory. "
+        "A reviewer sent it back: start from the work that is there and change what the note "
+        "and the failing checks ask for.\n\n"
+        f"### Reviewer's note\n\n{note}\n"
+        + (f"\n### Failing checks\n\n{failing}\n" if failing else "")
+    )
+
+
+# -- preparing -----------------------------------------------------------------------------
+
+
+def require_revisable(run: Run) -> Path:
+    """The run's worktree, or `ActionFailed` when the run cannot be sent back now."""
+    from hybrid_tui.core.land import require_open
+
+    require_open(run, "revised")
+    if workspace.ref_sha(Path(run.repo_root), f"refs/heads/{run.branch}") is None:
+        raise ActionFailed(f"run {run.id}: its branch {run.branch} no longer exists")
+    return require_clean_worktree(run, "revise")
+
+
+def prepare_revision(
+    store: RunStore, run: Run, note: str, *, agent: Agent | None = None, fresh: bool = False
+) -> tuple[str, Run]:
+    """Check that `run` can be sent back with `note` (and that `agent`, when given, is
+    installed), then record the revision (`preparing`) and return the prompt and the run.
+    `fresh`: start a new session even when the run has one to resume."""
+    note = note.strip()
+    if not note:
+        raise InputError("the revision note is empty: say what the agent should change (-m NOTE)")
+    if len(note) > MAX_NOTE_CHARS:
+        raise InputError(f"the revision note is {len(note)} characters long: keep it under {MAX_NOTE_CHARS}")
+    require_revisable(run)
+    if agent is not None:
+        check_agent_installed(agent)
+    session = None if fresh else run.session_id
+    prompt = revision_prompt(store, run, note, resume=session is not None)
+    revisions = [
+        rev.model_copy(update={"status": "interrupted"}) if rev.status in ("preparing", "running") else rev
+        for rev in run.revisions
+    ]
+    tip = workspace.ref_sha(Path(run.repo_root), f"refs/heads/{run.branch}")
+    prompt_path = store.run_dir(run.id) / f"revision-{len(revisions) + 1}.md"
+    prompt_path.write_text(prompt, encoding="utf-8")
+    revisions.append(Revision(
+        note=note, started_at=store.now(), session_id=session, from_sha=tip, prompt_path=str(prompt_path),
+    ))  # fmt: skip
+    store.update(run, revisions=revisions)
+    return prompt, run
+
+
+def agent_for_run(run: Run, settings: Settings) -> Agent:
+    """The run's agent, as configured now, but of the flavour the run used (a Kimi "auto"
+    flavour was resolved when the run started): the session must be resumed by the same CLI."""
+    from hybrid_tui.agents.registry import make_agent
+
+    if run.agent == "kimi" and run.flavour in ("legacy", "code"):
+        kimi = settings.agents.kimi.model_copy(update={"flavour": run.flavour})
+        settings = settings.model_copy(update={"agents": settings.agents.model_copy(update={"kimi": kimi})})
+    return make_agent(run.agent, settings)
+
+
+# -- running -------------------------------------------------------------------------------
+
+
+class ResumedAgent:
+    """An agent whose `command()` ignores the prompt it is given and builds the revision's
+    instead, resuming `session_id` (None: a new session). Every other attribute is the agent's."""
+
+    def __init__(self, agent: Agent, prompt: str, session_id: str | None) -> None:
+        self.agent = agent
+        self.prompt = prompt
+        self.session_id = session_id
+
+    def command(self, worktree: Path, prompt: str) -> Invocation:
+        if self.session_id is None:
+            return self.agent.command(worktree, self.prompt)
+        return self.agent.command(worktree, self.prompt, resume=self.session_id)  # type: ignore[call-arg]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.agent, name)
+
+
+_TOTALS = ("steps", "turns", "tokens", "cost_usd")  # run fields that add up over revisions
+
+
+class RevisionExecution(RunExecution):
+    """The agent at work on a revision prepared by `prepare_revision`: `await start()`,
+    `cancel()` from the same event loop, as for any run."""
+
+    def __init__(
+        self,
+        store: RunStore,
+        run: Run,
+        agent: Agent,
+        prompt: str,
+        *,
+        timeout: float,
+        on_events: EventSink,
+        check_timeout: float | None = None,
+    ) -> None:
+        if not run.revisions or run.revisions[-1].status != "preparing":
+            raise ActionFailed(f"run {run.id} has no prepared revision: call prepare_revision first")
+        self.revision = run.revisions[-1]
+        self.before = {key: getattr(run, key) for key in _TOTALS}
+        super().__init__(
+            store, run, ResumedAgent(agent, prompt, self.revision.session_id),  # type: ignore[arg-type]
+            timeout=timeout, on_events=on_events, check_timeout=check_timeout,
+        )
+
+    async def start(self) -> Run:
+        revision, store = self.revision, self.store
+        revision.status = "running"
+        try:
+            run = await super().start()
+        except BaseException:
+            # RunExecution recorded the run failed/crashed when it could; else it was stopped.
+            revision.status = "interrupted" if self.run.is_active else self.run.status.value
+            revision.finished_at = store.now()
+            store.save(self.run)
+            raise
+        revision.status = run.status.value
+        revision.failure_kind = run.failure_kind
+        revision.finished_at = run.finished_at
+        revision.head_sha = run.head_sha
+        revision.steps = run.steps
+        changes: dict[str, object] = {"revisions": run.revisions}
+        for key, before in self.before.items():  # the quota used adds up over the revisions
+            now = getattr(run, key)
+            if before is not None and now is not None:
+                changes[key] = before + now
+            elif now is None:
+                changes[key] = before
+        if run.session_id is None and revision.session_id is not None:
+            changes["session_id"] = revision.session_id
+        return store.update(run, **changes)
+
+
+def new_commits(run: Run, revision: Revision | None = None) -> list[str]:
+    """The commits a revision (default: the last) added to the branch, oldest first."""
+    revision = revision or (run.revisions[-1] if run.revisions else None)
+    if revision is None or not revision.from_sha or not revision.head_sha:
+        return []
+    out = workspace.git(Path(run.repo_root), "rev-list", "--reverse", f"{revision.from_sha}..{revision.head_sha}")
+    return out.split()

@@ -1,0 +1,115 @@
+"""`ClaudeReviewPanel`: Claude's verdict and its points, to sit beside the diff.
+
+    panel.show_pending()                      # "Asking Claude…" while the reviewer runs
+    panel.show_review(review, tip=run_tip)    # verdict badge, summary, one row per point
+    panel.show_error(err)                     # e.g. Claude missing: the message and the fix
+    panel.note()                              # the review as a revise note, or None
+
+Behaviour choices:
+- The badge is "✓ Claude approves" or "✗ Claude requests changes"; when the review was of
+  another tip than the branch's current one (a revision came since), it says so.
+- Points are an option list ("file:line  problem"); selecting one posts `PointSelected`, so
+  the screen can open that file's diff. Attributes down, messages up: the panel runs nothing.
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.markup import escape
+from textual.message import Message
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from hybrid_tui.core.claude_review import points_as_note
+from hybrid_tui.core.errors import HybridError
+from hybrid_tui.core.runs import ClaudeReview, ReviewPoint
+
+
+def point_prompt(point: ReviewPoint) -> str:
+    where = escape(point.file or "(no file)") + (f":{point.line}" if point.line else "")
+    return f"[b]{where}[/b]  {escape(point.problem)}"
+
+
+class ClaudeReviewPanel(Vertical):
+    DEFAULT_CSS = """
+    ClaudeReviewPanel { height: auto; max-height: 50%; padding: 0 1; }
+    ClaudeReviewPanel > #claude-verdict { width: 1fr; text-style: bold; }
+    ClaudeReviewPanel > #claude-verdict.-approve { color: $text-success; }
+    ClaudeReviewPanel > #claude-verdict.-changes { color: $text-error; }
+    ClaudeReviewPanel > #claude-summary { width: 1fr; color: $text-muted; }
+    ClaudeReviewPanel > #claude-points { height: auto; max-height: 12; border: none; }
+    """
+
+    class PointSelected(Message):
+        """A point was chosen (enter or click): the screen may show its file."""
+
+        def __init__(self, point: ReviewPoint) -> None:
+            super().__init__()
+            self.point = point
+
+    def __init__(self, review: ClaudeReview | None = None, *, tip: str | None = None, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.review: ClaudeReview | None = None
+        self._state: tuple[str, str, list[ReviewPoint], str] = ("No Claude review yet.", "", [], "")
+        if review is not None:
+            self.show_review(review, tip=tip)
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="claude-verdict")
+        yield Static(id="claude-summary", markup=False)
+        yield OptionList(id="claude-points", compact=True)
+
+    def on_mount(self) -> None:
+        self._apply()
+
+    def show_review(self, review: ClaudeReview, *, tip: str | None = None) -> None:
+        """Show `review`; `tip`: the branch's current tip, to tell a review of an older one."""
+        self.review = review
+        approve = review.verdict == "approve"
+        badge = "✓ Claude approves" if approve else "✗ Claude requests changes"
+        if review.points:
+            badge += f" · {len(review.points)} point{'s' if len(review.points) != 1 else ''}"
+        if tip and review.reviewed_sha and review.reviewed_sha != tip:
+            badge += f" [$text-warning](of {review.reviewed_sha[:7]}, before the last changes)[/]"
+        self._set(badge, review.summary, review.points, "-approve" if approve else "-changes")
+
+    def show_pending(self, text: str = "Asking Claude to review the branch (read-only)…") -> None:
+        self.review = None
+        self._set(escape(text), "", [])
+
+    def show_error(self, error: BaseException | str) -> None:
+        """What went wrong (e.g. Claude missing, with how to install it)."""
+        self.review = None
+        if isinstance(error, HybridError):
+            text = error.message + (f"\nFix: {error.fix}" if error.fix else "")
+        else:
+            text = str(error)
+        self._set("[$text-error]Claude could not review[/]", text, [])
+
+    def note(self) -> str | None:
+        """The review as the note for revise (`points_as_note`), or None without a review."""
+        return points_as_note(self.review) if self.review is not None else None
+
+    def _set(self, badge: str, summary: str, points: list[ReviewPoint], css: str = "") -> None:
+        self._state = (badge, summary, list(points), css)
+        if self.is_mounted:
+            self._apply()
+
+    def _apply(self) -> None:
+        badge, summary, points, css = self._state
+        verdict = self.query_one("#claude-verdict", Static)
+        verdict.set_classes(css)
+        verdict.update(badge)
+        summary_widget = self.query_one("#claude-summary", Static)
+        summary_widget.update(summary)
+        summary_widget.display = bool(summary)
+        options = self.query_one(OptionList)
+        options.clear_options()
+        options.add_options([Option(point_prompt(p), id=str(i)) for i, p in enumerate(points)])
+        options.display = bool(points)
+
+    def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        if self.review is not None and event.option.id is not None:
+            self.post_message(self.PointSelected(self.review.points[int(event.option.id)]))
