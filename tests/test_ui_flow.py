@@ -52,7 +52,7 @@ Create it with a friendly line.
 Return 2 instead of 1.
 
 ## Verification
-- `python -m pytest tests`
+- `test -f hello.txt`
 """
 
 

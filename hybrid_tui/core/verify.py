@@ -150,7 +150,10 @@ async def run_checks(
 
 
 def check_commands(run: Run) -> list[str]:
-    """The run's verification commands: its spec's, task-level first, without repeats."""
+    """The run's verification commands: its spec's, task-level first, without repeats. A run
+    whose prompt was the plan itself ("Claude implements") has no spec, so no checks."""
+    if run.prompt_source == "plan":
+        return []
     spec = load_spec(run.spec_path)
     if spec is None:
         raise ActionFailed(f"run {run.id}: its spec {run.spec_path} cannot be read, so its checks are unknown")

@@ -138,11 +138,12 @@ def test_claude_writes_a_file_and_the_branch_holds_it(project: Path, plan: Path,
     assert result.returncode == 0, result.stderr
     assert (summary["status"], summary["failure_kind"]) == ("review", None)
     assert seconds < 30
-    # Claude worked in the run's worktree and got the spec as its prompt.
+    # Claude worked in the run's worktree and got the plan itself as its prompt.
     assert len(server.turn_requests) == 2 and not server.problems
     first = server.turn_requests[0]
     assert first.cwd == str(worktree_of(summary))
-    assert "# Spec: 001 -- Add a greeting" in first.all_text()
+    assert "Implement the following plan" in first.all_text() and "# Add a greeting" in first.all_text()
+    assert "# Spec:" not in first.all_text()
     assert first.query == {"beta": ["true"]} and first.headers["x-api-key"] == "test-key"
     (result_block,) = server.turn_requests[1].tool_results()
     assert "File created successfully" in json.dumps(result_block)

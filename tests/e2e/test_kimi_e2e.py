@@ -52,7 +52,7 @@ Create it with a friendly line.
 Return 2 instead of 1.
 
 ## Verification
-- `python -m pytest tests`
+- `test -f hello.txt`
 """
 
 
@@ -230,6 +230,8 @@ def test_write_edit_and_shell_land_on_the_run_branch(
 
     assert result.returncode == 0, result.stderr
     assert (summary["status"], summary["failure_kind"]) == ("review", None)
+    # The spec's check ran in the worktree after the agent and passed on its edit.
+    assert [(c["command"], c["ok"]) for c in summary["checks"]] == [("test -f hello.txt", True)]
     assert summary["steps"] == 4 and summary["exit_code"] == 0
     assert summary["message"] == "Kimi finished after 4 step(s)"
 
@@ -350,7 +352,9 @@ def test_thinking_parts_become_thinking_events(
     assert result.returncode == 0, result.stderr
     assert summary["steps"] == 2
     shown = [(e["kind"], e.get("text") or e.get("name")) for e in events]
-    assert shown[:-1] == [
+    # What the agent said comes first; the checks' notices and the exit follow.
+    agent_events = shown[: next(i for i, (kind, _) in enumerate(shown) if kind in ("notice", "exit"))]
+    assert agent_events == [
         ("thinking", "The spec wants hello.txt; WriteFile is the tool."),
         ("text", "Writing it."),
         ("tool_call", "WriteFile"),
