@@ -1,13 +1,14 @@
 """`ReviewScreen`: a run's result, file by file and hunk by hunk, with its checks and scope, and
 the ways to land it: accept all, accept a selection, reject, rebase first.
 
-Loading is lazy and off the UI thread, one git command at a time. A thread worker reads the
-file list first (`file_list.read_names`: git's `--raw`, names and status, no content diff;
-and the scope check against the spec) and the list shows at once; the +/- counts follow
-(`workspace.diff_files`), then the whole patch, read once (`workspace.patch_text`, split per
-file by `diff_model.PatchIndex`); each file is parsed and laid out (`diff_model.prepare_file`)
-in a worker when it is opened, and the last few are cached. Hunk numbers are those of `core.hunks.parse_hunks` on that
-same patch, so a selection means to `partial.accept_selection` what it shows here.
+Loading is lazy and off the UI thread, in steps. A thread worker reads the file list first
+(`file_list.read_names`: git's `--raw`, names and status, no content diff; and the scope
+check against the spec), started from `compose` so that git runs while the screen is built,
+and the list shows at once; the +/- counts follow (`workspace.diff_files`), then the whole
+patch, read once (`workspace.patch_text`, split per file by `diff_model.PatchIndex`); each
+file is parsed and laid out (`diff_model.prepare_file`) in a worker when it is opened, and
+the last few are cached. Hunk numbers are those of `core.hunks.parse_hunks` on that same
+patch, so a selection means to `partial.accept_selection` what it shows here.
 
 Behaviour choices:
 - The header says what is reviewed: title, status (a failed run's kind and message), branch
@@ -22,8 +23,8 @@ Behaviour choices:
 - The same preflight runs once the files are listed, to offer `b` early; its blocking findings
   wait for `a` (opening a review should not shout).
 - `c` re-runs the checks in a thread (`LiveChecks`); their output streams into the panel's
-  output pane (`o` shows or hides it, with the last run's output from `checks.log`). Landing,
-  rebasing and leaving wait for them or stop them: leaving the screen stops them.
+  output pane (`o` shows or hides it, with the last run's output from `checks.log`). Accept,
+  reject and rebase are greyed out while they run; leaving the screen stops them.
 - A refusal (`ActionFailed`) keeps its message and fix in the message area, not a passing
   toast; nothing else changes. Messages name the repository by its directory name.
 """
@@ -243,9 +244,8 @@ class ReviewScreen(Screen[None]):
             result: Any = worker.result
             handler = {
                 "files": self._show_files, "counts": self._show_counts, "patch": self._patch_ready,
-                "diff": self._show_model,
-                "preflight": self._preflight_done, "land": self._landed, "rebase": self._rebased,
-                "checks": self._checks_done, "checks-log": self._show_last_output,
+                "diff": self._show_model, "preflight": self._preflight_done, "land": self._landed,
+                "rebase": self._rebased, "checks": self._checks_done, "checks-log": self._show_last_output,
             }.get(name)
             if handler is not None:
                 handler(result)
@@ -280,9 +280,8 @@ class ReviewScreen(Screen[None]):
             self.query_one(DiffView).show_message("No changes on this branch: the agent changed nothing.")
         self._refresh_header()
         self._refresh_checks()
-        # The counts (a diff of every file), then the patch and the preflight: after the list
-        # is drawn, one at a time, as they compete for git and the GIL.
-        self.call_after_refresh(lambda: self._worker(lambda: self._read_counts(generation, tip), "counts"))
+        # Then the counts (a diff of every file); then the patch and the preflight.
+        self._worker(lambda: self._read_counts(generation, tip), "counts")
 
     def _show_counts(self, result: tuple[int, list[FileDiff]]) -> None:
         generation, files = result
