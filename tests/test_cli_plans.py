@@ -43,3 +43,26 @@ def test_default_plans_directory_is_under_claude_config_dir(repo: Path, isolated
     (plans / "x.md").write_text("# From Claude\n")
     result = run_cli("plans", "--json", cwd=repo)
     assert [p["title"] for p in json.loads(result.stdout)] == ["From Claude"]
+
+
+def test_the_example_config_file_is_valid_and_complete():
+    """docs/config.example.toml loads to the defaults, and shows every setting there is."""
+    import re
+
+    from pydantic import BaseModel
+
+    from hybrid_tui.config import Settings, load_settings
+
+    example = Path(__file__).resolve().parents[1] / "docs" / "config.example.toml"
+    assert load_settings(example) == Settings()
+    text = example.read_text()
+
+    def leaves(model: type[BaseModel], prefix: str = ""):
+        for key, field in model.model_fields.items():
+            if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel):
+                yield from leaves(field.annotation, f"{prefix}{key}.")
+            else:
+                yield prefix, key
+
+    for prefix, key in leaves(Settings):
+        assert re.search(rf"^#?\s*{key}\s*=", text, re.M), f"{prefix}{key} is not in the example"
