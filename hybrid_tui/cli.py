@@ -217,16 +217,12 @@ def cmd_plans(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _plan_advice(path: Path, settings: Settings) -> dict[str, Any] | None:
-    """The Claude-or-Kimi advice for a plan file, or None when it cannot be read."""
-    from hybrid_tui.core.advice import advise
-    from hybrid_tui.core.convert import convert_plan
-    from hybrid_tui.core.plans import read_plan
+    """The Claude-or-Kimi advice for a plan file as JSON, or None when it cannot be read."""
+    from hybrid_tui.core.advice import advise_plan_file
 
-    try:
-        text = read_plan(path)
-    except InputError:
+    advice = advise_plan_file(path, settings.advice)
+    if advice is None:
         return None
-    advice = advise(text, convert_plan(text, source=path.name), settings.advice)
     return {"choice": advice.choice, "label": advice.label, "reason": advice.reason,
             "files": advice.files, "lines": advice.lines}
 

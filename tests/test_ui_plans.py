@@ -18,9 +18,10 @@ from textual.color import Color
 from textual.pilot import Pilot
 
 from hybrid_tui.config import Settings
+from hybrid_tui.core.advice import advise_plan_file
 from hybrid_tui.core.runs import RunStore
 from hybrid_tui.ui.app import HybridApp, make_app
-from hybrid_tui.ui.screens.plans import PlansScreen, plan_advice, preview_chunks
+from hybrid_tui.ui.screens.plans import PlansScreen, preview_chunks
 from hybrid_tui.ui.widgets.plan_list import BADGES, PlanList, format_age, format_size
 from tests.conftest import CORPUS_PLANS
 
@@ -332,7 +333,7 @@ def test_an_unreadable_plan_shows_the_reason_in_the_preview(repo: Path) -> None:
 def test_each_plan_shows_its_advice_badge_and_the_selected_one_its_reason(
         repo: Path, three_plans: list[Path]) -> None:
     settings = Settings()
-    expected = [plan_advice(path, settings.advice) for path in three_plans]
+    expected = [advise_plan_file(path, settings.advice) for path in three_plans]
     assert {a.choice for a in expected} == {"claude", "kimi"}  # both badges are on screen
     app = new_app(repo, settings=settings)
 

@@ -20,10 +20,12 @@ commands, or `lines_per_file_without_code` per file when that is more.
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Literal
 
 from hybrid_tui.config import AdviceSettings
+from hybrid_tui.core.errors import InputError
 from hybrid_tui.core.spec import Spec
 
 
@@ -131,3 +133,16 @@ def advise(plan_text: str, spec: Spec, settings: AdviceSettings | None = None) -
     if mechanical:
         return advice("kimi", f"mechanical work ({mechanical.group(0).lower()}, {size})")
     return advice("kimi", f"medium change ({size}) with a precise spec")
+
+
+def advise_plan_file(path: Path, settings: AdviceSettings | None = None) -> Advice | None:
+    """The advice for a plan file; None when it cannot be read (`read_plan` refuses it). Reads
+    and converts the plan: from the TUI, call it in a worker."""
+    from hybrid_tui.core.convert import convert_plan
+    from hybrid_tui.core.plans import read_plan
+
+    try:
+        text = read_plan(path)
+    except InputError:
+        return None
+    return advise(text, convert_plan(text, source=path.name), settings)

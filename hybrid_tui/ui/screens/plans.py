@@ -66,7 +66,7 @@ from hybrid_tui.core.project import find_project_root
 from hybrid_tui.ui.widgets.plan_list import BADGE_COLOURS, PlanList
 
 if TYPE_CHECKING:
-    from hybrid_tui.config import AdviceSettings, Settings
+    from hybrid_tui.config import Settings
     from hybrid_tui.core.advice import Advice
     from hybrid_tui.core.dispatch import Prepared
     from hybrid_tui.core.runs import RunStore
@@ -87,19 +87,6 @@ PREVIEW_CHUNK_LINES = 120
 
 AdviceKey = tuple[Path, float, int]
 """A plan's advice is cached by (path, mtime, size): Claude rewrites its plan on every edit."""
-
-
-def plan_advice(path: Path, settings: AdviceSettings) -> Advice | None:
-    """The Claude-or-Kimi advice for a plan file; None when it cannot be read. Reads and
-    converts the plan: call it from a worker."""
-    from hybrid_tui.core.advice import advise
-    from hybrid_tui.core.convert import convert_plan
-
-    try:
-        text = read_plan(path)
-    except InputError:
-        return None
-    return advise(text, convert_plan(text, source=path.name), settings)
 
 
 def advice_line(advice: Advice) -> Content:
@@ -333,13 +320,15 @@ class PlansScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="plans-advice")
     def _advise(self, plans: list[Plan]) -> dict[Path, Advice | None]:
         """The advice for each plan listed, from the cache or computed (and cached)."""
+        from hybrid_tui.core.advice import advise_plan_file
+
         settings = self.context.settings.advice
         cache = self._advice_cache
         advice: dict[Path, Advice | None] = {}
         fresh: dict[AdviceKey, Advice | None] = {}
         for plan in plans:
             key = (plan.path, plan.mtime, plan.size)
-            fresh[key] = cache[key] if key in cache else plan_advice(plan.path, settings)
+            fresh[key] = cache[key] if key in cache else advise_plan_file(plan.path, settings)
             advice[plan.path] = fresh[key]
         self._advice_cache = fresh  # plans gone or rewritten drop out
         return advice
