@@ -232,7 +232,10 @@ class PlansScreen(Screen[None]):
         self.query_one("#plans-header", Static).update(Content(self._header_text()))
         self.query_one("#plans-empty", Static).update(Content(self._empty_text()))
         self.query_one("#preview-message", Static).update("Reading plans…")
-        self._relist()
+        # The first listing is synchronous: a stat and a 64 KiB head per plan (a few ms for a
+        # dozen) so the first frame shows the list; advice (which converts every plan) and all
+        # later listings run in workers.
+        self._show_plans(list_plans(self.location.path), advise=False)
         self.set_interval(60, self._refresh_ages)
         self.call_after_refresh(self._after_first_frame)
 
@@ -258,10 +261,12 @@ class PlansScreen(Screen[None]):
         return "\n".join(lines)
 
     async def _after_first_frame(self) -> None:
-        """Start the watcher and mount the Markdown preview: both cost import time."""
+        """Advise on the plans, start the watcher and mount the Markdown preview: each costs
+        import time, so none of it happens before the first frame."""
         preview = self.query_one("#plan-preview")
         if not preview.is_attached:
             return  # the app is closing before it got going
+        self._advise(self.plans)
         if self.context.watch_plans:
             self._watch()
             self._relist_once_watching()
@@ -298,13 +303,14 @@ class PlansScreen(Screen[None]):
     def _now(self) -> float:
         return self.context.clock().timestamp()
 
-    def _show_plans(self, plans: list[Plan]) -> None:
+    def _show_plans(self, plans: list[Plan], *, advise: bool = True) -> None:
         self.listed = True
         self.advised = False
         plan_list = self.query_one(PlanList)
         plan_list.set_plans(plans, self._now())
         self.set_class(not plans, "-empty")
-        self._advise(plans)
+        if advise:
+            self._advise(plans)
         if not plans:
             self.query_one("#plans-empty", Static).update(Content(self._empty_text()))
             self._preview_key = None
