@@ -99,6 +99,9 @@ class Settings(_Section):
     advice: AdviceSettings = AdviceSettings()
     review: ReviewSettings = ReviewSettings()
     merge: MergeSettings = MergeSettings()
+    # The user's keymap: binding id -> keys (comma-separated), applied with App.set_keymap;
+    # the ids are in the README's key table (e.g. "review.accept", "plans.delegate").
+    keys: dict[str, str] = {}
 
     def resolved_state_dir(self) -> Path:
         return state_dir(self.state_dir)

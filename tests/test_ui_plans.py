@@ -447,3 +447,20 @@ def test_enter_and_d_open_the_spec_for_the_selected_plan(repo: Path, three_plans
         assert app.screen.plan.path == three_plans[1]
 
     run(app, body)
+
+
+def test_the_users_keymap_rebinds_by_binding_id(repo: Path, three_plans: list[Path]) -> None:
+    """[keys] in the config maps binding ids to keys (App.set_keymap), once settings load."""
+    app = new_app(repo, settings=Settings(keys={"plans.toggle-list": "t"}))
+
+    async def body(pilot: Pilot) -> None:
+        screen = await plans_shown(pilot)
+        await wait_until(pilot, lambda: app.startup_done, "the settings to load")
+        await pilot.press("p")  # no longer bound
+        await pilot.pause()
+        assert not screen.has_class("-list-hidden")
+        await pilot.press("t")
+        await pilot.pause()
+        assert screen.has_class("-list-hidden")
+
+    run(app, body, size=(60, 20))

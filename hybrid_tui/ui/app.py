@@ -235,6 +235,7 @@ class HybridApp(App[None]):
         if event.worker.group != "startup" or not event.worker.is_finished:
             return
         if event.state == WorkerState.SUCCESS:
+            self.set_keymap(self.context.settings.keys)
             for theme in event.worker.result:
                 if theme.name != self.theme:  # the one in use was read from the same file
                     self.register_theme(theme)
