@@ -566,10 +566,10 @@ def cmd_accept(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _preflight(args: argparse.Namespace, settings: Settings, strategy: str) -> int:
-    from hybrid_tui.core.merge import checkout_findings, preflight
+    from hybrid_tui.core.merge import preflight
 
     run = _runs_for(args, settings).load(args.run_id)
-    findings = checkout_findings(run, set(args.only)) if args.only else preflight(run, strategy)
+    findings = preflight(run, strategy, paths=set(args.only) if args.only else None)
     blocked = any(f.blocking for f in findings)
     if args.json:
         _print_json({"run_id": run.id, "strategy": strategy, "ok": not blocked,

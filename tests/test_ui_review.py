@@ -17,15 +17,16 @@ from textual.pilot import Pilot
 from hybrid_tui.agents.registry import make_agent
 from hybrid_tui.core.dispatch import RunExecution
 from hybrid_tui.core.hunks import ALL
+from hybrid_tui.core.merge import preflight
 from hybrid_tui.core.runs import CheckResult, Run, RunStore, Status
-from hybrid_tui.core.workspace import FileDiff
+from hybrid_tui.core.workspace import FileDiff, diff_files, diff_names
 from hybrid_tui.ui.app import HybridApp
 from hybrid_tui.ui.screens.confirm import ConfirmScreen
 from hybrid_tui.ui.screens.review import ReviewScreen, describe_selection, totals
 from hybrid_tui.ui.widgets.checks_panel import ChecksPanel, check_row, checks_rows
 from hybrid_tui.ui.widgets.diff_view import DiffView
 from hybrid_tui.ui.widgets.file_list import FileList, Row, row_text
-from tests.conftest import git
+from tests.conftest import git, make_repo
 from tests.helpers import checkout_fingerprint
 from tests.test_ui_run import (
     RUN_ID,
@@ -480,3 +481,46 @@ def test_a_selection_is_described_file_by_file() -> None:
     selection = {"numbers.txt": {0, 2}, "new.txt": ALL, "one.txt": {1}}
     assert describe_selection(selection, {"numbers.txt": 3, "one.txt": 4}) == [
         "numbers.txt: hunks 1 and 3 of 3", "new.txt: whole file", "one.txt: hunk 2 of 4"]
+
+
+def test_the_quick_names_read_lists_what_diff_files_lists(tmp_path: Path) -> None:
+    """`diff_names` (the review's first read: no content diff) names the files `diff_files`
+    counts, in the same order, with the same status and old names."""
+    repo = make_repo(tmp_path / "r", {
+        "old name.txt": "a file that moves and is long enough to be seen as a rename\n",
+        "tool.sh": "echo hi\n", "gone.txt": "bye\n", "link": "a plain file\n", "tab\tname.txt": "t\n",
+    })
+    git(repo, "switch", "-q", "-c", "work")
+    git(repo, "mv", "old name.txt", "new name.txt")
+    (repo / "tool.sh").chmod(0o755)
+    (repo / "gone.txt").unlink()
+    (repo / "link").unlink()
+    (repo / "link").symlink_to("tool.sh")
+    (repo / "blob.bin").write_bytes(b"\x00\x01binary")
+    (repo / "tab\tname.txt").write_text("t, changed\n")
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "work")
+    names = diff_names(repo, "main", "work")
+    full = diff_files(repo, "main", "work")
+    assert [(f.path, f.status, f.old_path) for f in names] == [(f.path, f.status, f.old_path) for f in full]
+    assert {f.status for f in names} == {"added", "deleted", "renamed", "modified", "type-changed"}
+    assert ("new name.txt", "old name.txt") in [(f.path, f.old_path) for f in names]
+    assert "tab\tname.txt" in [f.path for f in names]
+    assert all((f.added, f.removed) == (0, 0) for f in names)  # not counted
+    assert [(f.path, f.added) for f in full if f.binary] == [("blob.bin", None)]
+
+
+def test_the_preflight_of_a_selection_looks_at_its_paths_only(reviewed, repo: Path) -> None:
+    _, run = reviewed
+    (repo / "hello.txt").write_text("my own hello\n")  # a local change on one of the run's files
+    assert [f.kind for f in preflight(run, paths={"src/app.py"})] == []
+    assert [(f.kind, f.blocking) for f in preflight(run, paths={"hello.txt"})] == [("local_overlap", True)]
+    assert [(f.kind, f.blocking) for f in preflight(run)] == [("local_overlap", True)]
+    (repo / "hello.txt").unlink()
+    commit_on_main(repo, "src/app.py", "def main():\n    return 3\n")  # the run changed that line too
+    assert [(f.kind, f.blocking) for f in preflight(run)] == [("conflict", True), ("base_moved", False)]
+    # A selection's hunks may still apply: the conflict is said for the selected paths, as advice.
+    selected = preflight(run, paths={"src/app.py", "hello.txt"})
+    assert [(f.kind, f.blocking) for f in selected] == [("conflict", False), ("base_moved", False)]
+    assert selected[0].problem.startswith("The run's changes to src/app.py conflict with what main got")
+    assert [f.kind for f in preflight(run, paths={"hello.txt"})] == ["base_moved"]

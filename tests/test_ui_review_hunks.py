@@ -329,9 +329,8 @@ def test_a_type_change_is_one_file_taken_whole(tmp_path: Path) -> None:
     assert model.header == [("meta", "type changed: shown as the old file deleted and the new one added")]
 
 
-def test_the_quick_names_read_lists_what_diff_files_lists(tmp_path: Path) -> None:
-    from hybrid_tui.core.workspace import diff_files
-    from hybrid_tui.ui.widgets.file_list import read_names
+def test_the_quick_names_read_lists_what_diff_files_lists_with_odd_files(tmp_path: Path) -> None:
+    from hybrid_tui.core.workspace import diff_files, diff_names
 
     repo = make_repo(tmp_path / "r", {
         "old name.txt": "a file that moves and is long enough to be seen as a rename\n",
@@ -347,7 +346,7 @@ def test_the_quick_names_read_lists_what_diff_files_lists(tmp_path: Path) -> Non
     (repo / "tab\tname.txt").write_text("t, changed\n")
     git(repo, "add", "-A")
     git(repo, "commit", "-qm", "work")
-    names = read_names(repo, "main", "work")
+    names = diff_names(repo, "main", "work")
     full = diff_files(repo, "main", "work")
     assert [(f.path, f.status, f.old_path) for f in names] == [(f.path, f.status, f.old_path) for f in full]
     assert {f.status for f in names} == {"added", "deleted", "renamed", "modified", "type-changed"}

@@ -99,9 +99,14 @@ def checkout_findings(run: Run, paths: set[str] | None = None) -> list[Finding]:
     return findings
 
 
-def preflight(run: Run, strategy: str = "merge") -> list[Finding]:
+def preflight(run: Run, strategy: str = "merge", paths: set[str] | None = None) -> list[Finding]:
     """Everything that would stop or surprise an accept of `run` with `strategy`, blocking
-    findings first; an empty list means the accept can go ahead. Reads only."""
+    findings first; an empty list means the accept can go ahead. Reads only.
+
+    `paths`: the accept lands only these paths (a selection of files and hunks, as one commit
+    built on the base tip): the checkout is checked for them only, and a predicted conflict is
+    said as advice for the selected paths it touches (the selected hunks may still apply; the
+    accept says so if they do not), not as a block. "Base moved" is advice either way."""
     if strategy not in STRATEGIES:
         raise ValueError(f"unknown merge strategy {strategy!r}")
     root = Path(run.repo_root)
@@ -111,7 +116,7 @@ def preflight(run: Run, strategy: str = "merge") -> list[Finding]:
             "no_branch", f"The run's branch {run.branch} no longer exists.",
             f"Nothing to land; see `git reflog` in {root} if it was deleted by mistake.",
         )]
-    findings = checkout_findings(run)
+    findings = checkout_findings(run, paths)
     base = base_tip(run)
     if not workspace.is_ancestor(root, base, tip):
         ahead = workspace.count_commits(root, tip, base)
@@ -126,17 +131,29 @@ def preflight(run: Run, strategy: str = "merge") -> list[Finding]:
             blocking=False,
         )
         _, conflicts = workspace.merge_tree(root, base, tip)
+        if paths is not None:
+            conflicts = [path for path in conflicts if path in paths]
         if conflicts:
             listed = ", ".join(conflicts[:10]) + (" …" if len(conflicts) > 10 else "")
-            findings.append(Finding(
-                "conflict",
-                f"The run's changes conflict with what {run.base_branch} got since the run "
-                f"started, in {listed}; git cannot {'rebase' if strategy == 'rebase' else 'merge'} "
-                "them on its own.",
-                f"Resolve by hand: `git -C {root} merge {run.branch}`, fix the files, commit; "
-                f"then reject the run. Or reject it and run the spec again from the current "
-                f"{run.base_branch}. The run's branch is kept.",
-            ))
+            if paths is None:
+                findings.append(Finding(
+                    "conflict",
+                    f"The run's changes conflict with what {run.base_branch} got since the run "
+                    f"started, in {listed}; git cannot {'rebase' if strategy == 'rebase' else 'merge'} "
+                    "them on its own.",
+                    f"Resolve by hand: `git -C {root} merge {run.branch}`, fix the files, commit; "
+                    f"then reject the run. Or reject it and run the spec again from the current "
+                    f"{run.base_branch}. The run's branch is kept.",
+                ))
+            else:
+                findings.append(Finding(
+                    "conflict",
+                    f"The run's changes to {listed} conflict with what {run.base_branch} got since "
+                    "the run started; the selected hunks may not apply.",
+                    f"Select hunks that {run.base_branch} left alone, or resolve by hand: "
+                    f"`git -C {root} merge {run.branch}`. The run's branch is kept.",
+                    blocking=False,
+                ))
         findings.append(moved)
     return sorted(findings, key=lambda f: not f.blocking)
 

@@ -168,6 +168,8 @@ def compare_checkout(before: dict[str, str], after: dict[str, str]) -> list[str]
 
 @dataclass(frozen=True, slots=True)
 class FileDiff:
+    """One changed file. `added`/`removed` are 0 (not counted) from `diff_names`."""
+
     path: str
     status: str  # added | modified | deleted | renamed | copied | type-changed
     added: int | None  # None for a binary file
@@ -182,22 +184,24 @@ class FileDiff:
 _STATUS = {"A": "added", "M": "modified", "D": "deleted", "R": "renamed", "C": "copied", "T": "type-changed"}
 
 
-def diff_files(root: Path, base: str, tip: str) -> list[FileDiff]:
-    """Files changed between `base` and `tip`, with status and +/- counts (renames detected)."""
-    raw = git(root, "diff", "--no-color", "--raw", "--numstat", "-z", "-M", base, tip, strip=False)
+def _parse_diff(raw: str) -> tuple[list[FileDiff], list[tuple[int | None, int | None]]]:
+    """`git diff --raw [--numstat] -z -M` output: the files of the `--raw` part, in git's order
+    (a rename or copy names both paths; counts 0, not known from `--raw`), and the counts of
+    the `--numstat` part, in the same order ((None, None) for a binary file)."""
     fields = raw.split("\0")
-    statuses: list[tuple[str, str, str | None]] = []
+    files: list[FileDiff] = []
     counts: list[tuple[int | None, int | None]] = []
     i = 0
     while i < len(fields):
         field = fields[i]
         if field.startswith(":"):
             letter = field.split()[-1][0]
+            status = _STATUS.get(letter, "modified")
             if letter in "RC":
-                statuses.append((letter, fields[i + 2], fields[i + 1]))
+                files.append(FileDiff(fields[i + 2], status, 0, 0, fields[i + 1]))
                 i += 3
             else:
-                statuses.append((letter, fields[i + 1], None))
+                files.append(FileDiff(fields[i + 1], status, 0, 0))
                 i += 2
         elif field:
             added, removed, path = field.split("\t", 2)
@@ -205,9 +209,24 @@ def diff_files(root: Path, base: str, tip: str) -> list[FileDiff]:
             i += 3 if path == "" else 1  # a rename's numstat names both paths in two fields
         else:
             i += 1
+    return files, counts
+
+
+def diff_names(root: Path, base: str, tip: str) -> list[FileDiff]:
+    """Files changed between `base` and `tip`, names and status only (renames detected): the
+    counts are 0, not known. `git diff --raw` compares trees without diffing contents, so this
+    takes milliseconds whatever the size of the diff (the review lists files with it first)."""
+    return _parse_diff(git(root, "diff", "--no-color", "--raw", "-z", "-M", base, tip, strip=False))[0]
+
+
+def diff_files(root: Path, base: str, tip: str) -> list[FileDiff]:
+    """Files changed between `base` and `tip`, with status and +/- counts (renames detected):
+    `diff_names`' files with the counts of the same `git diff` run with `--numstat`."""
+    raw = git(root, "diff", "--no-color", "--raw", "--numstat", "-z", "-M", base, tip, strip=False)
+    files, counts = _parse_diff(raw)
     return [
-        FileDiff(path, _STATUS.get(letter, "modified"), added, removed, old)
-        for (letter, path, old), (added, removed) in zip(statuses, counts)
+        FileDiff(f.path, f.status, added, removed, f.old_path)
+        for f, (added, removed) in zip(files, counts)
     ]
 
 

@@ -1,4 +1,5 @@
-"""A run the TUI is executing: `LiveRun` drives one `RunExecution` off the UI thread.
+"""A run the TUI is executing: `LiveRun` drives one `RunExecution` off the UI thread (or a
+`revise.RevisionExecution`: the run sent back to its agent, given the prepared revision's prompt).
 
 Why a thread with its own asyncio loop rather than an async worker on the UI loop:
 `RunExecution.start` does blocking git work before and after the agent (checkout fingerprint,
@@ -44,15 +45,26 @@ class LiveRun:
         sink: Callable[[list[AgentEvent]], None],
         check_timeout: float | None = None,
         interval: float = 1 / 30,
+        revision_prompt: str | None = None,
     ) -> None:
         """`check_timeout`: seconds for each of the spec's checks, which run after the agent
-        finished (their output streams to `sink` too); None runs no checks."""
+        finished (their output streams to `sink` too); None runs no checks. `revision_prompt`:
+        the prompt `revise.prepare_revision` returned for `run`; the agent then works on that
+        revision (`RevisionExecution`: its session resumed, on the same branch)."""
         # GitPython comes with dispatch: imported here, never before the first frame.
         from hybrid_tui.core.dispatch import RunExecution
 
-        self.execution = RunExecution(
-            store, run, agent, timeout=timeout, on_events=self._on_events, check_timeout=check_timeout
-        )
+        if revision_prompt is None:
+            self.execution: RunExecution = RunExecution(
+                store, run, agent, timeout=timeout, on_events=self._on_events, check_timeout=check_timeout
+            )
+        else:
+            from hybrid_tui.core.revise import RevisionExecution
+
+            self.execution = RevisionExecution(
+                store, run, agent, revision_prompt, timeout=timeout, on_events=self._on_events,
+                check_timeout=check_timeout,
+            )
         self._sink = sink
         self._interval = interval
         self._batcher: EventBatcher | None = None

@@ -1,8 +1,9 @@
 """`ReviewScreen`: a run's result, file by file and hunk by hunk, with its checks and scope, and
-the ways to land it: accept all, accept a selection, reject, rebase first.
+the ways to land it: accept all, accept a selection, reject, rebase first; or to send it back:
+revise (the agent resumes its session with a note), Claude's review, a pull request.
 
 Loading is lazy and off the UI thread, in steps. A thread worker reads the file list first
-(`file_list.read_names`: git's `--raw`, names and status, no content diff; and the scope
+(`workspace.diff_names`: git's `--raw`, names and status, no content diff; and the scope
 check against the spec), started from `compose` so that git runs while the screen is built,
 and the list shows at once; the +/- counts follow (`workspace.diff_files`), then the whole
 patch, read once (`workspace.patch_text`, split per file by `diff_model.PatchIndex`); each
@@ -25,6 +26,21 @@ Behaviour choices:
 - `c` re-runs the checks in a thread (`LiveChecks`); their output streams into the panel's
   output pane (`o` shows or hides it, with the last run's output from `checks.log`). Accept,
   reject and rebase are greyed out while they run; leaving the screen stops them.
+- `R` sends the run back (`ReviseScreen`): the note starts as Claude's points when a review
+  is shown. A thread worker checks and records the revision (`revise.prepare_revision`; a
+  refusal goes to the message area with its fix), then the `RunScreen` replaces this screen
+  and runs it (`RevisionExecution`: the agent resumes its session on the same branch, the
+  checks run again); its review shows the new commits.
+- `C` asks Claude for a read-only review (`ClaudeReviewer`, in an async worker; its git work
+  in a thread) shown in `ClaudeReviewPanel`, beside the diff from 100 columns on, below it
+  when narrower; `C` again stops it, and so does leaving the screen. A review the run already
+  has is shown when the screen opens (marked when it was of an older tip). Choosing a point
+  opens its file at its line. A missing `claude` is said in the panel with its install hint.
+- `P` (push the branch, open a pull request with gh) is only offered when `pull_request.
+  pr_available` says so (a remote and gh on PATH), worked out in a thread when the screen
+  opens; it asks first, then notifies the PR's URL.
+- Accept, reject, rebase, revise, the checks and the pull request wait for each other, and
+  for Claude's review: their keys are greyed out meanwhile.
 - A refusal (`ActionFailed`) keeps its message and fix in the message area, not a passing
   toast; nothing else changes. Messages name the repository by its directory name.
 """
@@ -38,10 +54,11 @@ from typing import TYPE_CHECKING, Any
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.containers import Container
 from textual.markup import escape
 from textual.message import Message
 from textual.screen import Screen
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, OptionList, Static
 from textual.worker import Worker, WorkerState
 
 from hybrid_tui.core.errors import HybridError
@@ -53,13 +70,16 @@ from hybrid_tui.ui.widgets.checks_panel import (
     LiveChecks,
     last_checks_output,
 )
+from hybrid_tui.ui.widgets.claude_review import ClaudeReviewPanel
 from hybrid_tui.ui.widgets.diff_model import FileModel, PatchIndex, prepare_file
 from hybrid_tui.ui.widgets.diff_view import DiffView
-from hybrid_tui.ui.widgets.file_list import MARK_ALL, MARK_SOME, FileList, read_names
+from hybrid_tui.ui.widgets.file_list import MARK_ALL, MARK_SOME, FileList
 
 if TYPE_CHECKING:
     from hybrid_tui.agents.events import AgentEvent
+    from hybrid_tui.core.claude_review import ClaudeReviewer
     from hybrid_tui.core.merge import Finding
+    from hybrid_tui.core.runs import ClaudeReview
     from hybrid_tui.core.scope import Scope
     from hybrid_tui.core.workspace import FileDiff
     from hybrid_tui.ui.app import HybridApp
@@ -92,6 +112,28 @@ def describe_selection(selection: dict[str, Chosen], hunk_counts: dict[str, int]
     return lines
 
 
+def line_position(model: FileModel, line: int, split: bool) -> tuple[int, int]:
+    """(hunk, row) where `model` shows line `line` of the new file: its row when a hunk holds
+    it, else the header row of the hunk nearest to it. (-1, 0) for a file without hunks."""
+    best: tuple[int, int, int] | None = None  # (distance, hunk, row)
+    starts = model.starts(split)
+    for index, hunk in enumerate(model.hunks):
+        numbers = [n for n in hunk.new if n]
+        for position, number in enumerate(hunk.new):
+            if number == line:
+                if split:
+                    rows = list(hunk.right)
+                    position = rows.index(position) if position in rows else 0
+                return index, starts[index] + 1 + position
+        if numbers:
+            distance = min(abs(numbers[0] - line), abs(numbers[-1] - line))
+            if best is None or distance < best[0]:
+                best = (distance, index, starts[index])
+    if best is None:
+        return (0, starts[0]) if model.hunks else (-1, 0)
+    return best[1], best[2]
+
+
 class ReviewScreen(Screen[None]):
     DEFAULT_CSS = """
     ReviewScreen { layout: vertical; }
@@ -108,7 +150,22 @@ class ReviewScreen(Screen[None]):
         scrollbar-size-vertical: 1;
     }
     ReviewScreen > #review-files:focus { border-bottom: solid $primary; }
-    ReviewScreen > DiffView { height: 1fr; scrollbar-size-vertical: 1; }
+    ReviewScreen > #review-body { height: 1fr; layout: vertical; }
+    ReviewScreen.-wide > #review-body { layout: horizontal; }
+    #review-body > DiffView { height: 1fr; width: 1fr; scrollbar-size-vertical: 1; }
+    #review-body > ClaudeReviewPanel {
+        display: none;
+        border-top: solid $primary 40%;
+        scrollbar-size-vertical: 1;
+    }
+    #review-body > ClaudeReviewPanel.-shown { display: block; }
+    ReviewScreen.-wide > #review-body > ClaudeReviewPanel {
+        width: 42%;
+        height: 1fr;
+        max-height: 100%;
+        border-top: none;
+        border-left: solid $primary 40%;
+    }
     ReviewScreen > #review-message {
         display: none;
         height: auto;
@@ -122,10 +179,15 @@ class ReviewScreen(Screen[None]):
     """
 
     AUTO_FOCUS = "#review-files"
+    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
         Binding("a", "accept", "Accept", id="review.accept"),
         Binding("x", "reject", "Reject", id="review.reject"),
         Binding("space", "toggle_selection", "Select", id="review.select"),
+        Binding("R", "revise", "Revise", id="review.revise"),
+        Binding("C", "claude_review", "Claude", tooltip="Ask Claude to review the branch (read-only); C again stops it",
+                id="review.claude-review"),
+        Binding("P", "pull_request", "Pull request", id="review.pull-request"),
         Binding("c", "rerun_checks", "Checks", id="review.checks"),
         Binding("b", "rebase", "Rebase", id="review.rebase"),
         Binding("u", "undo_rebase", "Undo rebase", id="review.undo-rebase"),
@@ -157,8 +219,11 @@ class ReviewScreen(Screen[None]):
         self.scope: Scope | None = None
         self.patch: PatchIndex | None = None
         self.selection: dict[str, Chosen] = {}
-        self.busy: str | None = None  # preflight | accept | reject | rebase | undo
+        self.busy: str | None = None  # preflight | accept | reject | rebase | undo | revise | pr
         self.offer_rebase = False
+        self.reviewer: ClaudeReviewer | None = None  # Claude's review while it runs
+        self.pr_available = False
+        self.pr_reason = ""
         self.split = False
         self.live_checks: LiveChecks | None = None
         self._models: OrderedDict[str, FileModel] = OrderedDict()
@@ -166,6 +231,7 @@ class ReviewScreen(Screen[None]):
         self._pending_hunk: int | str = 0
         self._loading = 0  # a generation: results of an older load are dropped
         self._lead: str | None = None  # said before the next advice (what just happened)
+        self._pending_line: tuple[str, int] | None = None  # a Claude point's file and line, to show
 
     @property
     def hybrid(self) -> HybridApp:
@@ -183,12 +249,23 @@ class ReviewScreen(Screen[None]):
     def checks_running(self) -> bool:
         return self.live_checks is not None
 
+    @property
+    def claude_reviewing(self) -> bool:
+        return self.reviewer is not None
+
+    @property
+    def idle(self) -> bool:
+        """Nothing under way that accept, reject, rebase, revise or a pull request must wait for."""
+        return not (self.busy or self.checks_running or self.claude_reviewing)
+
     def compose(self) -> ComposeResult:
         self._load()  # git starts while the widgets are built and styled
         yield Static(id="review-header")
         yield ChecksPanel(id="review-checks")
         yield FileList(id="review-files")
-        yield DiffView(id="review-diff")
+        with Container(id="review-body"):
+            yield DiffView(id="review-diff")
+            yield ClaudeReviewPanel(self.run.claude_review, id="review-claude")
         yield Static(id="review-message", markup=False)
         yield Footer(compact=True)
 
@@ -197,10 +274,14 @@ class ReviewScreen(Screen[None]):
             self.query_one(DiffView).show_message("Loading the diff…")
         self._refresh_header()
         self._refresh_checks()
+        self.query_one(ClaudeReviewPanel).set_class(self.run.claude_review is not None, "-shown")
+        self._worker(self._read_pr_available, "pr-check")
 
     def on_unmount(self) -> None:
         if self.live_checks is not None:
             self.live_checks.cancel()
+        if self.reviewer is not None:
+            self.reviewer.cancel()  # its worker goes with the screen; this stops claude gently
 
     # -- loading (thread workers) --------------------------------------------------------
 
@@ -219,9 +300,10 @@ class ReviewScreen(Screen[None]):
     def _read_files(self) -> tuple[list[FileDiff], str, Scope | None]:
         """The changed files by name and status (no counts yet), the tip, the scope check."""
         from hybrid_tui.core.land import run_scope, run_tip
+        from hybrid_tui.core.workspace import diff_names
 
         tip = run_tip(self.run)
-        files = read_names(Path(self.run.repo_root), self.run.base_sha, tip)
+        files = diff_names(Path(self.run.repo_root), self.run.base_sha, tip)
         return files, tip, run_scope(self.run, files)
 
     def _read_counts(self, generation: int, tip: str) -> tuple[int, list[FileDiff]]:
@@ -246,17 +328,27 @@ class ReviewScreen(Screen[None]):
                 "files": self._show_files, "counts": self._show_counts, "patch": self._patch_ready,
                 "diff": self._show_model, "preflight": self._preflight_done, "land": self._landed,
                 "rebase": self._rebased, "checks": self._checks_done, "checks-log": self._show_last_output,
+                "revise": self._revision_ready, "claude": self._claude_done, "pr-check": self._pr_checked,
+                "pr": self._pr_opened,
             }.get(name)
             if handler is not None:
                 handler(result)
+        elif state == WorkerState.CANCELLED and name == "claude":
+            self.reviewer = None
         elif state == WorkerState.ERROR:
             error = worker.error
-            if name in ("preflight", "land", "rebase"):
+            if name in ("preflight", "land", "rebase", "revise", "pr"):
                 self.busy = None
                 self.refresh_bindings()
             if name == "checks":
                 self._checks_ended()
-            if name == "diff":
+            if name == "pr-check":
+                return  # no pull request offered: nothing to say unasked
+            if name == "claude":
+                self.reviewer = None
+                self.query_one(ClaudeReviewPanel).show_error(error or "Claude could not review.")
+                self.refresh_bindings()
+            elif name == "diff":
                 self.query_one(DiffView).show_message(f"Cannot show this file's diff: {error}")
             elif name == "patch":
                 self.query_one(DiffView).show_message(f"Cannot read the diff: {error}")
@@ -278,6 +370,9 @@ class ReviewScreen(Screen[None]):
         )
         if not files:
             self.query_one(DiffView).show_message("No changes on this branch: the agent changed nothing.")
+        panel = self.query_one(ClaudeReviewPanel)
+        if panel.review is not None and not self.claude_reviewing:
+            panel.show_review(panel.review, tip=tip)  # says when it was of an older tip
         self._refresh_header()
         self._refresh_checks()
         # Then the counts (a diff of every file); then the patch and the preflight.
@@ -347,6 +442,21 @@ class ReviewScreen(Screen[None]):
         view.set_model(model, path, hunk=self._pending_hunk)
         self._pending_hunk = 0
         view.set_selected(self.selection.get(path))
+        if self._pending_line is not None and self._pending_line[0] == path:
+            self._show_line(self._pending_line[1])
+
+    def _show_line(self, line: int) -> None:
+        """Put the diff's cursor on the hunk that shows new line `line`, that line in sight."""
+        self._pending_line = None
+        view = self.query_one(DiffView)
+        if view.model is None:
+            return
+        hunk, row = line_position(view.model, line, view.split)
+        if hunk < 0:
+            return
+        view.set_cursor(hunk)
+        start = view.model.starts(view.split)[hunk]
+        view.scroll_to(y=max(start, row - 2), animate=False, immediate=True, force=True)
 
     # -- header, checks and messages -----------------------------------------------------
 
@@ -424,17 +534,23 @@ class ReviewScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("accept", "reject"):
-            return None if (self.busy or self.checks_running) else True  # greyed out meanwhile
+            return True if self.idle else None  # greyed out meanwhile
         if action == "rebase":
             if not self.offer_rebase:
                 return False
-            return None if (self.busy or self.checks_running) else True
+            return True if self.idle else None
         if action == "undo_rebase":
             if self.run.rebase is None:
                 return False
+            return True if self.idle else None
+        if action in ("rerun_checks", "revise"):
+            return True if self.idle else None
+        if action == "claude_review":  # C again stops a review under way
             return None if (self.busy or self.checks_running) else True
-        if action == "rerun_checks":
-            return None if (self.busy or self.checks_running) else True
+        if action == "pull_request":
+            if not self.pr_available:
+                return False
+            return True if self.idle else None
         return True
 
     def action_next_file(self) -> None:
@@ -460,8 +576,18 @@ class ReviewScreen(Screen[None]):
             file_list.move_to(min(file_list.cursor, len(self.files)) - 1)
 
     def action_switch_focus(self) -> None:
+        """Files -> diff -> Claude's points (when shown) -> files."""
         file_list, view = self.query_one(FileList), self.query_one(DiffView)
-        (file_list if view.has_focus else view).focus()
+        panel = self.query_one(ClaudeReviewPanel)
+        points = panel.query_one(OptionList)
+        if file_list.has_focus:
+            view.focus()
+        elif view.has_focus and panel.has_class("-shown") and points.option_count:
+            if points.highlighted is None:
+                points.highlighted = 0
+            points.focus()
+        else:
+            file_list.focus()
 
     def action_toggle_split(self) -> None:
         self.split = not self.split
@@ -509,7 +635,7 @@ class ReviewScreen(Screen[None]):
     # -- keys: checks --------------------------------------------------------------------
 
     def action_rerun_checks(self) -> None:
-        if self.busy or self.checks_running:
+        if not self.idle:
             return
         store = self.hybrid.context.store
         assert store is not None
@@ -569,8 +695,8 @@ class ReviewScreen(Screen[None]):
 
     def _findings(self, selection: dict[str, Chosen] | None) -> list[Finding]:
         """What stands in the way of accepting (thread worker): the whole branch, or the
-        selection (then only the checkout's state for its paths, and the advice)."""
-        from hybrid_tui.core.merge import checkout_findings, preflight
+        selection (the paths its hunks change, see `merge.preflight`)."""
+        from hybrid_tui.core.merge import preflight
 
         if not selection:
             return preflight(self.run, self.strategy)
@@ -581,9 +707,7 @@ class ReviewScreen(Screen[None]):
             assert self.tip is not None
             index = self._read_patch(0, self.tip)[1]
         files = [entry for path in selection for entry in parse_hunks(index.section(path) or "")]
-        paths = selected_paths(files, selection)
-        advice = [f for f in preflight(self.run, self.strategy) if not f.blocking]
-        return [*checkout_findings(self.run, set(paths)), *advice]
+        return preflight(self.run, self.strategy, paths=set(selected_paths(files, selection)))
 
     def _finding_text(self, finding: Finding) -> str:
         if finding.kind == "base_moved":
@@ -599,7 +723,7 @@ class ReviewScreen(Screen[None]):
         self.refresh_bindings()
 
     def action_accept(self) -> None:
-        if self.busy or self.checks_running or self.files is None:
+        if not self.idle or self.files is None:
             return
         self.clear_message()
         self.busy = "preflight"
@@ -652,7 +776,7 @@ class ReviewScreen(Screen[None]):
         self._confirm("accept", "Accept the selection?", body + notes, "Accept selection", selection)
 
     def action_reject(self) -> None:
-        if self.busy or self.checks_running:
+        if not self.idle:
             return
         from hybrid_tui.core.land import (
             REJECTED_REF,  # loaded already by the file-list worker
@@ -668,7 +792,7 @@ class ReviewScreen(Screen[None]):
 
     def _confirm(self, action: str, title: str, body: str, yes: str, selection: dict[str, Chosen] | None) -> None:
         def answer(confirmed: bool | None) -> None:
-            if confirmed and not self.busy and not self.checks_running:
+            if confirmed and self.idle:
                 self.busy = action
                 self.clear_message()
                 self.refresh_bindings()
@@ -716,12 +840,12 @@ class ReviewScreen(Screen[None]):
     # -- keys: rebase --------------------------------------------------------------------
 
     def action_rebase(self) -> None:
-        if self.busy or self.checks_running or not self.offer_rebase:
+        if not self.idle or not self.offer_rebase:
             return
         self._start_rebase("rebase")
 
     def action_undo_rebase(self) -> None:
-        if self.busy or self.checks_running or self.run.rebase is None:
+        if not self.idle or self.run.rebase is None:
             return
         self._start_rebase("undo")
 
@@ -754,8 +878,132 @@ class ReviewScreen(Screen[None]):
         self.query_one(DiffView).show_message("Loading the diff…")
         self._load()
 
+    # -- keys: revise ---------------------------------------------------------------------
+
+    def action_revise(self) -> None:
+        if not self.idle:
+            return
+        from hybrid_tui.ui.screens.revise import ReviseScreen
+
+        note = self.query_one(ClaudeReviewPanel).note() or ""  # Claude's points, when shown
+
+        def sent(text: str | None) -> None:
+            if text and self.idle:
+                self.busy = "revise"
+                self.clear_message()
+                self.refresh_bindings()
+                self._worker(lambda: self._prepare_revision(text), "revise")
+
+        self.app.push_screen(ReviseScreen(self.run, initial_note=note), sent)
+
+    def _prepare_revision(self, note: str) -> str:
+        """Check and record the revision (thread worker: git); the prompt for the agent."""
+        from hybrid_tui.core.revise import agent_for_run, prepare_revision
+
+        context = self.hybrid.context
+        agent = agent_for_run(self.run, context.settings)
+        prompt, _ = prepare_revision(context.store, self.run, note, agent=agent)
+        return prompt
+
+    def _revision_ready(self, prompt: str) -> None:
+        from hybrid_tui.ui.screens.run import RunScreen
+
+        self.busy = None
+        self.app.switch_screen(RunScreen(self.run, revision_prompt=prompt))
+
+    # -- keys: Claude's review -------------------------------------------------------------
+
+    def action_claude_review(self) -> None:
+        if self.reviewer is not None:
+            self.reviewer.cancel()  # its worker ends with "cancelled; nothing was stored"
+            return
+        if self.busy or self.checks_running:
+            return
+        from hybrid_tui.core.claude_review import ClaudeReviewer
+
+        context = self.hybrid.context
+        reviewer = self.reviewer = ClaudeReviewer(context.store, self.run, context.settings.agents.claude)
+        panel = self.query_one(ClaudeReviewPanel)
+        panel.show_pending()
+        panel.add_class("-shown")
+        self.refresh_bindings()
+        self.run_worker(self._claude_review(reviewer), name="claude", group="claude", exclusive=True,
+                        exit_on_error=False)
+
+    async def _claude_review(self, reviewer: ClaudeReviewer) -> tuple[ClaudeReview, str | None]:
+        """The review (async worker: Claude's process on the app's loop, the git work that
+        builds the prompt in a thread)."""
+        import asyncio
+
+        await asyncio.to_thread(reviewer.prepare)
+        return await reviewer.start(), reviewer.tip
+
+    def _claude_done(self, result: tuple[ClaudeReview, str | None]) -> None:
+        review, tip = result
+        self.reviewer = None
+        self.query_one(ClaudeReviewPanel).show_review(review, tip=self.tip or tip)
+        self.refresh_bindings()
+
+    @on(ClaudeReviewPanel.PointSelected)
+    def _point_selected(self, event: ClaudeReviewPanel.PointSelected) -> None:
+        """Open the point's file, at its line when it has one."""
+        point = event.point
+        file_list = self.query_one(FileList)
+        index = file_list.index_of(point.file) if point.file else -1
+        if index < 0:
+            self.notify(f"{point.file or 'This point'} is not among the files the run changed.", severity="warning")
+            return
+        path = file_list.rows[index].path
+        view = self.query_one(DiffView)
+        self._pending_line = (path, point.line) if point.line else None
+        if index != file_list.cursor:
+            self._pending_hunk = 0
+            file_list.move_to(index)  # the diff opens, then `_set_model` finds the line
+        elif view.path == path and view.model is not None and point.line:
+            self._show_line(point.line)
+        view.focus()
+
+    # -- keys: pull request ---------------------------------------------------------------
+
+    def _read_pr_available(self) -> tuple[bool, str]:
+        from hybrid_tui.core.pull_request import pr_available
+
+        return pr_available(self.run)
+
+    def _pr_checked(self, result: tuple[bool, str]) -> None:
+        self.pr_available, self.pr_reason = result
+        self.refresh_bindings()
+
+    def action_pull_request(self) -> None:
+        if not (self.pr_available and self.idle):
+            return
+
+        def answer(confirmed: bool | None) -> None:
+            if confirmed and self.idle:
+                self.busy = "pr"
+                self.clear_message()
+                self.refresh_bindings()
+                self._worker(self._open_pull_request, "pr")
+
+        what = self.pr_reason[:1].upper() + self.pr_reason[1:]
+        self.app.push_screen(ConfirmScreen(
+            "Open a pull request?", f"{what}; the spec is its description.", "Open pull request", "Keep reviewing",
+        ), answer)
+
+    def _open_pull_request(self) -> str:
+        from hybrid_tui.core.pull_request import open_pull_request
+
+        return open_pull_request(self.hybrid.context.store, self.run)
+
+    def _pr_opened(self, url: str) -> None:
+        self.busy = None
+        self.refresh_bindings()
+        self.notify(url, title="Pull request opened", timeout=15)
+
     def action_back(self) -> None:
         if self.live_checks is not None:
             self.live_checks.cancel()
             self.notify("The checks were stopped.", severity="warning")
+        if self.reviewer is not None:
+            self.notify("Claude's review was stopped.", severity="warning")
         self.app.pop_screen()

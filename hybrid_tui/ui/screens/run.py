@@ -4,7 +4,9 @@ On mount the screen starts a `LiveRun` (the `RunExecution` on its own thread and
 `ui/live_run.py`) in a thread worker, so neither the agent's pipes nor the git work around it
 run on the UI thread. Event batches come back as `EventsArrived` messages.
 
-The same screen serves both agents: Kimi on a spec, Claude on a spec or on the plan itself.
+The same screen serves both agents: Kimi on a spec, Claude on a spec or on the plan itself;
+and a revision (`revision_prompt`, from `revise.prepare_revision`: the run sent back to its
+agent from the review, which resumes its session on the same branch; `RevisionExecution`).
 After the agent finished, the spec's checks run in the worktree (`settings.review.
 check_timeout` each; not for a plan run, which has no spec) and stream into the same pane.
 
@@ -18,8 +20,10 @@ Behaviour choices:
 - Warnings from `prepare_run` open the log as warning notices.
 - Keys only show in the footer when they apply: cancel while the agent runs; review once it
   ended (failed runs too: their branch is reviewable); retry after a transient failure (a new
-  run from the same spec or plan text replaces this screen). Escape goes back to the plans
-  once the agent ended; while it runs it says to cancel first.
+  run from the same spec or plan text replaces this screen; not for a revision: the review's
+  revise sends it again). Escape goes back to the plans once the agent ended; while it runs it
+  says to cancel first.
+- A revision's header says which one it is ("revision 2"); its steps are the revision's own.
 - Leaving the screen any other way (the app shutting down) cancels the agent: its work is
   committed and the run marked cancelled, never orphaned.
 """
@@ -107,10 +111,13 @@ class RunScreen(Screen[None]):
             super().__init__()
             self.events = events
 
-    def __init__(self, run: Run, *, warnings: list[str] | None = None) -> None:
+    def __init__(self, run: Run, *, warnings: list[str] | None = None, revision_prompt: str | None = None) -> None:
+        """`revision_prompt`: run the revision `revise.prepare_revision` prepared for `run`
+        (that function's prompt) instead of the run itself."""
         super().__init__()
         self.run = run
         self.warnings = list(warnings or [])
+        self.revision_prompt = revision_prompt
         self.live: LiveRun | None = None
         self.ended = False
         self.error: str | None = None
@@ -146,7 +153,12 @@ class RunScreen(Screen[None]):
         from hybrid_tui.agents.registry import agent_timeout, make_agent
 
         context = self.hybrid.context
-        agent = make_agent(self.run.agent, context.settings)
+        if self.revision_prompt is not None:
+            from hybrid_tui.core.revise import agent_for_run
+
+            agent = agent_for_run(self.run, context.settings)  # the flavour that made the session
+        else:
+            agent = make_agent(self.run.agent, context.settings)
         self._agent_name = getattr(agent, "display_name", self.run.agent)
         agent_settings = getattr(context.settings.agents, self.run.agent, None)
         budget = "max_turns" if self._unit == "turn" else "max_steps"
@@ -159,6 +171,7 @@ class RunScreen(Screen[None]):
             timeout=agent_timeout(self.run.agent, context.settings),
             sink=lambda events: self.post_message(self.EventsArrived(events)),
             check_timeout=context.settings.review.check_timeout,
+            revision_prompt=self.revision_prompt,
         )
         self.hybrid.live_runs.add(self.live)
         self.run_worker(
@@ -225,8 +238,9 @@ class RunScreen(Screen[None]):
         now = self._finished or self.hybrid.context.clock()
         elapsed = format_elapsed((now - self._started).total_seconds()) if self._started else "-"
         usage = "".join(f" · {part}" for part in usage_parts(run)) if self.ended else ""
+        revision = f" · revision {len(run.revisions)}" if self.revision_prompt is not None else ""
         header = (
-            f"[b]{escape(self._agent_name)}[/b] · [$text-muted]{escape(run.branch)}[/]\n"
+            f"[b]{escape(self._agent_name)}[/b]{revision} · [$text-muted]{escape(run.branch)}[/]\n"
             f"{self._unit} {steps}{budget} · {elapsed} · {self._status_markup()}"
             f"[$text-muted]{escape(usage)}[/]"
         )
@@ -240,7 +254,7 @@ class RunScreen(Screen[None]):
         if action == "review":
             return self.ended and self.run.is_reviewable
         if action == "retry":
-            return self.ended and self.run.failure_kind == "transient"
+            return self.ended and self.run.failure_kind == "transient" and self.revision_prompt is None
         return True
 
     def action_cancel_run(self) -> None:
@@ -275,7 +289,7 @@ class RunScreen(Screen[None]):
         self.app.push_screen(ReviewScreen(self.run))
 
     def action_retry(self) -> None:
-        if not (self.ended and self.run.failure_kind == "transient"):
+        if not self.check_action("retry", ()):
             return
         what = "plan" if self.run.prompt_source == "plan" else "spec"
         self.notify(f"Starting a new run from the same {what}…")

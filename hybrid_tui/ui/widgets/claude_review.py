@@ -21,7 +21,6 @@ from textual.message import Message
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from hybrid_tui.core.claude_review import points_as_note
 from hybrid_tui.core.errors import HybridError
 from hybrid_tui.core.runs import ClaudeReview, ReviewPoint
 
@@ -89,7 +88,13 @@ class ClaudeReviewPanel(Vertical):
 
     def note(self) -> str | None:
         """The review as the note for revise (`points_as_note`), or None without a review."""
-        return points_as_note(self.review) if self.review is not None else None
+        if self.review is None:
+            return None
+        from hybrid_tui.core.claude_review import (
+            points_as_note,  # brings GitPython: not at import
+        )
+
+        return points_as_note(self.review)
 
     def _set(self, badge: str, summary: str, points: list[ReviewPoint], css: str = "") -> None:
         self._state = (badge, summary, list(points), css)

@@ -1,14 +1,14 @@
 """`FileList`: the review's list of changed files, drawn lazily (Line API), with scope flags and
-selection marks; and `read_names`, the quick first read of that list.
+selection marks.
 
 Each row: selection mark, scope flag, status letter, +/- counts, path. Rows are plain
 strings cut into styled pieces only for the rows on screen, so a list of thousands of files
 shows as fast as git names them (`set_files` costs O(files) string formatting, no widgets).
 
-Two reads: `read_names` asks git for the changed paths and their status only (`git diff --raw`
-compares trees, it does not diff contents: milliseconds for any diff size), and the list shows
-with "…" for the counts; `workspace.diff_files` (`--raw --numstat`, which diffs every file)
-then fills them in.
+Two reads feed it: `workspace.diff_names` (git's `--raw`: the changed paths and their status,
+no content diff: milliseconds for any diff size) shows the list with "…" for the counts
+(`set_files(..., counted=False)`); `workspace.diff_files` (`--raw --numstat`, which diffs every
+file) then fills them in (`set_counts`).
 
 Behaviour choices:
 - Selection marks: "●" the whole file is selected, "◐" some of its hunks, blank otherwise.
@@ -24,7 +24,6 @@ Behaviour choices:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.segment import Segment
@@ -41,8 +40,6 @@ from hybrid_tui.ui.widgets.diff_model import cells, clean
 
 if TYPE_CHECKING:
     from hybrid_tui.core.workspace import FileDiff
-
-_STATUS = {"A": "added", "M": "modified", "D": "deleted", "R": "renamed", "C": "copied", "T": "type-changed"}
 
 STATUS_LETTERS = {
     "added": "A",
@@ -69,36 +66,6 @@ class Row:
     @property
     def untouched(self) -> bool:
         return self.file is None
-
-
-def parse_names(raw: str) -> list[FileDiff]:
-    """The files of `git diff --raw -z -M` output, in git's order, with counts not known yet
-    (`added`/`removed` 0). A rename or copy names both paths."""
-    from hybrid_tui.core.workspace import FileDiff
-
-    fields = raw.split("\0")
-    files: list[FileDiff] = []
-    i = 0
-    while i < len(fields):
-        field = fields[i]
-        if not field.startswith(":"):
-            i += 1
-            continue
-        letter = field.split()[-1][0]
-        if letter in "RC":
-            files.append(FileDiff(fields[i + 2], _STATUS[letter], 0, 0, fields[i + 1]))
-            i += 3
-        else:
-            files.append(FileDiff(fields[i + 1], _STATUS.get(letter, "modified"), 0, 0))
-            i += 2
-    return files
-
-
-def read_names(root: Path, base: str, tip: str) -> list[FileDiff]:
-    """The changed files between `base` and `tip`, status only (call it in a thread worker)."""
-    from hybrid_tui.core import workspace
-
-    return parse_names(workspace.git(root, "diff", "--no-color", "--raw", "-z", "-M", base, tip, strip=False))
 
 
 def counts_text(file: FileDiff, counted: bool = True) -> tuple[str, str]:
@@ -243,6 +210,13 @@ class FileList(ScrollView, can_focus=True):
     @property
     def current(self) -> Row | None:
         return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    def index_of(self, path: str) -> int:
+        """The row of `path` (a renamed file also by its old name), or -1."""
+        for index, row in enumerate(self.rows):
+            if row.path == path or (row.file is not None and row.file.old_path == path):
+                return index
+        return -1
 
     def text_lines(self) -> list[str]:
         """Every row as plain text (tests)."""
