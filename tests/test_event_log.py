@@ -414,3 +414,9 @@ def test_snapshot_capped_head(snap_compare) -> None:
         await pilot.pause()
 
     assert snap_compare(LogApp(max_lines=100), terminal_size=(60, 20), run_before=fill)
+
+
+def test_kimi_system_tags_are_not_drawn_but_the_event_keeps_them():
+    event = ToolResult("c1", "<system>ERROR: no such file.</system>\nmore", is_error=True)
+    assert event_lines(event) == rows(("error", "  ⎿ ERROR: no such file."), ("error", "    more"))
+    assert event.text.startswith("<system>")

@@ -142,8 +142,13 @@ def _format_tool_call(event: ToolCall, out: list[str]) -> str:
     return "tool"
 
 
+_SYSTEM_TAG = re.compile(r"</?system>")
+
+
 def _format_tool_result(event: ToolResult, out: list[str]) -> str:
-    lines, more = _head(event.text, RESULT_LINES)
+    # Kimi wraps its status line in <system>...</system>: show the words, not the markup.
+    text = _SYSTEM_TAG.sub("", event.text) if "<system>" in event.text else event.text
+    lines, more = _head(text, RESULT_LINES)
     if not lines:
         out.append("  ⎿ (no output)")
     else:
