@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from hybrid_tui.core.errors import HybridError, InputError
+from hybrid_tui.core.errors import ActionFailed, HybridError, InputError
 
 # The TUI's start-up path imports neither `hybrid_tui.config` (pydantic) nor the agents: the
 # sub-commands import them where they are used (DESIGN.md: first frame <= 1.3x a bare app).
@@ -36,83 +36,161 @@ def event_to_dict(event: AgentEvent) -> dict[str, Any]:
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 
+EXIT_CODES_HELP = (
+    "exit codes: 0 ok; 1 the run or the action failed (agent failed, timed out or cancelled, "
+    "a check failed, git refused); 2 bad usage or bad input (nothing was changed). "
+    "Errors go to stderr, also with --json."
+)
+RUN_ID_HELP = "the run's id, or any unique prefix of it (`hybrid-tui runs` lists them)"
+SOURCE_HELP = (
+    "a spec (a .md file whose first line starts with `# Spec:`) runs as it is; anything else "
+    "is a plan and is converted into a spec first"
+)
+
+
+def _seconds(text: str) -> float:
+    """An argparse type: a number of seconds > 0 (0 or less is a usage error, exit 2)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not value > 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a number of seconds greater than 0, not {text!r}")
+    return value
+
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="hybrid-tui",
         description="Claude plans, Kimi implements: delegate Claude Code plans to a worker "
-        "agent on an isolated git branch, then review and accept or reject.",
+        "agent on an isolated git branch, then review and accept or reject. Without a "
+        "COMMAND it opens the TUI.",
+        epilog=EXIT_CODES_HELP + " `hybrid-tui COMMAND --help` says more.",
     )
-    parser.add_argument("--repo", type=Path, default=None, help="the git repository (default: .)")
-    parser.add_argument("--plans-dir", type=Path, default=None, help="Claude's plans directory")
+    parser.add_argument("--repo", type=Path, default=None, metavar="DIR", help="the git repository (default: .)")
+    parser.add_argument("--plans-dir", type=Path, default=None, metavar="DIR", help="Claude's plans directory")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    def add(name: str, help: str, *, repo: bool = True, json_flag: bool = False) -> argparse.ArgumentParser:
-        p = sub.add_parser(name, help=help, description=help)
+    def add(name: str, help: str, *, repo: bool = True, json_flag: bool = False,
+            json_help: str = "one JSON document on stdout") -> argparse.ArgumentParser:
+        p = sub.add_parser(name, help=help, description=help, epilog=EXIT_CODES_HELP)
         if repo:
-            p.add_argument("--repo", type=Path, default=argparse.SUPPRESS, help="the git repository (default: .)")
+            p.add_argument("--repo", type=Path, default=argparse.SUPPRESS, metavar="DIR",
+                           help="the git repository (default: .)")
         if json_flag:
-            p.add_argument("--json", action="store_true", help="machine-readable output")
+            p.add_argument("--json", action="store_true", help=json_help)
         return p
 
     p = add("plans", "list Claude's plans, newest first", json_flag=True)
-    p.add_argument("--plans-dir", type=Path, default=argparse.SUPPRESS, help="Claude's plans directory")
+    p.add_argument("--plans-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR", help="Claude's plans directory")
     p = add("spec", "convert a plan into a spec and print it")
-    p.add_argument("plan", type=Path, metavar="PLAN_FILE")
-    p.add_argument("-o", "--output", type=Path, help="write the spec to this file")
+    p.add_argument("plan", type=Path, metavar="PLAN_FILE", help="a plan (Claude's markdown); a spec is refused")
+    p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the spec to FILE instead of stdout")
     p.add_argument("--with-claude", action="store_true",
                    help="ask `claude -p` (read-only) to convert the plan; the deterministic spec "
                         "stays when Claude is missing or fails, and a warning says why")
-    p = add("check", "validate a spec (exit 1 on errors)")
+    p = add("check", "validate a spec: FILE:LINE: severity: message lines (exit 1 on errors)")
     p.add_argument("spec", type=Path, metavar="SPEC_FILE")
-    p = add("run", "run the worker on a plan or a spec, on a new branch", json_flag=True)
-    p.add_argument("source", type=Path, metavar="PLAN_OR_SPEC_FILE")
-    p.add_argument("--agent", default="kimi", help="the worker agent (default: kimi)")
-    p.add_argument("--timeout", type=float, help="seconds before the agent is stopped")
-    p.add_argument("--check-timeout", type=float, help="seconds for each verification command (default: [review] check_timeout)")
+    p = add("run", "run the worker on a plan or a spec, on a new branch; events as they come, "
+            "then the spec's checks, then a summary (exit 0: the agent finished and every check passed)",
+            json_flag=True, json_help="one JSON object per line on stdout: the events as they come, then a summary")
+    p.add_argument("source", type=Path, metavar="PLAN_OR_SPEC_FILE", help=SOURCE_HELP)
+    p.add_argument("--agent", default="kimi", metavar="kimi|claude",
+                   help="the worker: kimi (default), or claude (\"Claude implements\": the plan itself is its prompt)")
+    p.add_argument("--timeout", type=_seconds, metavar="S",
+                   help="seconds before the agent is stopped (default: [agents.NAME] timeout, 300 for kimi, 600 for claude)")
+    p.add_argument("--check-timeout", type=_seconds, metavar="S",
+                   help="seconds for each verification command (default: [review] check_timeout, 120)")
     p.add_argument("--spec", action="store_true",
                    help="convert a plan into a spec first even for --agent claude (which otherwise gets the plan itself)")
-    add("runs", "list runs", json_flag=True)
+    add("runs", "list the runs of this repository (all runs outside a repository), newest first", json_flag=True)
     p = add("diff", "show a run's changes against its base", repo=False, json_flag=True)
-    p.add_argument("run_id", metavar="RUN_ID")
-    p = add("verify", "run a run's verification commands again in its worktree", repo=False, json_flag=True)
-    p.add_argument("run_id", metavar="RUN_ID")
-    p.add_argument("--timeout", type=float, help="seconds for each command (default: [review] check_timeout)")
+    p.add_argument("run_id", metavar="RUN_ID", help=RUN_ID_HELP)
+    p = add("verify", "run a run's verification commands again in its worktree (exit 1 if one fails)",
+            repo=False, json_flag=True, json_help="one JSON object per line on stdout: the events as they come, then a summary")
+    p.add_argument("run_id", metavar="RUN_ID", help=RUN_ID_HELP)
+    p.add_argument("--timeout", type=_seconds, metavar="S", help="seconds for each command (default: [review] check_timeout, 120)")
     p = add("accept", "land a run's branch on its base branch (all of it, or --only some files)", repo=False, json_flag=True)
-    p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument("run_id", metavar="RUN_ID", help=RUN_ID_HELP)
     p.add_argument("--only", nargs="+", action="extend", metavar="PATH",
-                   help="accept only these files, as one commit; the run stays under review")
+                   help="accept only these files (repository-relative, as `hybrid-tui diff` lists them), "
+                        "as one commit; the run stays under review")
     p.add_argument("--squash", action="store_true", help="land the whole branch as one commit (--strategy squash)")
     p.add_argument("--strategy", choices=["merge", "squash", "rebase"],
                    help="merge commit, one squashed commit, or fast-forward after a rebase (default: [merge] strategy)")
     p.add_argument("--dry-run", action="store_true", help="only say what would stop or surprise the accept")
     p = add("rebase", "rebase a run's branch onto the current tip of its base branch", repo=False, json_flag=True)
-    p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument("run_id", metavar="RUN_ID", help=RUN_ID_HELP)
     p.add_argument("--undo", action="store_true", help="put the branch back where it was before the last rebase")
     p = add("reject", "discard a run's branch (its tip is kept under refs/hybrid-tui/rejected/)", repo=False, json_flag=True)
-    p.add_argument("run_id", metavar="RUN_ID")
-    p = add("revise", "send a run back to its agent with a note: same session, worktree and branch", repo=False, json_flag=True)
-    p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument("run_id", metavar="RUN_ID", help=RUN_ID_HELP)
+    p = add("revise", "send a run back to its agent with a note: same session, worktree and branch",
+            repo=False, json_flag=True, json_help="one JSON object per line on stdout: the events as they come, then a summary")
+    p.add_argument("run_id", metavar="RUN_ID", help=RUN_ID_HELP)
     p.add_argument("-m", "--message", metavar="NOTE", help="what the agent should change")
     p.add_argument("--claude-points", action="store_true", help="send the points of the run's last Claude review (before -m NOTE)")
     p.add_argument("--fresh", action="store_true", help="start a new agent session with the spec and the note instead of resuming")
-    p.add_argument("--timeout", type=float, help="seconds before the agent is stopped")
-    p.add_argument("--check-timeout", type=float, help="seconds for each verification command (default: [review] check_timeout)")
+    p.add_argument("--timeout", type=_seconds, metavar="S",
+                   help="seconds before the agent is stopped (default: [agents.NAME] timeout)")
+    p.add_argument("--check-timeout", type=_seconds, metavar="S",
+                   help="seconds for each verification command (default: [review] check_timeout, 120)")
     p = add("review", "ask Claude (headless, read-only) to review a run's branch: exit 0 approve, 1 request changes", repo=False, json_flag=True)
-    p.add_argument("run_id", metavar="RUN_ID")
-    p.add_argument("--timeout", type=float, help="seconds before Claude is stopped (default: agents.claude.timeout)")
+    p.add_argument("run_id", metavar="RUN_ID", help=RUN_ID_HELP)
+    p.add_argument("--timeout", type=_seconds, metavar="S", help="seconds before Claude is stopped (default: [agents.claude] timeout, 600)")
     p = add("pr", "push a run's branch and open a pull request with the spec as its body (needs a remote and gh)", repo=False, json_flag=True)
-    p.add_argument("run_id", metavar="RUN_ID")
+    p.add_argument("run_id", metavar="RUN_ID", help=RUN_ID_HELP)
     p.add_argument("--remote", help="the remote to push to (default: the base branch's remote, else origin)")
     p.add_argument("--dry-run", action="store_true", help="only say whether a pull request can be opened, and the commands")
     return parser
 
 
+class ReaderMayLeave:
+    """`sys.stdout` for the sub-commands, when its reader may leave early (`| head`).
+
+    The first write or flush that finds the pipe closed points the file descriptor at
+    /dev/null and drops the rest of the output: the command carries on to its end and exits
+    with its own code. So `hybrid-tui run SPEC | head` still runs the agent and its checks to
+    the end and commits the work (a BrokenPipeError raised inside the run would stop it as a
+    crash), and `hybrid-tui plans | head` exits 0."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+        self.reader_left = False
+
+    def write(self, text: str) -> int:
+        if not self.reader_left:
+            try:
+                return self._stream.write(text)
+            except BrokenPipeError:
+                self._leave()
+        return len(text)
+
+    def flush(self) -> None:
+        if not self.reader_left:
+            try:
+                self._stream.flush()
+            except BrokenPipeError:
+                self._leave()
+
+    def _leave(self) -> None:
+        self.reader_left = True
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(devnull, self._stream.fileno())  # what is still buffered goes nowhere
+        finally:
+            os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    stdout = sys.stdout
     try:
         if args.command is None:
             return _tui(args)  # reads the settings itself; a broken file is a notification
+        sys.stdout = ReaderMayLeave(stdout)
         from hybrid_tui.config import load_settings
 
         settings = load_settings()
@@ -120,11 +198,11 @@ def main(argv: list[str] | None = None) -> int:
     except HybridError as err:
         print(f"hybrid-tui: {err}", file=sys.stderr)
         return err.exit_code
-    except KeyboardInterrupt:
+    except KeyboardInterrupt:  # outside a run (a run's Ctrl-C cancels the agent instead)
+        print("hybrid-tui: interrupted", file=sys.stderr)
         return EXIT_FAILED
-    except BrokenPipeError:  # `hybrid-tui plans | head`: the reader left; not an error
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
+    finally:
+        sys.stdout = stdout
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -147,10 +225,17 @@ def _print_json(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False), flush=True)
 
 
-def _read_input(path: Path) -> str:
+def _read_input(path: Path, what: str = "plan") -> str:
+    """The file's text by `read_plan`'s rules (size, FIFO, binary...); its refusals name the
+    file as `what` it is meant to be ("spec" for `check`)."""
     from hybrid_tui.core.plans import read_plan
 
-    return read_plan(path)
+    try:
+        return read_plan(path)
+    except InputError as err:
+        if what == "plan" or not err.message.startswith("Cannot use plan "):
+            raise
+        raise InputError(f"Cannot use {what} " + err.message.removeprefix("Cannot use plan "), fix=err.fix) from None
 
 
 def _age(seconds: float) -> str:
@@ -193,9 +278,14 @@ def cmd_plans(args: argparse.Namespace, settings: Settings) -> int:
     _, root = _project(args)
     location = find_plans_dir(root, args.plans_dir or settings.plans_dir)
     if not location.path.is_dir():
+        given = location.source == "--plans-dir"
+        if location.path.exists():
+            raise InputError(f"{location.path}: not a directory ({location.source})",
+                             fix="Pass the directory that holds the plans: --plans-dir DIR.")
         raise InputError(
             f"{location.path}: the plans directory does not exist ({location.source})",
-            fix="Claude Code creates it with its first plan; or pass --plans-dir DIR.",
+            fix="Check the path given to --plans-dir." if given
+            else "Claude Code creates it with its first plan; or pass --plans-dir DIR.",
         )
     plans = list_plans(location.path)
     advice = {plan.path: _plan_advice(plan.path, settings) for plan in plans}
@@ -211,8 +301,10 @@ def cmd_plans(args: argparse.Namespace, settings: Settings) -> int:
     print(f"{len(plans)} plan(s) in {location.path} ({location.source})")
     now = time.time()
     for p in plans:
-        badge = {"claude": "Claude", "kimi": "Kimi"}.get((advice[p.path] or {}).get("choice"), "?")
+        found = advice[p.path] or {}
+        badge = {"claude": "Claude", "kimi": "Kimi"}.get(found.get("choice"), "?")
         print(f"{_age(now - p.mtime):>5}  {p.size:>7}  [{badge:>6}]  {p.title}  ({p.name})")
+        print(f"{'':>25}{found.get('reason') or 'no advice: the plan cannot be read'}")
     return EXIT_OK
 
 
@@ -244,8 +336,29 @@ def _spec_from_plan(args: argparse.Namespace, settings: Settings, path: Path, te
     return render_spec(spec)
 
 
+def _require_writable(path: Path) -> None:
+    """Refuse (InputError, before any work) an output path that cannot be written."""
+    if path.is_dir():
+        raise InputError(f"Cannot write the spec to {path}: it is a directory", fix="Pass a file name: -o FILE.")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.is_dir():
+        raise InputError(f"Cannot write the spec to {path}: the directory {parent} does not exist",
+                         fix="Create the directory first, or pass another -o FILE.")
+    if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        raise InputError(f"Cannot write the spec to {path}: permission denied", fix="Pass another -o FILE.")
+
+
 def cmd_spec(args: argparse.Namespace, settings: Settings) -> int:
+    from hybrid_tui.core.spec import is_spec_text
+
     plan_text = _read_input(args.plan)
+    if is_spec_text(plan_text):
+        raise InputError(
+            f"{args.plan} is already a spec (its first line starts with `# Spec:`)",
+            fix=f"Check it with `hybrid-tui check {args.plan}`, or run it as it is: `hybrid-tui run {args.plan}`.",
+        )
+    if args.output:
+        _require_writable(args.output)
     text = _spec_from_plan(args, settings, args.plan, plan_text)
     if args.with_claude:
         from hybrid_tui.core import workspace
@@ -267,7 +380,11 @@ def cmd_spec(args: argparse.Namespace, settings: Settings) -> int:
         else:
             print(f"hybrid-tui: warning: kept the deterministic spec: {claude.message}", file=sys.stderr)
     if args.output:
-        args.output.write_text(text, encoding="utf-8")
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as err:
+            raise InputError(f"Cannot write the spec to {args.output}: {err.strerror or err}",
+                             fix="Pass another -o FILE.") from None
         print(f"wrote {args.output}", file=sys.stderr)
     else:
         sys.stdout.write(text)
@@ -276,23 +393,43 @@ def cmd_spec(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
     from hybrid_tui.core import workspace
-    from hybrid_tui.core.spec import validate_spec
+    from hybrid_tui.core.spec import is_spec_text, validate_spec
 
-    text = _read_input(args.spec)
+    text = _read_input(args.spec, "spec")
     repo, _ = _project(args)
     _, sha = workspace.head_branch(repo)
     _, problems = validate_spec(text, tree=workspace.tree_paths(repo, sha))
-    for problem in problems:
-        print(f"{args.spec}:{problem.line}: {problem.severity}: {problem.message}")
+    for problem in problems:  # line 0: the spec as a whole, `FILE: severity: message`
+        where = f"{args.spec}:{problem.line}" if problem.line else f"{args.spec}"
+        print(f"{where}: {problem.severity}: {problem.message}")
     errors = sum(p.severity == "error" for p in problems)
     print(f"{args.spec}: {errors} error(s), {len(problems) - errors} warning(s)", file=sys.stderr)
+    if errors and not is_spec_text(text):
+        print(f"hybrid-tui: {args.spec} does not start with `# Spec: NNN -- title`; if it is a plan, "
+              f"convert it with `hybrid-tui spec {args.spec} -o SPEC_FILE` "
+              f"(`hybrid-tui run {args.spec}` converts a plan itself)", file=sys.stderr)
     return EXIT_FAILED if errors else EXIT_OK
 
 
 def _describe(event: AgentEvent) -> str:
-    from hybrid_tui.agents.events import describe_event
+    """`describe_event`, with Kimi's `<system>` status tags shown as plain words, as the live
+    pane shows them (`--json` keeps them, as the transcript does)."""
+    from hybrid_tui.agents.events import ToolResult, describe_event
 
-    return describe_event(event)
+    line = describe_event(event)
+    if isinstance(event, ToolResult) and "<system>" in line:
+        line = line.replace("<system>", "").replace("</system>", "")
+    return line
+
+
+def _with_agent_timeout(settings: Settings, agent: str, timeout: float | None) -> Settings:
+    """`settings` with `[agents.AGENT] timeout` set to the `--timeout` flag's value, so the
+    agent stops when the flag says and its timed-out message names those seconds."""
+    section = getattr(settings.agents, agent, None)
+    if timeout is None or section is None:
+        return settings
+    agents = settings.agents.model_copy(update={agent: section.model_copy(update={"timeout": timeout})})
+    return settings.model_copy(update={"agents": agents})
 
 
 def _event_printer(args: argparse.Namespace) -> Callable[[list[AgentEvent]], None]:
@@ -318,6 +455,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from hybrid_tui.core.spec import is_spec_text
 
     text = _read_input(args.source)
+    settings = _with_agent_timeout(settings, args.agent, args.timeout)
     agent = make_agent(args.agent, settings)
     store = _store(settings)
     repo_path = (args.repo or Path.cwd()).resolve()
@@ -337,7 +475,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if not args.json:
         print(f"run {run.id}: {agent.display_name} on branch {run.branch} from {run.base_branch}@{run.base_sha[:7]}", flush=True)
     execution = RunExecution(
-        store, run, agent, timeout=args.timeout or agent_timeout(args.agent, settings), on_events=show,
+        store, run, agent, timeout=agent_timeout(args.agent, settings), on_events=show,
         check_timeout=args.check_timeout or settings.review.check_timeout,
     )
     run = _run_until_done(execution.start, execution.cancel)
@@ -366,13 +504,19 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json(summary)
     else:
-        print(f"run {run.id}: {run.status.value}" + (f" ({run.failure_kind})" if run.failure_kind else "")
+        print(f"run {run.id}: {_status_text(run)}"
               + f", {_usage_text(run)}, branch {run.branch}")
         if run.message:
             print(run.message)
         _print_review(run)
         print(f"next: hybrid-tui diff {run.id} | hybrid-tui accept {run.id} | hybrid-tui reject {run.id}")
     return EXIT_OK if run.status.value == "review" and run.checks_ok is not False else EXIT_FAILED
+
+
+def _status_text(run) -> str:
+    """`failed (crashed)`; the failure kind only when it says more than the status."""
+    status = run.status.value
+    return f"{status} ({run.failure_kind})" if run.failure_kind and run.failure_kind != status else status
 
 
 def _usage_text(run) -> str:
@@ -402,7 +546,7 @@ def _review_fields(run) -> dict[str, Any]:
 def _print_checks(run) -> None:
     for check in run.checks or []:
         mark = "✓" if check.ok else "✗"
-        how = "timed out" if check.timed_out else f"exit {check.exit_code}"
+        how = "timed out" if check.timed_out else "stopped" if check.exit_code is None else f"exit {check.exit_code}"
         print(f"  {mark} {check.command}  ({how}, {check.seconds:.1f}s)")
 
 
@@ -435,6 +579,25 @@ def _runs_for(args: argparse.Namespace, settings: Settings):
     return store
 
 
+def _load_run(store, run_id: str):
+    """`store.load(run_id)`, its refusal completed with what to do: the matching ids when the
+    prefix is ambiguous, `hybrid-tui runs` when nothing matches."""
+    if not run_id.strip():
+        raise InputError("the run id is empty", fix="Pass a run id or a unique prefix of one; `hybrid-tui runs` lists them.")
+    try:
+        return store.load(run_id)
+    except InputError as err:
+        if err.fix is not None:
+            raise
+        matches = [run.id for run in store.list() if run.id.startswith(run_id)]
+        if len(matches) > 1:
+            shown = ", ".join(matches[:8]) + (f" and {len(matches) - 8} more" if len(matches) > 8 else "")
+            fix = f"It matches {shown}: give more of the id."
+        else:
+            fix = "`hybrid-tui runs` lists the runs of the repository you are in (outside a repository: every run)."
+        raise InputError(err.message, fix=fix) from None
+
+
 def cmd_runs(args: argparse.Namespace, settings: Settings) -> int:
     store = _runs_for(args, settings)
     try:
@@ -448,8 +611,13 @@ def cmd_runs(args: argparse.Namespace, settings: Settings) -> int:
         _print_json([run.model_dump(mode="json") for run in runs])
         return EXIT_OK
     for run in runs:
-        kind = f" ({run.failure_kind})" if run.failure_kind else ""
-        print(f"{run.id}  {run.status.value}{kind:<14}  {run.agent:<6} {run.steps:>3} steps  {run.title}")
+        status = _status_text(run)
+        if run.checks:
+            passed = sum(check.ok for check in run.checks)
+            checks = f"checks {passed}/{len(run.checks)}"
+        else:
+            checks = ""
+        print(f"{run.id}  {status:<22}  {run.agent:<6} {run.steps:>3} steps  {checks:<12}  {run.title}")
     if not runs:
         print("no runs yet")
     return EXIT_OK
@@ -458,7 +626,7 @@ def cmd_runs(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
     from hybrid_tui.core.land import run_diff, run_diff_text, run_scope
 
-    run = _runs_for(args, settings).load(args.run_id)
+    run = _load_run(_runs_for(args, settings), args.run_id)
     files = run_diff(run)
     scope = run_scope(run, files)
     flagged = {f.path for f in files if scope is not None and scope.flags(f)}
@@ -497,7 +665,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     from hybrid_tui.core.verify import RunChecks, checks_json, require_rerunnable
 
     store = _runs_for(args, settings)
-    run = store.load(args.run_id)
+    run = _load_run(store, args.run_id)
     require_rerunnable(run)
 
     show = _event_printer(args)
@@ -507,6 +675,9 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     ok = all(check.ok for check in results)
     if args.json:
         _print_json({"type": "summary", "run_id": run.id, "checks": checks_json(results), "ok": ok})
+    elif not results and not checks.cancelled:
+        why = "it ran the plan itself, with no spec" if run.prompt_source == "plan" else "its spec has no verification command"
+        print(f"run {run.id}: no checks to run ({why})")
     else:
         passed = sum(check.ok for check in results)
         print(f"run {run.id}: {passed} of {len(results)} check(s) passed")
@@ -517,7 +688,7 @@ def cmd_rebase(args: argparse.Namespace, settings: Settings) -> int:
     from hybrid_tui.core.merge import rebase_run, undo_rebase
 
     store = _runs_for(args, settings)
-    run = store.load(args.run_id)
+    run = _load_run(store, args.run_id)
     before = run.head_sha, run.base_sha
     run = (undo_rebase if args.undo else rebase_run)(store, run)
     changed = (run.head_sha, run.base_sha) != before
@@ -536,7 +707,7 @@ def cmd_rebase(args: argparse.Namespace, settings: Settings) -> int:
 
 def _land(args: argparse.Namespace, settings: Settings, action: Callable, verb: str) -> int:
     store = _runs_for(args, settings)
-    run = action(store, store.load(args.run_id))
+    run = action(store, _load_run(store, args.run_id))
     if args.json:
         _print_json({"run_id": run.id, "status": run.status.value, "branch": run.branch,
                      "merge_sha": run.merge_sha, "rejected_ref": run.rejected_ref,
@@ -554,10 +725,12 @@ def cmd_accept(args: argparse.Namespace, settings: Settings) -> int:
     from hybrid_tui.core.land import accept_run
 
     if args.squash and args.strategy not in (None, "squash"):
-        raise InputError(f"--squash and --strategy {args.strategy} contradict each other")
+        raise InputError(f"--squash and --strategy {args.strategy} contradict each other",
+                         fix="Pass one of them (--squash is --strategy squash).")
     strategy = "squash" if args.squash else (args.strategy or settings.merge.strategy)
     if args.only and (args.squash or args.strategy):
-        raise InputError("--only lands the chosen files as one commit: it takes no --squash or --strategy")
+        raise InputError("--only lands the chosen files as one commit: it takes no --squash or --strategy",
+                         fix="Drop --squash/--strategy, or accept the whole branch without --only.")
     if args.dry_run:
         return _preflight(args, settings, strategy)
     if args.only:
@@ -568,8 +741,9 @@ def cmd_accept(args: argparse.Namespace, settings: Settings) -> int:
 def _preflight(args: argparse.Namespace, settings: Settings, strategy: str) -> int:
     from hybrid_tui.core.merge import preflight
 
-    run = _runs_for(args, settings).load(args.run_id)
-    findings = preflight(run, strategy, paths=set(args.only) if args.only else None)
+    run = _load_run(_runs_for(args, settings), args.run_id)
+    only = _only_paths(run, args.only) if args.only else None
+    findings = preflight(run, strategy, paths=set(only) if only else None)
     blocked = any(f.blocking for f in findings)
     if args.json:
         _print_json({"run_id": run.id, "strategy": strategy, "ok": not blocked,
@@ -578,7 +752,8 @@ def _preflight(args: argparse.Namespace, settings: Settings, strategy: str) -> i
     else:
         for f in findings:
             print(f"{'✗' if f.blocking else '!'} {f.problem}\n  Fix: {f.fix}")
-        print(f"run {run.id}: " + ("the accept would be refused" if blocked else f"ready to accept ({strategy})"))
+        what = f"{', '.join(only)} as one commit" if only else f"({strategy})"
+        print(f"run {run.id}: " + ("the accept would be refused" if blocked else f"ready to accept {what}"))
     return EXIT_FAILED if blocked else EXIT_OK
 
 
@@ -587,8 +762,8 @@ def _accept_only(args: argparse.Namespace, settings: Settings) -> int:
     from hybrid_tui.core.partial import accept_selection
 
     store = _runs_for(args, settings)
-    run = store.load(args.run_id)
-    sha = accept_selection(store, run, {path: ALL for path in args.only})
+    run = _load_run(store, args.run_id)
+    sha = accept_selection(store, run, {path: ALL for path in _only_paths(run, args.only)})
     paths = run.partial_accepts[-1].paths
     if args.json:
         _print_json({"run_id": run.id, "status": run.status.value, "branch": run.branch,
@@ -597,6 +772,54 @@ def _accept_only(args: argparse.Namespace, settings: Settings) -> int:
         print(f"run {run.id}: {', '.join(paths)} landed on {run.base_branch} as {sha[:7]}; "
               f"the rest stays on {run.branch}")
     return EXIT_OK
+
+
+def _only_paths(run, paths: list[str]) -> list[str]:
+    """The `--only` paths as the run's diff names them (`./a` and an absolute path inside the
+    repository are taken as `a`). Refused (InputError, nothing changed): a path the run did not
+    change, naming the ones it did; and a file whose content on the base branch is already the
+    branch's (landed by an earlier `--only`): its patch would apply a second time on top."""
+    from hybrid_tui.core import workspace
+    from hybrid_tui.core.land import require_open, run_diff
+    from hybrid_tui.core.merge import base_tip
+
+    require_open(run, "accepted")
+    root = Path(run.repo_root)
+    files = run_diff(run)
+    changed = {name for f in files for name in (f.path, f.old_path) if name}
+    chosen: list[str] = []
+    for given in paths:
+        path = Path(given)
+        if path.is_absolute() and path.is_relative_to(root):
+            path = path.relative_to(root)
+        name = Path(os.path.normpath(path)).as_posix()
+        if name not in changed:
+            listed = ", ".join(f.path for f in files[:20]) + (" …" if len(files) > 20 else "")
+            raise InputError(
+                f"run {run.id}: {given}: not a file the run changed",
+                fix=f"The run changed: {listed}." if files else "The run changed no file.",
+            )
+        if name not in chosen:
+            chosen.append(name)
+    base, tip = base_tip(run), workspace.ref_sha(root, f"refs/heads/{run.branch}")
+    if tip is not None:
+        landed = [name for name in chosen if _blob(root, base, name) == _blob(root, tip, name)]
+        if landed:
+            raise ActionFailed(
+                f"run {run.id}: {', '.join(landed)} on {run.base_branch} already "
+                f"match{'es' if len(landed) == 1 else ''} {run.branch} (an earlier accept landed "
+                f"{'it' if len(landed) == 1 else 'them'}); nothing to accept. Nothing changed.",
+                fix=f"`hybrid-tui diff {run.id}` shows the run's changes; `hybrid-tui accept {run.id}` lands the rest of the branch.",
+            )
+    return chosen
+
+
+def _blob(root: Path, commit: str, path: str) -> str | None:
+    """The object id of `path` in `commit`, None when it is not there."""
+    from hybrid_tui.core import workspace
+
+    status, out, _ = workspace.git_rc(root, "rev-parse", "--verify", "--quiet", f"{commit}:{path}")
+    return out.strip() if status == 0 else None
 
 
 def cmd_reject(args: argparse.Namespace, settings: Settings) -> int:
@@ -616,7 +839,7 @@ def cmd_revise(args: argparse.Namespace, settings: Settings) -> int:
     )
 
     store = _runs_for(args, settings)
-    run = store.load(args.run_id)
+    run = _load_run(store, args.run_id)
     notes = []
     if args.claude_points:
         review = load_review(store, run)
@@ -625,6 +848,7 @@ def cmd_revise(args: argparse.Namespace, settings: Settings) -> int:
         notes.append(points_as_note(review))
     if args.message:
         notes.append(args.message)
+    settings = _with_agent_timeout(settings, run.agent, args.timeout)
     agent = agent_for_run(run, settings)
     prompt, run = prepare_revision(store, run, "\n\n".join(notes), agent=agent, fresh=args.fresh)
     revision = run.revisions[-1]
@@ -632,7 +856,7 @@ def cmd_revise(args: argparse.Namespace, settings: Settings) -> int:
         how = f"resumes session {revision.session_id}" if revision.session_id else "starts a fresh session"
         print(f"run {run.id}: revision {len(run.revisions)}, {agent.display_name} {how} on {run.branch}", flush=True)
     execution = RevisionExecution(
-        store, run, agent, prompt, timeout=args.timeout or agent_timeout(run.agent, settings),
+        store, run, agent, prompt, timeout=agent_timeout(run.agent, settings),
         on_events=_event_printer(args), check_timeout=args.check_timeout or settings.review.check_timeout,
     )
     run = _run_until_done(execution.start, execution.cancel)
@@ -646,7 +870,7 @@ def cmd_revise(args: argparse.Namespace, settings: Settings) -> int:
             "steps": revision.steps, "total_steps": run.steps, "exit_code": run.exit_code, **_review_fields(run),
         })
     else:
-        print(f"run {run.id}: {run.status.value}" + (f" ({run.failure_kind})" if run.failure_kind else "")
+        print(f"run {run.id}: {_status_text(run)}"
               + f", {revision.steps} step(s), {len(commits)} new commit(s) on {run.branch}")
         if run.message:
             print(run.message)
@@ -659,7 +883,7 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
     from hybrid_tui.core.claude_review import ClaudeReviewer, points_as_note
 
     store = _runs_for(args, settings)
-    run = store.load(args.run_id)
+    run = _load_run(store, args.run_id)
     reviewer = ClaudeReviewer(store, run, settings.agents.claude, timeout=args.timeout)
     reviewer.prepare()  # refusals (run state, claude missing) before Claude starts
     if not args.json:
@@ -683,6 +907,7 @@ def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_pr(args: argparse.Namespace, settings: Settings) -> int:
     import shlex
 
+    from hybrid_tui.core import workspace
     from hybrid_tui.core.pull_request import (
         find_remote,
         gh_create_argv,
@@ -692,7 +917,20 @@ def cmd_pr(args: argparse.Namespace, settings: Settings) -> int:
     )
 
     store = _runs_for(args, settings)
-    run = store.load(args.run_id)
+    run = _load_run(store, args.run_id)
+    root = Path(run.repo_root)
+    remotes = workspace.git(root, "remote").split() if root.is_dir() else []
+    if args.remote and args.remote not in remotes:
+        raise InputError(
+            f"{root}: no git remote named {args.remote!r}",
+            fix=f"Its remotes: {', '.join(remotes)}." if remotes else "It has none: add one with `git remote add NAME URL`.",
+        )
+    if not remotes and not args.dry_run:
+        raise ActionFailed(
+            f"No pull request for run {run.id}: the repository {root} has no git remote to push to.",
+            fix=f"Add one (`git remote add origin URL`), then `hybrid-tui pr {run.id}` again; "
+                f"or land the run here with `hybrid-tui accept {run.id}`.",
+        )
     if args.dry_run:
         ok, reason = pr_available(run)
         remote = args.remote or find_remote(run)
