@@ -914,3 +914,147 @@ def test_inline_checks_and_criteria_commands() -> None:
     spec = _convert(plan)
     assert spec.tasks[0].verification == ["cargo test"]
     assert spec.verification == ["cargo clippy --all-targets"]
+
+
+# --------------------------------------------------------------------------------------------
+# Guidance sections carried into the context; ticked items
+
+
+def _corpus_plan(prefix: str) -> Path:
+    return next(CORPUS_PLANS.glob(f"{prefix}-*.md"))
+
+
+def test_plan26_constraints_scope_edge_cases_and_criteria_reach_the_context() -> None:
+    plan = _corpus_plan("26")
+    text = plan.read_text()
+    spec = convert_plan(text, source=plan.name)
+    own = text.split("## Context\n", 1)[1].split("\n## Non-negotiable", 1)[0].strip()
+    assert spec.context.startswith(own)  # the plan's own context first
+    carried = spec.context[len(own) :]
+    assert "**Non-negotiable constraints (already enforced; keep them true)**" in carried
+    assert "- **Git** — no commit/push." in carried
+    assert "OpenAPI regen (**do not run `make docs`**)" in carried
+    assert "cross-page selection persistence, offline-queued mark-read." in carried
+    assert "**Edge cases**\n\nEmpty list → bar hidden." in carried
+    assert "**Acceptance criteria**\n\n- Select ≥1 visible unread email" in carried
+    # nested continuation lines kept verbatim
+    assert "- **Gmail is source of truth** — local `emails.labels` changes only for ids the provider reports as\n  `marked`" in carried
+    # not carried: the steps, reference-only, verification and order sections
+    for left_out in (
+        "**Frontend changes**",
+        "**What already exists",
+        "**Testing & verification",
+        "make bootstrap",
+        "**Implementation order**",
+    ):
+        assert left_out not in carried
+    requirements = [r for task in spec.tasks for r in task.requirements]
+    assert not any("offline-queued mark-read" in r for r in requirements)
+    rendered = render_spec(spec)
+    parsed, problems = validate_spec(rendered)
+    assert [p for p in problems if p.severity == "error"] == []
+    assert parsed == spec
+
+
+def test_plan30_keeps_its_architecture_section() -> None:
+    plan = _corpus_plan("30")
+    spec = convert_plan(plan.read_text(), source=plan.name)
+    assert spec.context.startswith("**Architecture Overview**\n\nMonorepo structure with 3")
+    assert "- **analytics-service** (Python): Indicators, signals using pandas + ta" in spec.context
+
+
+def test_ticked_checklist_items_are_not_requirements() -> None:
+    plan = _corpus_plan("06")
+    text = plan.read_text()
+    assert "- [x] CareActionType includes 'spacing'" in text
+    spec = convert_plan(text, source=plan.name)
+    requirements = [r for task in spec.tasks for r in task.requirements]
+    assert requirements, "plan 06 still has requirements"
+    assert not any(r.lstrip().lower().startswith("[x]") for r in requirements)
+    small = """\
+# Ticks
+
+## Step 1: A
+- [x] Already wired `a.py`
+- [ ] Add the flag to `b.py`
+- Keep it small
+
+## Step 2: B
+- edit `c.py`
+
+## Verification
+- [X] Ran it once
+- [ ] The page loads
+"""
+    spec = _convert(small)
+    assert spec.tasks[0].requirements == ["[ ] Add the flag to `b.py`", "Keep it small"]
+    assert spec.tasks[1].requirements == ["edit `c.py`", "[ ] The page loads"]
+
+
+def test_carried_sections_stay_spec_safe_and_are_capped() -> None:
+    long_notes = "\n".join(f"- note {n}" for n in range(1, 101))
+    plan = f"""\
+# Safe
+
+## Context
+Why.
+
+## Changes
+
+### 1. Edit
+- edit `src/a.py`
+
+### 2. Design notes for the edit
+- edit `src/b.py`
+
+## Constraints
+- keep the API
+## Tasks
+### Task 1: not a task
+  - nested bullet kept
+```text
+## Verification
+inside a fence
+```
+
+## Alternatives considered
+- a rejected idea
+
+## Notes
+{long_notes}
+
+## Hors périmètre
+- la base de données
+
+## Risks
+```python
+unclosed = True
+"""
+    spec = _convert(plan)
+    assert [task.title for task in spec.tasks] == ["Edit", "Design notes for the edit"]
+    blocks = spec.context.split("\n\n")
+    assert blocks[0] == "Why."
+    assert blocks[1:3] == [
+        "**Constraints**",
+        "- keep the API\n\\## Tasks\n### Task 1: not a task\n  - nested bullet kept\n"
+        "```text\n## Verification\ninside a fence\n```",
+    ]
+    assert "rejected idea" not in spec.context  # alternatives are not guidance
+    notes = blocks[blocks.index("**Notes**") + 1].split("\n")
+    assert notes[0] == "- note 1" and notes[79] == "- note 80"
+    assert notes[80:] == ["… (20 more lines in the plan)"]
+    assert "**Hors périmètre**\n\n- la base de données" in spec.context
+    assert spec.context.endswith("**Risks**\n\n```python\nunclosed = True\n```")
+    rendered = render_spec(spec)
+    parsed, problems = validate_spec(rendered)
+    assert [p for p in problems if p.severity == "error"] == []
+    assert parsed == spec
+    assert render_spec(parse_spec(rendered)) == rendered
+
+
+def test_a_whole_plan_task_carries_nothing_twice() -> None:
+    plan = "# One\n\n## Context\nWhy.\n\n## Constraints\n- touch only `a.py`\n"
+    spec = _convert(plan)
+    assert len(spec.tasks) == 1
+    assert spec.context == "Why."
+    assert spec.tasks[0].requirements == ["touch only `a.py`"]

@@ -132,11 +132,12 @@ def test_each_kind_becomes_styled_lines() -> None:
     )
     assert event_lines(Exit(0, "done")) == rows(("exit", "■ done · exit 0"))
     assert event_lines(Exit(-15, "cancelled", "cancelled")) == rows(
-        ("warning", "■ cancelled (cancelled) · exit -15")
+        ("warning", "■ cancelled · exit -15")  # the kind only says the status again
     )
     assert event_lines(Exit(None, "timed_out", "timeout", "no output for 300 s\nmore")) == rows(
-        ("error", "■ timed_out (timeout): no output for 300 s")
+        ("error", "■ timed_out: no output for 300 s")
     )
+    assert event_lines(Exit(75, "failed", "transient")) == rows(("error", "■ failed (transient) · exit 75"))
 
 
 def test_long_lines_are_cut_and_control_characters_made_safe() -> None:

@@ -25,6 +25,7 @@ from hybrid_tui.ui.screens.confirm import ConfirmScreen
 from hybrid_tui.ui.screens.plans import PlansScreen
 from hybrid_tui.ui.screens.review import ReviewScreen
 from hybrid_tui.ui.screens.run import RunScreen
+from hybrid_tui.ui.widgets.checks_panel import ChecksPanel
 from tests.conftest import AGENT_STREAMS, git
 from tests.e2e.test_claude_e2e import write_config, write_file  # reads where the binary is, at import
 from tests.helpers import STANDIN_DIR
@@ -252,6 +253,11 @@ def test_c_runs_claude_on_the_plan_itself_live_then_review_and_accept(repo: Path
                     "the review")
         review: ReviewScreen = app.screen  # type: ignore[assignment]
         assert [f.path for f in review.files] == ["hello.txt", "src/app.py"]
+        # No spec, so no checks: the panel says why, and `c` (run them) is not offered.
+        assert review.query_one(ChecksPanel).text() == "Checks · none: a plan run has no spec"
+        assert review.check_action("rerun_checks", ()) is False
+        await pilot.press("c")
+        assert not review.checks_running and not review.query_one(ChecksPanel).output_shown
         await pilot.press("a")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")
         await pilot.press("y")

@@ -10,7 +10,7 @@ import asyncio
 import os
 import shutil
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -193,6 +193,27 @@ def test_lists_newest_first_with_age_size_and_preview(repo: Path, three_plans: l
         await wait_until(pilot, lambda: screen.shown_preview == three_plans[1], "the second plan's preview")
         await pilot.press("down")
         await wait_until(pilot, lambda: screen.shown_preview == three_plans[2], "down moves too")
+
+    run(app, body)
+
+
+def test_a_young_plans_age_keeps_counting(repo: Path) -> None:
+    plans = claude_plans_dir()
+    add_plan(plans, "43-header-search.md", age=2 * 3600)
+    add_plan(plans, "01-fix-delete-types.md", age=12)
+    now = [NOW]
+    store = RunStore(Settings().resolved_state_dir(), clock=lambda: now[0], id_factory=lambda _: RUN_ID)
+    app = make_app(Settings(), repo=repo, store=store, clock=lambda: now[0], watch_plans=False)
+
+    async def body(pilot: Pilot) -> None:
+        screen = await plans_shown(pilot)
+        await pilot.press("j")  # the highlight on the second row, which must stay there
+        assert row_text(screen, 0).endswith(" 12s") and row_text(screen, 1).endswith(" 2h")
+        now[0] = NOW + timedelta(seconds=5)
+        # A second later at most, "12s" reads "17s" (not a minute later).
+        await wait_until(pilot, lambda: row_text(screen, 0).endswith(" 17s"), "the age to move on", 3)
+        assert row_text(screen, 1).endswith(" 2h")
+        assert screen.query_one(PlanList).highlighted == 1
 
     run(app, body)
 

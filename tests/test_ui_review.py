@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
+from textual.widgets._footer import FooterKey
 
 from hybrid_tui.agents.registry import make_agent
 from hybrid_tui.core.dispatch import RunExecution
@@ -214,6 +215,41 @@ def test_checks_and_scope_flags_are_shown(checked) -> None:
     run_app(app, body)
 
 
+def test_at_60_columns_a_long_path_is_cut_and_the_diff_message_wraps(repo: Path, tmp_path: Path,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    deep = "docs/a-rather-long-directory-name/and-a-long-file-name-for-the-notes.md"
+    stream = agent_stream(tmp_path, "deep", [("WriteFile", {"path": deep, "content": "notes\n"})])
+    use_standin(monkeypatch, stream=stream)
+    spec = spec_file(tmp_path, [f"CREATE {deep}", "MODIFY docs/usage-of-the-app-for-new-users.md"], [])
+    app = build_app(tmp_path, repo)
+    run = finished_run(app, repo, spec.read_text())
+
+    async def body(pilot: Pilot) -> None:
+        screen = await open_review(pilot, run, first=deep)
+        file_list = screen.query_one(FileList)
+        # The path loses its start to fit the row, and the list has no scrollbar under it
+        # (one there would take a row of a list that has nothing to scroll sideways to).
+        row = file_list.render_line(0).text
+        assert len(row) == 60 and row.startswith("  A +1 -0  …")
+        assert row.endswith("and-a-long-file-name-for-the-notes.md")
+        assert not file_list.show_horizontal_scrollbar
+        await pilot.press("end")
+        view = screen.query_one(DiffView)
+        await until(pilot, lambda: view.path == "docs/usage-of-the-app-for-new-users.md", "the untouched row")
+        await pilot.pause()
+        # The message is wider than the pane: wrapped, not cut.
+        shown = [line.strip() for line in view.rendered_lines() if line.strip()]
+        assert len(shown) == 2 and max(map(len, view.rendered_lines())) <= 60
+        assert " ".join(shown) == ("The spec names docs/usage-of-the-app-for-new-users.md, but the run did not "
+                                   "change it.")
+        assert view.virtual_size.height == 2 and not view.show_horizontal_scrollbar
+        # The footer keeps, within 60 columns, the keys to land, select, switch the view and leave.
+        shown = [key.description for key in screen.query(FooterKey) if key.region.right <= 60]
+        assert shown[:6] == ["Accept", "Reject", "Select", "Split", "Back", "Checks"]
+
+    run_app(app, body, size=(60, 20))
+
+
 def test_checks_rerun_from_the_keyboard_pass_then_fail(checked, repo: Path) -> None:
     app, run = checked
     store = app.context.store
@@ -235,7 +271,7 @@ def test_checks_rerun_from_the_keyboard_pass_then_fail(checked, repo: Path) -> N
         assert panel.output_shown
         await until(pilot, lambda: not screen.checks_running, "the checks to finish")
         lines = panel.text().splitlines()
-        assert lines[0] == "Checks · 1 of 2 failed"
+        assert lines[0] == "Checks · 1 of 2 failed · o hides the output"  # o is not in the footer
         assert lines[1].startswith("✗ exit 1 ") and lines[1].endswith("grep -q hello hello.txt")
         assert lines[2].startswith("✓ exit 0 ") and lines[2].endswith("grep -q 'return 3' src/app.py")
         output = panel.output.text_lines()
@@ -244,6 +280,7 @@ def test_checks_rerun_from_the_keyboard_pass_then_fail(checked, repo: Path) -> N
         assert any(line.startswith("• ✓ passed in") for line in output)
         await pilot.press("o")  # hides the output
         assert not panel.output_shown
+        assert panel.text().splitlines()[0] == "Checks · 1 of 2 failed"
 
     run_app(app, body)
     stored = RunStore(store.root).load(run.id)

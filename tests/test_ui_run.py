@@ -260,6 +260,7 @@ def test_events_show_live_before_the_agent_exits(repo: Path, tmp_path: Path, mon
         assert [(c.command, c.ok) for c in prepared.run.checks] == [("test -f hello.txt", True)]
         header = header_text(screen)
         assert "step 5/100" in header and "review" in header
+        assert len(header.splitlines()) == 2  # nothing went wrong: no third line
         # Elapsed comes from the injected clock, and stops when the agent ended.
         assert "· 1:05 ·" in header
         now[0] = FIXED_NOW + timedelta(hours=2)
@@ -288,6 +289,8 @@ def test_transient_failure_offers_retry_which_starts_a_new_run(repo: Path, tmp_p
         first = prepared.run
         assert (first.status, first.failure_kind) == (Status.FAILED, "transient")
         assert "failed (transient)" in header_text(screen)
+        # The header says why and what to do, whole (the log's last line is cut to the pane).
+        assert header_text(screen).splitlines()[2] == "Connection error. -- the model provider did not answer; retry"
         assert "Connection error." in log_text(screen)
         assert screen.check_action("retry", ()) is True
         assert screen.check_action("review", ()) is True  # a failed run's branch is reviewable

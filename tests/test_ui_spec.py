@@ -140,13 +140,16 @@ def test_validated_as_you_type_and_run_refused_while_in_error(repo: Path, plan: 
 
         await pilot.press("ctrl+r")
         assert isinstance(app.screen, SpecScreen)
-        assert any(m.startswith("Not run: 1 error in the spec. First: line") for m in notifications(app))
+        refusal = next(m for m in notifications(app) if m.startswith("Not run: 1 error in the spec. First: line"))
+        assert refusal.endswith(" Fix it (f8 jumps to it), then ctrl+r.")
         assert world(repo, state_dir) == before  # nothing created
 
-        # Fixing the line clears the problem.
+        # Fixing the line clears the problem, and takes back the "Not run" that no longer holds.
         await type_at(pilot, screen, line - 1, len("- CREATE ../"), ["backspace"] * 3)
         await wait_until(pilot, lambda: screen.problems == [], "the problems cleared")
         assert screen.query_one("#spec-problems").border_title == "No problems"
+        await pilot.pause()
+        assert not [m for m in notifications(app) if m.startswith("Not run")]
 
     run(app, body)
 
@@ -238,7 +241,12 @@ def test_not_a_git_repository(tmp_path: Path, plan: Path, state_dir: Path) -> No
     run(app, body)
 
 
-def test_detached_head_is_shown_and_refused(repo: Path, plan: Path, state_dir: Path) -> None:
+def test_detached_head_is_shown_and_refused(repo: Path, plan: Path, state_dir: Path,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    from hybrid_tui.ui.screens.run import RunScreen
+
+    for key, value in standin_env("kimi_success").items():
+        monkeypatch.setenv(key, value)
     git(repo, "checkout", "-q", "--detach")
     sha = git(repo, "rev-parse", "--short=7", "HEAD")
     app = new_app(repo)
@@ -251,6 +259,16 @@ def test_detached_head_is_shown_and_refused(repo: Path, plan: Path, state_dir: P
         await wait_until(pilot, lambda: any("HEAD is detached" in m for m in notifications(app)), "the notice")
         assert app.screen is screen
         assert world(repo, state_dir) == before
+
+        # Switched back to the branch, ctrl+r runs; the "Not run" is taken back, not left
+        # showing over the Run screen.
+        git(repo, "switch", "-q", "main")
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(app.screen, RunScreen), "the run screen")
+        await pilot.pause()
+        assert not [m for m in notifications(app) if m.startswith("Not run")]
+        await wait_until(pilot, lambda: RunStore(state_dir).load(RUN_ID).status
+                         not in (Status.PREPARING, Status.RUNNING, Status.VERIFYING), "the run to end", timeout=30)
 
     run(app, body)
 

@@ -29,7 +29,8 @@ Behaviour choices:
   neighbour (the row that took its place, else the new last row) and the preview follows;
   an emptied list shows the empty state. `watch_ready` is set each time the watcher is
   listening (tests and the bench wait on it). The watcher stops through its stop event when
-  the screen unmounts. Ages are redrawn once a minute from the injected clock.
+  the screen unmounts. Ages are looked at every second from the injected clock (a new plan's
+  "12s" keeps counting); only the rows whose age reads differently are redrawn.
 - Advice (`core.advice.advise` on the plan and its deterministic conversion) is computed in a
   thread worker after each listing, for the plans whose (path, mtime, size) is not cached
   yet, so a re-list after Claude rewrote one plan converts only that one; the list shows
@@ -81,6 +82,10 @@ WORKER_JOBS = {
     "plans-advice": "weigh up Claude or Kimi",
 }
 """What each worker group does, for the notification when one fails."""
+
+AGE_REFRESH_SECONDS = 1.0
+"""How often the plans' ages are looked at: a new plan's "12s" keeps counting (only rows whose
+age reads differently are redrawn)."""
 
 PREVIEW_CHUNK_LINES = 120
 """Lines of a plan rendered before the preview first shows; the rest follows in pieces."""
@@ -236,7 +241,7 @@ class PlansScreen(Screen[None]):
         # dozen) so the first frame shows the list; advice (which converts every plan) and all
         # later listings run in workers.
         self._show_plans(list_plans(self.location.path), advise=False)
-        self.set_interval(60, self._refresh_ages)
+        self.set_interval(AGE_REFRESH_SECONDS, self._refresh_ages)
         self.call_after_refresh(self._after_first_frame)
 
     def on_unmount(self) -> None:

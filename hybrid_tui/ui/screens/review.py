@@ -23,9 +23,10 @@ Behaviour choices:
   said in the confirmation and offers `b` (rebase the run's branch, `u` undoes it).
 - The same preflight runs once the files are listed, to offer `b` early; its blocking findings
   wait for `a` (opening a review should not shout).
-- `c` re-runs the checks in a thread (`LiveChecks`); their output streams into the panel's
-  output pane (`o` shows or hides it, with the last run's output from `checks.log`). Accept,
-  reject and rebase are greyed out while they run; leaving the screen stops them.
+- `c` re-runs the checks in a thread (`LiveChecks`; not offered for a plan run, which has no
+  spec); their output streams into the panel's output pane (`o` shows or hides it, with the
+  last run's output from `checks.log`). Accept, reject and rebase are greyed out while they
+  run; leaving the screen stops them.
 - `R` sends the run back (`ReviseScreen`): the note starts as Claude's points when a review
   is shown. A thread worker checks and records the revision (`revise.prepare_revision`; a
   refusal goes to the message area with its fix), then the `RunScreen` replaces this screen
@@ -73,6 +74,7 @@ from hybrid_tui.ui.widgets.checks_panel import (
 from hybrid_tui.ui.widgets.claude_review import ClaudeReviewPanel
 from hybrid_tui.ui.widgets.diff_model import FileModel, PatchIndex, prepare_file
 from hybrid_tui.ui.widgets.diff_view import DiffView
+from hybrid_tui.ui.widgets.event_log import status_words
 from hybrid_tui.ui.widgets.file_list import MARK_ALL, MARK_SOME, FileList
 
 if TYPE_CHECKING:
@@ -181,18 +183,20 @@ class ReviewScreen(Screen[None]):
     AUTO_FOCUS = "#review-files"
     HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (100, "-wide")]
     BINDINGS = [
+        # The footer shows these in this order and cuts what does not fit (a 60-column pane
+        # shows about the first six): landing and leaving first, then the rest.
         Binding("a", "accept", "Accept", id="review.accept"),
         Binding("x", "reject", "Reject", id="review.reject"),
         Binding("space", "toggle_selection", "Select", id="review.select"),
+        Binding("s", "toggle_split", "Split", id="review.split"),
+        Binding("b", "rebase", "Rebase", id="review.rebase"),
+        Binding("u", "undo_rebase", "Undo rebase", id="review.undo-rebase"),
+        Binding("escape", "back", "Back", id="review.back"),
+        Binding("c", "rerun_checks", "Checks", id="review.checks"),
         Binding("R", "revise", "Revise", id="review.revise"),
         Binding("C", "claude_review", "Claude", tooltip="Ask Claude to review the branch (read-only); C again stops it",
                 id="review.claude-review"),
         Binding("P", "pull_request", "Pull request", id="review.pull-request"),
-        Binding("c", "rerun_checks", "Checks", id="review.checks"),
-        Binding("b", "rebase", "Rebase", id="review.rebase"),
-        Binding("u", "undo_rebase", "Undo rebase", id="review.undo-rebase"),
-        Binding("escape", "back", "Back", id="review.back"),
-        Binding("s", "toggle_split", "Split", id="review.split"),
         Binding("j", "next_file", "Next file", show=False, id="review.next-file"),
         Binding("k", "previous_file", "Previous file", show=False, id="review.previous-file"),
         Binding("n", "next_hunk", "Next hunk", show=False, id="review.next-hunk"),
@@ -267,7 +271,7 @@ class ReviewScreen(Screen[None]):
             yield DiffView(id="review-diff")
             yield ClaudeReviewPanel(self.run.claude_review, id="review-claude")
         yield Static(id="review-message", markup=False)
-        yield Footer(compact=True)
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         if self.files is None:  # the file list may have come first
@@ -462,7 +466,7 @@ class ReviewScreen(Screen[None]):
 
     def _refresh_header(self) -> None:
         run = self.run
-        status = run.status.value + (f" ({run.failure_kind})" if run.failure_kind else "")
+        status = status_words(run.status.value, run.failure_kind)
         colour = "$success" if run.status in (Status.REVIEW, Status.ACCEPTED) else "$warning"
         if run.status in (Status.FAILED, Status.TIMED_OUT):
             colour = "$error"
@@ -543,6 +547,8 @@ class ReviewScreen(Screen[None]):
             if self.run.rebase is None:
                 return False
             return True if self.idle else None
+        if action == "rerun_checks" and self.run.prompt_source == "plan":
+            return False  # the plan was the prompt: no spec, no checks to run
         if action in ("rerun_checks", "revise"):
             return True if self.idle else None
         if action == "claude_review":  # C again stops a review under way

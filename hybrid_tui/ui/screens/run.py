@@ -16,7 +16,9 @@ Behaviour choices:
   agents.claude.max_turns is set — the time since the screen started the run (from the app's
   injected clock, so snapshots are fixed) and the status; a 1 s timer refreshes it while the
   agent runs and stops when it ends. Once the agent ended, the turns, tokens and cost it
-  reported (Claude's `result` line) follow, each only when known.
+  reported (Claude's `result` line) follow, each only when known. A run that did not end in
+  review says why on a third line, wrapped (the run's message, e.g. "... did not answer;
+  retry"): the log's own last line is cut to the pane's width.
 - Warnings from `prepare_run` open the log as warning notices.
 - Keys only show in the footer when they apply: cancel while the agent runs; review once it
   ended (failed runs too: their branch is reviewable); retry after a transient failure (a new
@@ -49,7 +51,7 @@ from hybrid_tui.core.errors import HybridError
 from hybrid_tui.core.runs import Run, Status
 from hybrid_tui.ui.live_run import LiveRun
 from hybrid_tui.ui.screens.confirm import ConfirmScreen
-from hybrid_tui.ui.widgets.event_log import EventLog
+from hybrid_tui.ui.widgets.event_log import EventLog, status_words
 
 if TYPE_CHECKING:
     from hybrid_tui.core.dispatch import Prepared
@@ -88,6 +90,7 @@ class RunScreen(Screen[None]):
     RunScreen { layout: vertical; }
     RunScreen > #run-header {
         height: auto;
+        max-height: 6;
         padding: 0 1;
         background: $panel;
         color: $foreground;
@@ -135,7 +138,7 @@ class RunScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static(id="run-header")
         yield EventLog(max_lines=self.hybrid.context.settings.ui.log_max_lines, id="run-log")
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         log = self.query_one(EventLog)
@@ -225,7 +228,7 @@ class RunScreen(Screen[None]):
             if self.live is not None and self.live.cancel_requested:
                 return "[$warning]cancelling…[/]"
             return f"[$accent]{escape(run.status.value)}[/]"
-        text = run.status.value + (f" ({run.failure_kind})" if run.failure_kind else "")
+        text = status_words(run.status.value, run.failure_kind)
         colour = _STATUS_COLOURS.get(run.status, "$foreground")
         return f"[{colour}]{escape(text)}[/]"
 
@@ -244,7 +247,18 @@ class RunScreen(Screen[None]):
             f"{self._unit} {steps}{budget} · {elapsed} · {self._status_markup()}"
             f"[$text-muted]{escape(usage)}[/]"
         )
+        if said := self._ending_message():
+            colour = "$error" if self.error else _STATUS_COLOURS.get(run.status, "$foreground")
+            header += f"\n[{colour}]{escape(said)}[/]"
         self.query_one("#run-header", Static).update(header)
+
+    def _ending_message(self) -> str:
+        """Why the run did not end in review, and what to do (the log's last line is cut to the
+        pane's width; the header wraps): the error, or the run's message when it failed."""
+        if not self.ended:
+            return ""
+        said = self.error or (self.run.message if self.run.failure_kind else "")
+        return said.strip().replace(self.run.repo_root, Path(self.run.repo_root).name)
 
     # -- keys ----------------------------------------------------------------------------
 

@@ -20,9 +20,10 @@ Behaviour choices:
 - `ctrl+r` runs exactly the text in the editor. It validates first, at once; with errors
   nothing is started and a notification names the first one. Otherwise `prepare_run` (kimi
   agent from the settings) runs in a thread worker; an `InputError` (spec, git, agent missing)
-  becomes a notification with its message and fix, and nothing else happens. On success the
-  screen is replaced by `RunScreen(run, warnings=...)`, so leaving the run returns to the
-  plans.
+  becomes a notification with its message and fix, and nothing else happens. Such a "Not run"
+  notification is taken back once it no longer holds: the errors fixed, or the run started.
+  On success the screen is replaced by `RunScreen(run, warnings=...)`, so leaving the run
+  returns to the plans.
 - `ctrl+l` converts the plan with Claude (`convert_with_claude_async`: `claude -p`, read-only,
   in the repository root) in an async worker on the UI loop: there is no git work in it (the
   tree comes from the loader) and the agent's I/O is non-blocking, and cancelling the worker
@@ -49,6 +50,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
 from textual.content import Content
+from textual.notifications import Notification, Notify
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, OptionList, Static
@@ -176,6 +178,7 @@ class SpecScreen(Screen[None]):
         self._original: str | None = None
         self._editor: TextArea | None = None
         self._timer: Timer | None = None
+        self._refusals: list[tuple[str, Notification]] = []
 
     @property
     def context(self):  # noqa: ANN201 - AppContext
@@ -269,6 +272,8 @@ class SpecScreen(Screen[None]):
         panel.border_title = count_text(self.problems)
         panel.set_class(any(p.severity == "error" for p in self.problems), "-errors")
         panel.set_options(Option(problem_row(p)) for p in self.problems)
+        if not any(p.severity == "error" for p in self.problems):
+            self._withdraw_refusals("errors")
         if not self.problems:
             ready = "The spec is valid: ctrl+r runs it."
             if self.source.blocker:
@@ -357,13 +362,9 @@ class SpecScreen(Screen[None]):
             return
         errors = [p for p in self.validate() if p.severity == "error"]
         if errors:
-            self.notify(
-                f"Not run: {count_text(errors)} in the spec. First: {errors[0]}. "
-                "Fix them (f8 jumps to each), then ctrl+r.",
-                severity="error",
-                timeout=10,
-                markup=False,
-            )
+            fix = "Fix it (f8 jumps to it)" if len(errors) == 1 else "Fix them (f8 jumps to each)"
+            self._refuse(f"Not run: {count_text(errors)} in the spec. First: {errors[0]}. {fix}, then ctrl+r.",
+                         "errors")
             return
         self.dispatching = True
         self._status("Starting the run…")
@@ -382,6 +383,7 @@ class SpecScreen(Screen[None]):
 
         self.drafts.pop(self.plan.path, None)
         self._editor = None  # nothing to keep as a draft when the screen goes
+        self._withdraw_refusals()  # an earlier "Not run" no longer holds
         self.app.switch_screen(RunScreen(prepared.run, warnings=prepared.warnings))
 
     async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -395,19 +397,39 @@ class SpecScreen(Screen[None]):
                 self._converted(worker.result)
         elif event.state == WorkerState.ERROR:
             error = worker.error
+            message = str(error) if isinstance(error, HybridError) else f"{type(error).__name__}: {error}"
             if worker.group == "spec-dispatch":
                 self.dispatching = False
                 self._status(self.source.blocker if self.source else None, error=True)
-                what = "Not run"
-            elif worker.group == "spec-claude":
+                self._refuse(f"Not run: {message}", "dispatch", timeout=12)
+                return
+            if worker.group == "spec-claude":
                 self.converting = False
                 self._status(self.source.blocker if self.source else None, error=True)
                 what = "Not converted with Claude (the spec is unchanged)"
             else:
                 self._status(f"Could not prepare the spec: {error}", error=True)
                 what = "Could not prepare the spec"
-            message = str(error) if isinstance(error, HybridError) else f"{type(error).__name__}: {error}"
             self.notify(f"{what}: {message}", severity="error", timeout=12, markup=False)
+
+    def _refuse(self, text: str, kind: str, *, timeout: float = 10) -> None:
+        """An error notification saying why ctrl+r started nothing, kept (by `kind`: "errors"
+        in the spec, "dispatch" refused by `prepare_run`) so that it can be withdrawn once it no
+        longer holds: the errors fixed, or the run started (it would otherwise still say "Not
+        run" over the Run screen)."""
+        notification = Notification(text, "", "error", timeout, markup=False)
+        self.app.post_message(Notify(notification))
+        self._refusals.append((kind, notification))
+
+    def _withdraw_refusals(self, kind: str | None = None) -> None:
+        """Take back the refusals of `kind` (all of them with None) still showing."""
+        keep = []
+        for refusal_kind, notification in self._refusals:
+            if kind is None or refusal_kind == kind:
+                self.app._unnotify(notification)  # Textual's own way a toast goes; a no-op once gone
+            else:
+                keep.append((refusal_kind, notification))
+        self._refusals = keep
 
     def action_back(self) -> None:
         if self.dispatching:

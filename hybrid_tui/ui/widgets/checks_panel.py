@@ -5,11 +5,13 @@
 with its exit code, "timed out" or "stopped"), under a title that counts them. Below, an
 `EventLog` holds the output of the checks: streamed live while they re-run, or the last run's
 output read back from `checks.log` (`last_checks_output`). The output pane is hidden until
-asked for (`o`) or until the checks start.
+asked for (`o`) or until the checks start; while it shows, the title says that `o` hides it.
 
 Behaviour choices:
 - At most `MAX_ROWS` rows; with more checks the failures come first and the rest are counted.
 - Checks that ran on another commit than the branch tip (before a rebase, say) say so.
+- A plan run ("Claude implements": the plan itself was the prompt) has no spec, so no checks:
+  the title says so rather than offering to run them.
 - `LiveChecks` works like `ui.live_run.LiveRun`: `run_blocking` runs `verify.RunChecks` on a
   private event loop in a thread worker (the checks do git work before and after the
   commands); output events are batched there (`EventBatcher`) and handed to `sink`, which must
@@ -64,6 +66,8 @@ def checks_title(run: Run, tip: str | None, running: bool) -> str:
     if running:
         return "[b]Checks[/b] · [$text-warning]running…[/] [$text-muted](output below)[/]"
     checks = run.checks
+    if run.prompt_source == "plan":  # "Claude implements": the plan was the prompt
+        return "[b]Checks[/b] · [$text-muted]none: a plan run has no spec[/]"
     if checks is None:
         return "[b]Checks[/b] · [$text-muted]not run yet · c runs them[/]"
     if not checks:
@@ -126,6 +130,7 @@ class ChecksPanel(Vertical):
         self.max_lines = max_lines
         self.running = False
         self.output_loaded = False
+        self._shown: tuple[Run, str | None] | None = None  # what `show_checks` last showed
 
     def compose(self) -> ComposeResult:
         yield Static(id="checks-rows")
@@ -142,11 +147,17 @@ class ChecksPanel(Vertical):
         return self.has_class("-output")
 
     def show_checks(self, run: Run, tip: str | None) -> None:
-        lines = [checks_title(run, tip, self.running), *checks_rows(run.checks)]
+        self._shown = (run, tip)
+        title = checks_title(run, tip, self.running)
+        if self.output_shown and not self.running:
+            title += " [$text-muted]· o hides the output[/]"  # the key is not in the footer
+        lines = [title, *checks_rows(run.checks)]
         self.query_one("#checks-rows", Static).update("\n".join(lines))
 
     def show_output(self, shown: bool = True) -> None:
         self.set_class(shown, "-output")
+        if self._shown is not None:
+            self.show_checks(*self._shown)
 
     def start_output(self) -> None:
         """Clear the pane for a new run of the checks and show it."""

@@ -17,11 +17,13 @@ Behaviour choices:
 - Long lines scroll horizontally (the gutter and line numbers stay); nothing wraps.
 - Colours: `$diff-added`, `$diff-removed` (with their `-background`), `$diff-hunk` (the app's
   theme variables, `hybrid_tui.ui.theme`), and the theme's text colours for syntax.
-- `show_message` replaces the diff with one muted line ("Loading…", "No changes", an error).
+- `show_message` replaces the diff with a muted message ("Loading…", "No changes", an error),
+  wrapped to the view's width (it would otherwise be cut: a message does not scroll).
 """
 
 from __future__ import annotations
 
+import textwrap
 from bisect import bisect_right
 
 from rich.segment import Segment
@@ -139,7 +141,7 @@ class DiffView(ScrollView, can_focus=True):
     def _update_virtual_size(self) -> None:
         model = self.model
         if model is None:
-            self.virtual_size = Size(GUTTER + cells(self.message or ""), 1 if self.message else 0)
+            self.virtual_size = Size(0, len(self._message_lines()))
             return
         rows = model.rows(self.split)
         header_width = max((cells(text) for _, text in model.header), default=0)
@@ -244,8 +246,17 @@ class DiffView(ScrollView, can_focus=True):
 
     def on_resize(self, event: events.Resize) -> None:
         self._strips.clear()
-        if self.split:
+        if self.split or self.model is None:  # side by side and a message fit the width
             self._update_virtual_size()
+
+    def _message_lines(self) -> list[str]:
+        """The message wrapped to the width beside the gutter (one line before layout)."""
+        if not self.message:
+            return []
+        room = self.scrollable_content_region.width - GUTTER
+        if room <= 0:
+            return [self.message]
+        return textwrap.wrap(self.message, room, break_on_hyphens=False) or [""]
 
     def _resolve_styles(self) -> dict[str, Style]:
         styles = {kind: self.get_component_rich_style(f"diff-view--{kind}") for kind in KINDS}
@@ -270,14 +281,15 @@ class DiffView(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         styles = self._styles or self._resolve_styles()
         model = self.model
-        rows = model.rows(self.split) if model is not None else (1 if self.message else 0)
+        message = self._message_lines() if model is None else []
+        rows = model.rows(self.split) if model is not None else len(message)
         if row >= rows or width <= 0:
             return Strip.blank(width, styles[""])
         key = (row, scroll_x, width)
         strip = self._strips.get(key)
         if strip is None:
             if model is None:
-                strip = _fit([Segment(" " * GUTTER + (self.message or ""), styles[""] + styles["note"])], width, styles[""])
+                strip = _fit([Segment(" " * GUTTER + message[row], styles[""] + styles["note"])], width, styles[""])
             else:
                 strip = self._row(model, row, scroll_x, width, styles)
             self._strips[key] = strip

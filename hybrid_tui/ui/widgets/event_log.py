@@ -170,10 +170,16 @@ def _format_notice(event: Notice, out: list[str]) -> str:
     return _NOTICE_KEYS.get(event.level, "notice")
 
 
+def status_words(status: str, failure_kind: str | None) -> str:
+    """A run's status with its failure kind in brackets, unless the kind only says the status
+    again: `failed (transient)`, but `cancelled`, not `cancelled (cancelled)`."""
+    if not failure_kind or failure_kind == status or (status, failure_kind) == ("timed_out", "timeout"):
+        return status
+    return f"{status} ({failure_kind})"
+
+
 def _format_exit(event: Exit, out: list[str]) -> str:
-    text = f"■ {event.status}"
-    if event.failure_kind:
-        text += f" ({event.failure_kind})"
+    text = f"■ {status_words(event.status, event.failure_kind)}"
     if event.returncode is not None:
         text += f" · exit {event.returncode}"
     if message := event.message.strip():

@@ -121,6 +121,7 @@ class FileList(ScrollView, can_focus=True):
 
     DEFAULT_CSS = """
     FileList {
+        overflow-x: hidden;  /* paths are cut to the row (their start goes): nothing to scroll to */
         background: $surface;
         color: $foreground;
         & > .file-list--added { color: $diff-added; }

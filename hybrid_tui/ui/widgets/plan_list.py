@@ -10,7 +10,8 @@ Behaviour choices:
   folder before the title, dimmed.
 - Ages come from the `now` the owner passes (the app's injected clock), never from the wall
   clock here: `format_age` gives `now`, `45s`, `3m`, `2h`, `4d`; a file dated in the future
-  (clock skew) shows `now`.
+  (clock skew) shows `now`. `refresh_ages` redraws only the rows whose age reads differently,
+  so the owner can call it every second.
 - `set_plans` replaces the rows and keeps the highlight on the same plan (by path); when that
   plan is gone the row that took its place is highlighted (its old neighbour), and the
   highlight clamps to the last row. The owner learns of the highlight through OptionList's
@@ -161,8 +162,13 @@ class PlanList(OptionList):
         return {choice: variables.get(name, "") for choice, name in BADGE_COLOURS.items()}
 
     def refresh_ages(self, now: float) -> None:
-        """Redraw the rows for a new `now` (ages move on while the list stays the same)."""
-        self.set_plans(self.plans, now)
+        """Redraw, for a new `now`, the rows whose age reads differently (ages move on while the
+        list stays the same); the highlight and the scroll position stay as they are."""
+        before, self._now = self._now, now
+        colours = self._badge_colours()
+        for index, plan in enumerate(self.plans):
+            if format_age(now - plan.mtime) != format_age(before - plan.mtime):
+                self.replace_option_prompt_at_index(index, plan_row(plan, now, self.advice.get(plan.path), colours))
 
     def plan_for(self, option_id: str | None) -> Plan | None:
         if option_id is None:
