@@ -1007,9 +1007,9 @@ Why.
 ### 2. Design notes for the edit
 - edit `src/b.py`
 
-## Constraints
+# Constraints
 - keep the API
-## Tasks
+## Context
 ### Task 1: not a task
   - nested bullet kept
 ```text
@@ -1017,16 +1017,16 @@ Why.
 inside a fence
 ```
 
-## Alternatives considered
+# Alternatives considered
 - a rejected idea
 
-## Notes
+# Notes
 {long_notes}
 
-## Hors périmètre
+# Hors périmètre
 - la base de données
 
-## Risks
+# Risks
 ```python
 unclosed = True
 """
@@ -1036,8 +1036,10 @@ unclosed = True
     assert blocks[0] == "Why."
     assert blocks[1:3] == [
         "**Constraints**",
-        "- keep the API\n\\## Tasks\n### Task 1: not a task\n  - nested bullet kept\n"
-        "```text\n## Verification\ninside a fence\n```",
+        (
+            "- keep the API\n\\## Context\n### Task 1: not a task\n  - nested bullet kept\n"
+            "```text\n## Verification\ninside a fence\n```"
+        ),
     ]
     assert "rejected idea" not in spec.context  # alternatives are not guidance
     notes = blocks[blocks.index("**Notes**") + 1].split("\n")
@@ -1057,4 +1059,4 @@ def test_a_whole_plan_task_carries_nothing_twice() -> None:
     spec = _convert(plan)
     assert len(spec.tasks) == 1
     assert spec.context == "Why."
-    assert spec.tasks[0].requirements == ["touch only `a.py`"]
+    assert "touch only `a.py`" in spec.tasks[0].requirements

@@ -17,6 +17,12 @@ The converter reads a Claude Code plan (markdown) in small passes, one module ea
 5. `commands`: verification commands from verification and criteria sections (spec level),
    from a step's own verification sub-section or label (task level), and inline checks
    (a line saying verify / check / test with a command span).
+6. `guidance`: the plan's sections outside the steps that a worker must keep in mind
+   (constraints, out of scope, edge cases, acceptance criteria, notes, architecture, design,
+   risks...) follow the plan's own context in the spec's Context, verbatim under a bold label
+   line, each capped at 80 lines. Not with one task of the whole plan (its body holds them).
+
+A ticked checklist item (`- [x] ...`) reports work done and is never a requirement.
 
 Action per path: with `tree`, DELETE when the words say delete / remove it, else MODIFY when
 the file is present (in the tree or created by an earlier task), else CREATE. Without
@@ -40,13 +46,13 @@ from hybrid_tui.core.convert.commands import (
     strip_comment,
     unique,
 )
-from hybrid_tui.core.convert.context import section_kinds
+from hybrid_tui.core.convert.context import section_kinds, spec_safe
+from hybrid_tui.core.convert.guidance import guidance_sections
 from hybrid_tui.core.convert.inventory import Event, collect_events
 from hybrid_tui.core.convert.paths import line_mentions, path_candidates
 from hybrid_tui.core.convert.scan import (
     Doc,
     Heading,
-    fence_state,
     requirements,
     scan,
     words,
@@ -108,8 +114,13 @@ def convert_plan(
         spec_commands + _inline_spec_checks(doc, owned, kinds, title_index)
     )
     if spec_others:
-        tasks[-1].requirements.extend(spec_others)
+        tasks[-1].requirements.extend(r for r in spec_others if not _TICKED.match(r))
     _mark_independent(tasks)
+    if not whole_plan:  # with one task of the whole plan, its body already holds them
+        context = "\n\n".join(
+            [context] * bool(context)
+            + guidance_sections(doc, title_index, context_heading, owned)
+        )
     return Spec(
         number=number,
         title=title,
@@ -137,11 +148,6 @@ def _context_heading(doc: Doc, title_index: int | None) -> Heading | None:
     return chosen
 
 
-_SPEC_SECTION_LINE = re.compile(
-    r"##\s+(?:context|tasks|verification)\s*$", re.IGNORECASE
-)
-
-
 def _context_text(doc: Doc, heading: Heading | None, title_index: int | None) -> str:
     if heading is not None:
         lines = doc.lines[heading.index + 1 : doc.section_end(heading)]
@@ -156,15 +162,7 @@ def _context_text(doc: Doc, heading: Heading | None, title_index: int | None) ->
         lines.pop()
     if not lines:
         return ""
-    fenced, open_fence = fence_state(lines)
-    # a line the spec parser would read as a section heading is escaped
-    lines = [
-        "\\" + line if not f and _SPEC_SECTION_LINE.match(line) else line
-        for line, f in zip(lines, fenced)
-    ]
-    if open_fence:
-        lines.append(open_fence)  # close it, or the spec's next section would be code
-    return "\n".join(lines)
+    return "\n".join(spec_safe(lines))
 
 
 def _whole_plan_unit(
@@ -235,6 +233,10 @@ def _inline_spec_checks(
 # Tasks and their files
 
 
+# a ticked checklist item (`- [x] ...`) reports work done: not a requirement to do
+_TICKED = re.compile(r"\[[xX]\](?:\s|$)")
+
+
 def _task(unit: Unit, number: int) -> Task:
     body, labelled_checks = split_checks(unit.body)
     unit_checks = unit.checks + labelled_checks
@@ -251,6 +253,7 @@ def _task(unit: Unit, number: int) -> Task:
         found, rest = commands_in(check)
         verification.extend(found)
         reqs.extend(rest)
+    reqs = [r for r in reqs if not _TICKED.match(r)]
     return Task(
         number=number,
         title=clean_title(unit.title, f"Step {number}", strip_paths=unit.from_heading),

@@ -13,10 +13,34 @@ from __future__ import annotations
 import re
 
 from hybrid_tui.core.convert.actions import label_kind
-from hybrid_tui.core.convert.scan import BULLET, HEADING_LINE, TABLE_ROW, Doc
+from hybrid_tui.core.convert.scan import (
+    BULLET,
+    HEADING_LINE,
+    TABLE_ROW,
+    Doc,
+    fence_state,
+)
 from hybrid_tui.core.convert.sections import section_kind
 
 DIR_SPAN = re.compile(r"`([\w.\-/]+/)`")
+
+_SPEC_SECTION_LINE = re.compile(
+    r"##\s+(?:context|tasks|verification)\s*$", re.IGNORECASE
+)
+
+
+def spec_safe(lines: list[str]) -> list[str]:
+    """Plan lines made safe inside a spec's Context: a line the spec parser would read as a
+    section heading (`## Tasks`) is escaped with a backslash, and a fence left open is closed
+    (or the spec's next section would be code)."""
+    fenced, open_fence = fence_state(lines)
+    out = [
+        "\\" + line if not f and _SPEC_SECTION_LINE.match(line) else line
+        for line, f in zip(lines, fenced)
+    ]
+    if open_fence:
+        out.append(open_fence)
+    return out
 
 
 def section_kinds(doc: Doc, title_index: int | None) -> list[str | None]:

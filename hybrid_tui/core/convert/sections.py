@@ -9,6 +9,11 @@ Behaviour choices:
   verification (frontend)"), a bare verb ("Verify"), or a CJK/Korean heading starting with one
   of the words; acceptance criteria / definition of done / completion criteria sections also
   hold checks (`is_criteria_heading`) and feed the spec's verification.
+- A guidance heading (`is_guidance_heading`) names what a worker must keep in mind beyond the
+  steps: constraints, rules, requirements, out of scope, edge cases, acceptance criteria, notes,
+  architecture, design, risks. Up to two qualifier words may come first ("Non-functional
+  requirements", "Critical design principles"); alternatives, rollback, open questions and
+  future work are not guidance.
 """
 
 from __future__ import annotations
@@ -225,4 +230,54 @@ def is_criteria_heading(heading: str) -> bool:
     """Acceptance criteria / definition of done / completion criteria (完了条件...)."""
     return bool(
         _CRITERIA_SECTION.match(normalize_heading(STEP_PREFIX.sub("", heading.strip())))
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Guidance sections: carried into the spec's Context (see `guidance`)
+
+_GUIDANCE_WORDS = (
+    r"non-?negotiables?|constraints?|restrictions?|rules|requirements?|invariants?|guardrails?"
+    r"|principles|guidelines|conventions|caveats|gotchas|pitfalls|edge[ -]cases?"
+    r"|corner[ -]cases?|notes?|architecture|architectural|design|risks?|decisions?|considerations"
+    r"|assumptions|guidance|out of scope|not in scope|non-?goals?|do not|don'?t"
+    r"|décisions|hypothèses|decisiones|supuestos|entscheidungen|annahmen|quyết định|giả định"
+    r"|contraintes|règles|exigences|cas limites?|remarques|conception|risques"
+    r"|restricciones|reglas|requisitos|casos (?:límite|limite|borde)|notas|arquitectura|diseño"
+    r"|riesgos|einschränkungen|randbedingungen|regeln|anforderungen|randfälle|grenzfälle"
+    r"|hinweise|anmerkungen|architektur|entwurf|risiken|ràng buộc|quy tắc|yêu cầu"
+    r"|trường hợp biên|ghi chú|lưu ý|kiến trúc|thiết kế|rủi ro"
+)
+_GUIDANCE_SECTION = re.compile(
+    rf"^(?:[\w/&+'-]+\s+){{0,2}}(?:{_GUIDANCE_WORDS})(?![\w-])"
+    r"|^.{0,8}?(?:制約|制约|约束|제약|ルール|规则|규칙|要件|需求|要求|요구사항|エッジケース|境界|边界"
+    r"|엣지|注意|备注|주의|アーキテクチャ|架构|아키텍처|設計|设计|설계|リスク|风险|위험|非目标|ガイダンス"
+    r"|方針|前提|决策|假设|결정|가정)"
+)
+# acceptance-criteria-like sections (not the check lists `_CRITERIA_SECTION` also holds)
+_GUIDANCE_CRITERIA = re.compile(
+    r"^(?:acceptance|definition of done|success (?:criteria|metrics)|done when|(?:.* )?complete"
+    r" when|completion (?:criteria|conditions)|stop criteri|exit criteria|quand c'est (?:fini"
+    r"|terminé)|critères|criterios|完了条件|受け入れ|验收|完成条件|인수|완료 조건)"
+)
+# weighed and dropped, or later: not guidance for this work
+_NOT_GUIDANCE = re.compile(
+    r"^(?:alternatives?|options? considered|rejected|rollback|roll back|complete rollback|undo"
+    r"|troubleshoot|open questions?|next steps?|future|follow-?ups?|backlog|timeline"
+    r"|time (?:summary|estimate)|lessons learned)"
+)
+
+
+def is_guidance_heading(heading: str) -> bool:
+    """Constraints, rules, requirements, out of scope, edge cases, acceptance criteria, notes,
+    architecture, design, decisions, assumptions, risks (and their translations), or an
+    out-of-scope heading in any wording `section_kind` knows. Alternatives, rollback, open
+    questions and future work are not guidance."""
+    norm = normalize_heading(heading)
+    if _NOT_GUIDANCE.match(norm):
+        return False
+    return bool(
+        _GUIDANCE_SECTION.match(norm)
+        or _EXCLUDED_SECTION.match(norm)
+        or _GUIDANCE_CRITERIA.match(norm)
     )
