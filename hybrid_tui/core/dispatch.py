@@ -1,8 +1,8 @@
 """Dispatch: a spec (or a plan) in, an agent at work on its own branch, the result committed.
 
-`prepare_run` checks everything that can be checked first (git repository, branch, spec, agent
-binary) so that bad input changes nothing; only then does it create the run record, the branch
-and the worktree. `prepare_plan_run` is the same for "Claude implements": the plan itself is the
+`prepare_run` checks everything that can be checked first (git repository, branch, a state dir
+outside the project, spec, agent binary) so that bad input changes nothing; only then does it
+create the run record, the branch and the worktree. `prepare_plan_run` is the same for "Claude implements": the plan itself is the
 prompt, no spec (`Run.prompt_source == "plan"`, `spec_path` a copy of the plan), so such a run
 has no checks and no scope flags. Either way `runs/<id>/prompt.md` holds the exact prompt.
 
@@ -105,6 +105,19 @@ def _open_base(repo_path: Path) -> _Base:
     return _Base(repo, root, branch, sha)
 
 
+def _require_state_outside(store: RunStore, root: Path) -> None:
+    """Refuse (InputError) a state dir inside the project: run records, transcripts and the
+    worktrees would be written into the user's checkout at every run (invariant 1), show in
+    its `git status`, and go with a `git stash -u` or a `git clean`."""
+    state = store.root.resolve()
+    if state == root or root in state.parents:
+        raise InputError(
+            f"{state}: hybrid-tui's state dir (run records and worktrees) is inside the project {root}, "
+            "so every run would write into your checkout",
+            fix="Set HYBRID_TUI_STATE_DIR (or XDG_STATE_HOME) to a directory outside the project.",
+        )
+
+
 def _local_changes_warning(root: Path) -> list[str]:
     local = workspace.local_changes(root)
     if not local:
@@ -174,6 +187,7 @@ def prepare_run(
 ) -> Prepared:
     """Validate, then create the run: record, spec.md, branch `<agent>/<id>-<slug>`, worktree."""
     base = _open_base(repo_path)
+    _require_state_outside(store, base.root)
     spec, problems = validate_spec(spec_text, tree=workspace.tree_paths(base.repo, base.sha))
     errors = [p for p in problems if p.severity == "error"]
     if spec is None or errors:
@@ -204,6 +218,7 @@ def prepare_plan_run(
     no checks and no scope flags (there is no spec to take them from). `title` defaults to the
     plan's first heading, else the plan file's name."""
     base = _open_base(repo_path)
+    _require_state_outside(store, base.root)
     where = f"{plan_path}: " if plan_path else ""
     if not plan_text.strip():
         raise InputError(f"{where}the plan is empty: nothing to implement")
@@ -234,6 +249,7 @@ def commit_run(run: Run, display_name: str, author: str, outcome: str) -> tuple[
     committed already (`head_sha`): what is in the worktree now is the checks' litter, so the
     worktree is put back to that tip instead of committing it."""
     worktree = Path(run.worktree)
+    workspace.ensure_worktree(Path(run.repo_root), worktree)  # the agent may have deleted .git
     if run.status == Status.VERIFYING and run.head_sha:
         workspace.restore_worktree(worktree, run.branch, run.head_sha)
         return run.head_sha, None
@@ -304,7 +320,7 @@ class RunExecution:
     async def _start(self) -> Run:
         run, store = self.run, self.store
         root, worktree = Path(run.repo_root), Path(run.worktree)
-        before = workspace.checkout_state(root)
+        before = workspace.repository_state(root)
         invocation = self.agent.command(worktree, run_prompt(run))
         # Kimi's "auto" flavour is only known once the command is built.
         flavour = getattr(self.agent, "flavour", None)
@@ -350,11 +366,13 @@ class RunExecution:
 
     def _record_crash(self, err: BaseException) -> None:
         """Mark a run still at work `failed`/`crashed` after an unexpected error; commit what the
-        agent left when nothing was committed yet (best effort: this is already a failure)."""
+        agent left when it was still `running` (best effort: this is already a failure). A
+        revision has the first attempt's `head_sha` already, so that is no sign of "committed";
+        a second commit of an already committed worktree is a no-op anyway."""
         run, store = self.run, self.store
         if not run.is_active:
             return
-        if run.head_sha is None and run.status == Status.RUNNING:
+        if run.status == Status.RUNNING:
             with contextlib.suppress(Exception):
                 head_sha, _ = commit_run(run, self.agent.display_name, self.agent.author, "crashed")
                 run.head_sha = head_sha
@@ -411,7 +429,7 @@ class RunExecution:
         verdict_status: str,
         failure_kind: str | None,
         message: str,
-        before: dict[str, str],
+        before: tuple[dict[str, str], dict[str, str]],
         *,
         verify: bool,
     ) -> list[AgentEvent]:
@@ -423,7 +441,7 @@ class RunExecution:
         head_sha, moved = commit_run(run, self.agent.display_name, self.agent.author, verdict_status)
         if moved:
             notices.append(Notice(moved, "warning"))
-        changed = workspace.compare_checkout(before, workspace.checkout_state(root))
+        changed = workspace.compare_repository(before, workspace.repository_state(root))
         if changed:
             notices.append(
                 Notice(

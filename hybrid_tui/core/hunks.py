@@ -18,6 +18,8 @@ Behaviour choices:
   can only be taken whole; asking for some of its hunks is a `ValueError`, as is an index out
   of range.
 - Lines are split on "\\n" only, so a "\\r" or a form feed inside a line stays in it.
+- A name on a `---`/`+++` line that holds a space ends with a tab git adds (for GNU patch);
+  the tab is not part of the name (a tab in a name is always quoted as `\\t`).
 """
 
 from __future__ import annotations
@@ -179,9 +181,9 @@ def parse_hunks(patch: str) -> list[FileHunks]:
             elif text.startswith(("rename to ", "copy to ")):
                 rename_to = unquote_path(text.split(" ", 2)[2])
             elif text.startswith("--- "):
-                minus = text[4:]
+                minus = text[4:].removesuffix("\t")  # git ends a name holding a space with a tab
             elif text.startswith("+++ "):
-                plus = text[4:]
+                plus = text[4:].removesuffix("\t")
             elif text.startswith(("GIT binary patch", "Binary files ")):
                 binary = True
             i += 1

@@ -12,9 +12,10 @@ Partial accept is `partial.accept_selection`: the run stays under review.
 Safety (DESIGN.md invariants 2 and 3): accept first runs `merge.preflight` and refuses on any
 blocking finding (base branch not checked out here or checked out in another worktree, local
 changes overlapping the branch's files, a predicted conflict) before git touches the user's
-checkout; a merge that conflicts anyway is aborted. Either way the branch is kept. Reject keeps
-the branch tip under `refs/hybrid-tui/rejected/<run-id>` before deleting the branch, and is
-idempotent.
+checkout; a merge that conflicts anyway is aborted. Either way the branch is kept. Accept
+(whole) and reject remove the run's worktree, so both refuse while it holds changes not
+committed on the branch. Reject keeps the branch tip under `refs/hybrid-tui/rejected/<run-id>`
+before deleting the branch, and is idempotent.
 """
 
 from __future__ import annotations
@@ -23,7 +24,13 @@ from pathlib import Path
 
 from hybrid_tui.core import workspace
 from hybrid_tui.core.errors import ActionFailed, InputError
-from hybrid_tui.core.merge import STRATEGIES, preflight, raise_blocking, rebase_run
+from hybrid_tui.core.merge import (
+    STRATEGIES,
+    preflight,
+    raise_blocking,
+    rebase_run,
+    require_clean_worktree,
+)
 from hybrid_tui.core.runs import Run, RunStore, Status
 from hybrid_tui.core.scope import Scope, load_spec, scope_check
 
@@ -108,13 +115,23 @@ def accept_run(store: RunStore, run: Run, strategy: str = "merge") -> Run:
 
 
 def reject_run(store: RunStore, run: Run) -> Run:
-    """Keep the tip under refs/hybrid-tui/rejected/<id>, remove worktree and branch. Idempotent."""
+    """Keep the tip under refs/hybrid-tui/rejected/<id>, remove worktree and branch. Idempotent.
+
+    Refused (ActionFailed, nothing changed) while the worktree holds changes not committed on
+    the branch: the kept tip would not have them. A reject retried after one that died midway
+    keeps the tip the first one kept (the branch may be gone by then, and `head_sha` older)."""
     if run.status == Status.REJECTED:
         return run
     require_open(run, "rejected")
     root = Path(run.repo_root)
+    if Path(run.worktree).is_dir():
+        require_clean_worktree(run, "reject")
     ref = REJECTED_REF.format(run_id=run.id)
-    tip = workspace.ref_sha(root, f"refs/heads/{run.branch}") or run.head_sha
+    tip = (
+        workspace.ref_sha(root, f"refs/heads/{run.branch}")
+        or workspace.ref_sha(root, ref)
+        or run.head_sha
+    )
     if tip:
         workspace.keep_ref(root, ref, tip)
     workspace.remove_worktree(root, Path(run.worktree))

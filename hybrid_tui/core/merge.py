@@ -33,8 +33,10 @@ STRATEGIES = ("merge", "squash", "rebase")
 
 @dataclass(frozen=True, slots=True)
 class Finding:
-    """One thing to know before landing. `kind`: base_elsewhere | not_on_base | local_overlap |
-    base_moved | conflict | no_branch. `blocking`: landing is refused while it holds."""
+    """One thing to know before landing. `kind`: base_elsewhere | not_on_base |
+    operation_in_progress | local_overlap | assumed_unchanged | untracked_overlap |
+    worktree_dirty | base_moved | conflict | no_branch. `blocking`: landing is refused while
+    it holds."""
 
     kind: str
     problem: str
@@ -61,8 +63,11 @@ def branch_tip(run: Run) -> str | None:
 
 
 def checkout_findings(run: Run, paths: set[str] | None = None) -> list[Finding]:
-    """Can the user's checkout take the landing: the base branch checked out there, and no
-    local change on `paths` (default: every path the run's branch changes)?"""
+    """Can the user's checkout take the landing: the base branch checked out there, no merge,
+    cherry-pick, revert or rebase of the user's under way there, no local change on `paths`
+    (default: every path the run's branch changes), none of them hidden from `git status` by an
+    "assume unchanged" mark, and no untracked file, ignored ones included, that landing `paths`
+    would overwrite or delete?"""
     root = Path(run.repo_root)
     base, branch = run.base_branch, run.branch
     findings: list[Finding] = []
@@ -85,18 +90,61 @@ def checkout_findings(run: Run, paths: set[str] | None = None) -> list[Finding]:
                 f"{root} has {where} checked out, but the run's base branch is {base}.",
                 f"Run `git switch {base}` in {root}, then accept again. The run's branch {branch} is kept.",
             ))
+    if (operation := workspace.operation_in_progress(root)) is not None:
+        what, how = operation
+        findings.append(Finding(
+            "operation_in_progress",
+            f"{root} has {what} in progress; landing now would mix the run's changes into it "
+            "(and undoing that could throw away your work there).",
+            f"Finish it ({how}), then accept again. The run's branch {branch} is kept.",
+        ))
     if paths is None:
         tip = branch_tip(run)
-        paths = workspace.changed_paths(root, base, tip) if tip else set()
+        paths = workspace.changed_paths(root, f"refs/heads/{base}", tip) if tip else set()
     overlap = sorted(set(workspace.local_changes(root)) & paths)
     if overlap:
         findings.append(Finding(
             "local_overlap",
-            f"Local changes in {root} touch files the run changed: {', '.join(overlap[:10])}"
-            + (" …" if len(overlap) > 10 else ""),
+            f"Local changes in {root} touch files the run changed: {_listed(overlap)}",
             "Commit or stash them (git stash -u), then accept again. The run's branch is kept.",
         ))
+    hidden = [path for path in workspace.assumed_unchanged(root, paths) if path not in overlap]
+    if hidden:
+        findings.append(Finding(
+            "assumed_unchanged",
+            f"Files the run changed are marked \"assume unchanged\" in {root}, so `git status` "
+            f"does not show your changes to them, and a merge could throw those away: {_listed(hidden)}",
+            f"Run `git update-index --no-assume-unchanged {' '.join(hidden[:10])}`, commit or stash "
+            "what `git status` then shows, and accept again. The run's branch is kept.",
+        ))
+    in_the_way = [path for path in workspace.untracked_in_the_way(root, paths) if path not in overlap]
+    if in_the_way:
+        findings.append(Finding(
+            "untracked_overlap",
+            f"Untracked files in {root} (ignored by git, so `git status` does not show them) are "
+            f"where the run's files go, and landing would overwrite or delete them: {_listed(in_the_way)}",
+            "Move them out of the way (`git stash -u` leaves ignored files where they are), then "
+            "accept again. The run's branch is kept.",
+        ))
     return findings
+
+
+def _listed(paths: list[str]) -> str:
+    return ", ".join(paths[:10]) + (" …" if len(paths) > 10 else "")
+
+
+def worktree_findings(run: Run) -> list[Finding]:
+    """Would removing the run's worktree after an accept lose something: changes not committed
+    on the run's branch (a reviewer's fix, say), or the worktree switched to another branch?
+    A worktree already gone is fine."""
+    worktree = Path(run.worktree)
+    if not worktree.is_dir():
+        return []
+    try:
+        require_clean_worktree(run, "accept")
+    except ActionFailed as err:
+        return [Finding("worktree_dirty", err.message, err.fix or "")]
+    return []
 
 
 def preflight(run: Run, strategy: str = "merge", paths: set[str] | None = None) -> list[Finding]:
@@ -117,6 +165,8 @@ def preflight(run: Run, strategy: str = "merge", paths: set[str] | None = None) 
             f"Nothing to land; see `git reflog` in {root} if it was deleted by mistake.",
         )]
     findings = checkout_findings(run, paths)
+    if paths is None:  # a whole accept removes the worktree; a partial one leaves it be
+        findings += worktree_findings(run)
     base = base_tip(run)
     if not workspace.is_ancestor(root, base, tip):
         ahead = workspace.count_commits(root, tip, base)
@@ -180,6 +230,7 @@ def require_clean_worktree(run: Run, action: str) -> Path:
             f"run {run.id}: its worktree {worktree} no longer exists ({run.status.value}), "
             f"so there is nowhere to {action}."
         )
+    workspace.ensure_worktree(Path(run.repo_root), worktree)
     dirty = workspace.local_changes(worktree)
     if workspace.current_branch(worktree) != run.branch or dirty:
         raise ActionFailed(
@@ -224,7 +275,7 @@ def rebase_run(store: RunStore, run: Run) -> Run:
     previous = workspace.ref_sha(root, ref)
     workspace.keep_ref(root, ref, old_tip)
     status, out, err = workspace.git_rc(
-        worktree, *workspace.NO_HOOKS, "rebase", "--quiet", "--no-autostash", new_base,
+        worktree, *workspace.NO_HOOKS, *workspace.NO_SIGNING, "rebase", "--quiet", "--no-autostash", new_base,
         env=workspace.committer_env(worktree),
     )
     if status != 0:

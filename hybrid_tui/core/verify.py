@@ -17,7 +17,9 @@ Behaviour choices:
 - Checks never change the run's branch. They start only from a clean worktree (uncommitted
   changes there would be lost: refused with the fix), and afterwards the worktree is put back
   to the branch tip (`workspace.restore_worktree`: reset --hard, clean -fd, ignored files kept).
-  What they left is named in a notice.
+  What they left is named in a notice. A check can reach anywhere, like the agent: the user's
+  checkout, refs and git config are compared before and after (`workspace.repository_state`),
+  and a change is named in a warning and added to `run.checkout_changes` (invariant 1).
 - A spec without commands gives `checks == []`.
 """
 
@@ -198,6 +200,8 @@ class RunChecks:
     async def start(self) -> list[CheckResult]:
         run, store = self.run, self.store
         worktree, tip, commands = self._prepare()
+        root = Path(run.repo_root)
+        before = workspace.repository_state(root)
         log = store.checks_log_path(run.id)
         if commands:
             log.parent.mkdir(parents=True, exist_ok=True)
@@ -212,7 +216,16 @@ class RunChecks:
         try:
             results = await self._runner.run()
         finally:
+            workspace.ensure_worktree(root, worktree)
             discarded = workspace.restore_worktree(worktree, run.branch, tip)
+        changed = workspace.compare_repository(before, workspace.repository_state(root))
+        if changed:
+            self.on_events([Notice(
+                f"Your checkout changed while the checks ran: {', '.join(changed[:10])}. "
+                "hybrid-tui did not write there; check whether the checks did.",
+                "warning",
+            )])
+            store.update(run, checkout_changes=sorted({*run.checkout_changes, *changed}))
         if discarded:
             shown = ", ".join(discarded[:10]) + (" …" if len(discarded) > 10 else "")
             self.on_events([Notice(

@@ -7,7 +7,10 @@ the checkout exactly as it was when git refuses.
 
 from __future__ import annotations
 
+import hashlib
+import os
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +23,10 @@ FALLBACK_EMAIL = "hybrid-tui@hybrid-tui.invalid"
 # Commits we make skip the repository's hooks: a pre-commit hook must not block or alter the
 # agent's result, and post-commit hooks must not run against the run's worktree.
 NO_HOOKS = ["-c", "core.hooksPath=/dev/null"]
+# The agent's commits (and their rebase) are never signed with the user's key: `commit.gpgSign`
+# in the user's config would make every run's commit fail without a usable key, or wait on a
+# passphrase prompt no one sees.
+NO_SIGNING = ["-c", "commit.gpgSign=false"]
 
 
 def git(cwd: Path | str, *args: str, env: dict[str, str] | None = None, strip: bool = True) -> str:
@@ -107,17 +114,51 @@ def commit_all(worktree: Path, *, author: str, message: str) -> str | None:
     if not git(worktree, "status", "--porcelain"):
         return None
     git(
-        worktree, *NO_HOOKS, "commit", "--quiet", "--no-verify", "-m", message,
+        worktree, *NO_HOOKS, *NO_SIGNING, "commit", "--quiet", "--no-verify", "-m", message,
         env=identity_env(worktree, author),
     )
     return git(worktree, "rev-parse", "HEAD")
 
 
 def current_branch(worktree: Path) -> str | None:
+    """The branch checked out in `worktree` (None: a detached HEAD). Not `--short`, which
+    says `heads/main` when a tag is named `main` too."""
     try:
-        return git(worktree, "symbolic-ref", "--quiet", "--short", "HEAD")
+        ref = git(worktree, "symbolic-ref", "--quiet", "HEAD")
     except GitCommandError:
         return None
+    return ref.removeprefix("refs/heads/")
+
+
+def _common_dir(path: Path) -> Path | None:
+    status, out, _ = git_rc(path, "rev-parse", "--path-format=absolute", "--git-common-dir")
+    return Path(out.strip()).resolve() if status == 0 and out.strip() else None
+
+
+def ensure_worktree(root: Path, worktree: Path) -> None:
+    """Make sure that git run in `worktree` works on that worktree of the repository at `root`.
+
+    An agent (or a check) with a shell may delete the worktree's `.git` file: git run there
+    would then act on whatever repository holds the state dir (a dotfiles repository at ~, say).
+    A missing `.git` file is put back (`git worktree repair`: the index and HEAD live in the
+    repository, so nothing else is lost); a worktree that still belongs to another repository
+    (a `git init` there) is an `ActionFailed`, and no git command is run in it.
+    """
+    if not worktree.is_dir():
+        raise ActionFailed(f"{worktree}: the run's worktree no longer exists")
+    if not os.path.lexists(worktree / ".git"):
+        git_rc(root, "worktree", "repair", str(worktree))
+    status, top, _ = git_rc(worktree, "rev-parse", "--show-toplevel")
+    if (
+        status != 0
+        or Path(top.strip()).resolve() != worktree.resolve()
+        or _common_dir(worktree) != _common_dir(root)
+    ):
+        raise ActionFailed(
+            f"{worktree} is no longer a worktree of {root}: its .git was replaced "
+            "(did the agent run `git init` or delete .git?). Nothing was committed; the files are still there.",
+            fix=f"Move {worktree / '.git'} away, run `git -C {root} worktree repair {worktree}`, then review the run.",
+        )
 
 
 def reconcile_branch(worktree: Path, branch: str, base_sha: str) -> str | None:
@@ -164,6 +205,123 @@ def local_changes(root: Path) -> list[str]:
 def compare_checkout(before: dict[str, str], after: dict[str, str]) -> list[str]:
     """The paths (or HEAD) whose state differs between two `checkout_state` fingerprints."""
     return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+
+
+# A run's own branch (`<agent>/<run-id>-<slug>`, the run id `YYMMDD-HHMMSS-xx`) and the refs
+# hybrid-tui keeps: they change during runs (parallel ones too) by design.
+_RUN_REF = re.compile(r"^(refs/heads/[a-z]+/\d{6}-\d{6}-[a-z0-9]{2}(-|$)|refs/hybrid-tui/)")
+
+
+def user_refs(root: Path) -> dict[str, str]:
+    """The user's refs of the repository at `root` (refname -> sha): branches, tags, the stash,
+    notes; not remote-tracking refs (a fetch moves them) nor the runs' own refs. A run's
+    worktree shares them all, so an agent's `git branch -D`, `git stash clear` or `git tag`
+    reaches them."""
+    out = git(root, "for-each-ref", "--format=%(refname)%00%(objectname)", strip=False)
+    refs = {}
+    for line in out.splitlines():
+        name, _, sha = line.partition("\0")
+        if name and not name.startswith("refs/remotes/") and not _RUN_REF.match(name):
+            refs[name] = sha
+    return refs
+
+
+_CONFIG = "config"  # the key of the repository's config file in `repository_state`
+
+
+def repository_state(root: Path) -> tuple[dict[str, str], dict[str, str]]:
+    """What a run must not change behind the user's back: the checkout (`checkout_state`), the
+    user's refs (`user_refs`) and the repository's config file, shared by every worktree (an
+    agent's `git config user.email ...` or `core.hooksPath` would apply to the user's commits)."""
+    config = Path(git(root, "rev-parse", "--path-format=absolute", "--git-common-dir")) / "config"
+    try:
+        digest = hashlib.sha256(config.read_bytes()).hexdigest()
+    except OSError:
+        digest = ""
+    return checkout_state(root), {**user_refs(root), _CONFIG: digest}
+
+
+def compare_repository(
+    before: tuple[dict[str, str], dict[str, str]], after: tuple[dict[str, str], dict[str, str]]
+) -> list[str]:
+    """What differs between two `repository_state`s: paths (or HEAD) of the checkout, then each
+    ref that moved, went or came, with its old sha (`refs/heads/x (was 1a2b3c4d5e6f)`, to get a
+    deleted branch back) or `(new)`, then "the repository's git config"."""
+    changed = compare_checkout(before[0], after[0])
+    old_refs, new_refs = before[1], after[1]
+    for ref in sorted(old_refs.keys() | new_refs.keys(), key=lambda name: (name == _CONFIG, name)):
+        old = old_refs.get(ref)
+        if old == new_refs.get(ref):
+            continue
+        if ref == _CONFIG:
+            changed.append("the repository's git config")
+        else:
+            changed.append(f"{ref} (was {old[:12]})" if old else f"{ref} (new)")
+    return changed
+
+
+def untracked_in_the_way(root: Path, paths: Iterable[str]) -> list[str]:
+    """Untracked files of the checkout at `root`, ignored ones included, that writing `paths`
+    (the files a landing changes) would overwrite or delete: a file at one of `paths`, a file
+    where one of them needs a directory, every file under a directory where one of them goes.
+
+    `git merge` overwrites ignored files and deletes ignored directories in its way without a
+    word, and `git status` does not list them; they are the user's all the same (`.env`, logs).
+    Only paths that exist on disk are looked at, so this costs a few `lstat`s and, only when
+    something is there, one `git ls-files`.
+    """
+    tracked: set[str] | None = None
+    found: set[str] = set()
+    directories: list[str] = []
+    for path in paths:
+        parts = path.split("/")
+        for depth in range(1, len(parts) + 1):
+            name = "/".join(parts[:depth])
+            full = root / name
+            if not os.path.lexists(full):
+                break
+            is_dir = full.is_dir() and not full.is_symlink()
+            if is_dir and depth < len(parts):
+                continue
+            if is_dir:
+                directories.append(name)
+                break
+            if tracked is None:
+                tracked = set(git(root, "ls-files", "-z", strip=False).split("\0"))
+            if name not in tracked:
+                found.add(name)
+            break
+    for name in directories:
+        out = git(root, "--literal-pathspecs", "ls-files", "-z", "--others", "--", name, strip=False)
+        found.update(p for p in out.split("\0") if p)
+    return sorted(found)
+
+
+def assumed_unchanged(root: Path, paths: Iterable[str]) -> list[str]:
+    """Those of `paths` the index at `root` marks "assume unchanged" (`git update-index
+    --assume-unchanged`): `git status` does not show a local change to them, and a `git merge`
+    that refuses to overwrite one puts the file back to the index's version on its way out."""
+    wanted = set(paths)
+    out = git(root, "ls-files", "-v", "-z", strip=False)
+    return sorted(entry[2:] for entry in out.split("\0") if entry[:1].islower() and entry[2:] in wanted)
+
+
+_OPERATIONS = (
+    ("MERGE_HEAD", "a merge", "`git commit` to conclude it, or `git merge --abort`"),
+    ("CHERRY_PICK_HEAD", "a cherry-pick", "`git cherry-pick --continue`, or `git cherry-pick --abort`"),
+    ("REVERT_HEAD", "a revert", "`git revert --continue`, or `git revert --abort`"),
+    ("rebase-merge", "a rebase", "`git rebase --continue`, or `git rebase --abort`"),
+    ("rebase-apply", "a rebase or `git am`", "`git rebase --continue` / `git am --continue`, or their --abort"),
+)
+
+
+def operation_in_progress(root: Path) -> tuple[str, str] | None:
+    """(what, how to finish it) of a merge, cherry-pick, revert, rebase or `git am` the user has
+    under way in the checkout at `root`; None when there is none."""
+    for name, what, how in _OPERATIONS:
+        if (root / git(root, "rev-parse", "--git-path", name)).exists():
+            return what, how
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -254,17 +412,22 @@ def merge_branch(root: Path, *, branch: str, base_branch: str, message: str) -> 
     The caller has checked the preconditions first (`merge.preflight`: `base_branch` checked
     out at `root`, no overlapping local change). On a conflict the merge is aborted (only when
     MERGE_HEAD exists: a merge git refused up front left none) and the checkout is as before.
+    A merge the user already had under way (MERGE_HEAD there before) is never aborted: that
+    would throw away their resolution; git refuses to start another one anyway.
     Returns the merge commit's sha; raises `ActionFailed` with the fix otherwise.
     """
+    users_merge = has_merge_head(root)
     try:
         git(root, *NO_HOOKS, "merge", "--no-ff", "--no-edit", "-m", message, branch)
     except GitCommandError as err:
-        if has_merge_head(root):
+        aborted = has_merge_head(root) and not users_merge
+        if aborted:
             git(root, "merge", "--abort")
         detail = (err.stdout or err.stderr or "").strip().splitlines()
         raise ActionFailed(
             f"git could not merge {branch} into {base_branch}: "
-            + (detail[-1] if detail else "merge failed") + ". The merge was aborted; nothing changed.",
+            + (detail[-1] if detail else "merge failed")
+            + (". The merge was aborted; nothing changed." if aborted else ". Nothing changed."),
             fix=f"Resolve by hand: `git merge {branch}` in {root}, or rebase the branch onto {base_branch}. The branch is kept.",
         ) from err
     return git(root, "rev-parse", "HEAD")
@@ -345,11 +508,12 @@ def worktree_branches(root: Path) -> dict[str, Path]:
 
 def patch_text(root: Path, base: str, tip: str) -> str:
     """The diff between `base` and `tip` as `git apply` takes it back: binary patches, full
-    blob ids, `a/`/`b/` prefixes and unquoted non-ASCII names whatever the user's git config."""
+    blob ids, `a/`/`b/` prefixes, unquoted non-ASCII names, three lines of context and blank
+    context lines as " " whatever the user's git config (`diff.context`, `diff.suppressBlankEmpty`)."""
     return git(
-        root, "-c", "core.quotePath=false", "diff", "--no-color", "--no-ext-diff", "--no-textconv",
-        "--no-relative", "--binary", "--full-index", "-M", "--src-prefix=a/", "--dst-prefix=b/",
-        base, tip, strip=False,
+        root, "-c", "core.quotePath=false", "-c", "diff.suppressBlankEmpty=false", "diff", "--no-color",
+        "--no-ext-diff", "--no-textconv", "--no-relative", "--binary", "--full-index", "-M", "--unified=3",
+        "--src-prefix=a/", "--dst-prefix=b/", base, tip, strip=False,
     )
 
 
@@ -375,11 +539,19 @@ def restore_worktree(worktree: Path, branch: str, tip: str) -> list[str]:
     return discarded
 
 
+def worktree_paths(root: Path) -> list[Path]:
+    """Every worktree of the repository at `root`, as `git worktree list` has them."""
+    out = git(root, "worktree", "list", "--porcelain", "-z", strip=False)
+    return [Path(field[len("worktree "):]) for field in out.split("\0") if field.startswith("worktree ")]
+
+
 def remove_worktree(root: Path, worktree: Path) -> None:
-    """Remove the run's worktree (idempotent; the branch is untouched)."""
-    if worktree.exists():
+    """Remove the run's worktree, its directory gone or not (idempotent; the branch is
+    untouched). Only this one: `git worktree prune` would also drop the records (index, HEAD)
+    of the user's own worktrees whose directories are missing right now (a disk not mounted)."""
+    target = worktree.resolve()
+    if any(path.resolve() == target for path in worktree_paths(root)):
         git(root, "worktree", "remove", "--force", "--force", str(worktree))
-    git(root, "worktree", "prune")
 
 
 def keep_ref(root: Path, ref: str, sha: str) -> None:
