@@ -327,27 +327,3 @@ def test_a_type_change_is_one_file_taken_whole(tmp_path: Path) -> None:
     assert model.whole_only and model.selectable_hunks == 0 and model.hunk_count == 2
     assert [h.lines for h in model.hunks] == [["-a plain file"], ["+target.txt", "\\ No newline at end of file"]]
     assert model.header == [("meta", "type changed: shown as the old file deleted and the new one added")]
-
-
-def test_the_quick_names_read_lists_what_diff_files_lists_with_odd_files(tmp_path: Path) -> None:
-    from hybrid_tui.core.workspace import diff_files, diff_names
-
-    repo = make_repo(tmp_path / "r", {
-        "old name.txt": "a file that moves and is long enough to be seen as a rename\n",
-        "tool.sh": "echo hi\n", "gone.txt": "bye\n", "link": "a plain file\n", "tab\tname.txt": "t\n",
-    })
-    git(repo, "switch", "-q", "-c", "work")
-    git(repo, "mv", "old name.txt", "new name.txt")
-    (repo / "tool.sh").chmod(0o755)
-    (repo / "gone.txt").unlink()
-    (repo / "link").unlink()
-    (repo / "link").symlink_to("tool.sh")
-    (repo / "blob.bin").write_bytes(b"\x00\x01binary")
-    (repo / "tab\tname.txt").write_text("t, changed\n")
-    git(repo, "add", "-A")
-    git(repo, "commit", "-qm", "work")
-    names = diff_names(repo, "main", "work")
-    full = diff_files(repo, "main", "work")
-    assert [(f.path, f.status, f.old_path) for f in names] == [(f.path, f.status, f.old_path) for f in full]
-    assert {f.status for f in names} == {"added", "deleted", "renamed", "modified", "type-changed"}
-    assert "tab\tname.txt" in [f.path for f in names]
