@@ -273,10 +273,14 @@ def _tui(args: argparse.Namespace) -> int:
 
 
 def cmd_plans(args: argparse.Namespace, settings: Settings) -> int:
-    from hybrid_tui.core.plans import find_plans_dir, list_plans
+    from hybrid_tui.core.plans import CONFIG_SOURCE, find_plans_dir, list_plans
 
     _, root = _project(args)
-    location = find_plans_dir(root, args.plans_dir or settings.plans_dir)
+    location = (
+        find_plans_dir(root, args.plans_dir)
+        if args.plans_dir or not settings.plans_dir
+        else find_plans_dir(root, settings.plans_dir, CONFIG_SOURCE)
+    )
     if not location.path.is_dir():
         given = location.source == "--plans-dir"
         if location.path.exists():

@@ -66,3 +66,15 @@ def test_the_example_config_file_is_valid_and_complete():
 
     for prefix, key in leaves(Settings):
         assert re.search(rf"^#?\s*{key}\s*=", text, re.M), f"{prefix}{key} is not in the example"
+
+
+def test_a_plans_dir_from_the_config_file_says_so(repo: Path, tmp_path: Path, isolated_env: Path):
+    plans = tmp_path / "configured"
+    plans.mkdir()
+    (plans / "p.md").write_text("# Configured plan\n")
+    (isolated_env / "config.toml").write_text(f'plans_dir = "{plans}"\n')
+    result = run_cli("plans", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    assert "(plans_dir in config.toml)" in result.stdout and "Configured plan" in result.stdout
+    flagged = run_cli("plans", "--plans-dir", str(plans), cwd=repo)
+    assert "(--plans-dir)" in flagged.stdout

@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from textual.color import Color
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from hybrid_tui.config import Settings
 from hybrid_tui.core.advice import advise_plan_file
@@ -485,3 +486,17 @@ def test_the_users_keymap_rebinds_by_binding_id(repo: Path, three_plans: list[Pa
         assert screen.has_class("-list-hidden")
 
     run(app, body, size=(60, 20))
+
+
+def test_a_plans_dir_from_the_config_file_is_named_in_the_header(repo: Path, tmp_path: Path, isolated_env: Path) -> None:
+    plans = tmp_path / "configured"
+    add_plan(plans, "01-fix-delete-types.md", age=60)
+    (isolated_env / "config.toml").write_text(f'plans_dir = "{plans}"\n')
+    app = make_app(repo=repo, watch_plans=False)  # reads the config file itself, as the command does
+
+    async def body(pilot: Pilot) -> None:
+        screen = await plans_shown(pilot)
+        assert "(plans_dir in config.toml)" in str(screen.query_one("#plans-header", Static).render())
+        assert [p.path for p in screen.plans] == [plans / "01-fix-delete-types.md"]
+
+    run(app, body)

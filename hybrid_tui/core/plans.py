@@ -78,10 +78,15 @@ class PlansLocation:
 # Where the plans live
 
 
-def find_plans_dir(project_root: Path, flag: Path | None = None) -> PlansLocation:
-    """The plans directory for `project_root` by DESIGN.md's precedence; never creates it."""
+CONFIG_SOURCE = "plans_dir in config.toml"
+
+
+def find_plans_dir(project_root: Path, flag: Path | None = None, flag_source: str = "--plans-dir") -> PlansLocation:
+    """The plans directory for `project_root` by DESIGN.md's precedence; never creates it.
+    `flag` is the explicit choice (the --plans-dir flag, or hybrid-tui's own config file, which
+    `flag_source` then names)."""
     if flag is not None:
-        return PlansLocation(_absolute(Path(flag).expanduser()), "--plans-dir")
+        return PlansLocation(_absolute(Path(flag).expanduser()), flag_source)
     root = _absolute(Path(project_root))
     config_env = os.environ.get("CLAUDE_CONFIG_DIR")
     config_dir = Path(config_env).expanduser() if config_env else None

@@ -80,6 +80,7 @@ class AppContext:
             raise TypeError("AppContext needs settings or load_settings")
         self.repo = repo
         self.plans_dir = plans_dir
+        self.plans_dir_source = "--plans-dir"  # or plans.CONFIG_SOURCE (see make_app)
         self.clock = clock
         self.watch_plans = watch_plans
         self.user_themes_dir = user_themes_dir
@@ -337,4 +338,8 @@ def make_app(
         startup=startup,
         load_settings=load,
     )
+    if plans_dir is None and startup.plans_dir is not None:
+        from hybrid_tui.core.plans import CONFIG_SOURCE
+
+        context.plans_dir_source = CONFIG_SOURCE
     return HybridApp(context, resume_gc=resume_gc)

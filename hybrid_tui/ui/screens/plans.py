@@ -233,7 +233,7 @@ class PlansScreen(Screen[None]):
             self.root = find_project_root(repo)
         except InputError:
             self.root = Path(repo)
-        self.location = find_plans_dir(self.root, self.context.plans_dir)
+        self.location = find_plans_dir(self.root, self.context.plans_dir, self.context.plans_dir_source)
         self.query_one("#plans-header", Static).update(Content(self._header_text()))
         self.query_one("#plans-empty", Static).update(Content(self._empty_text()))
         self.query_one("#preview-message", Static).update("Reading plans…")
