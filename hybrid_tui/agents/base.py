@@ -107,7 +107,7 @@ def stopped_verdict(outcome: ProcessOutcome, display_name: str, setting: str, ti
         return Verdict(
             "timed_out",
             "timeout",
-            f"{display_name} did not finish within {timeout:g} s: raise {setting} or split the "
+            f"{display_name} did not finish within {timeout:g} s: raise {setting} (or pass --timeout) or split the "
             "spec; the work so far is on the branch",
         )
     return None
