@@ -166,6 +166,74 @@ def test_bad_selections_are_input_errors(three_hunks):
     assert checkout_fingerprint(repo) == before
 
 
+# A file of look-alike lines: a hunk's context matches in many places, so `git apply` alone would
+# happily apply an already landed insertion a second time a few lines further on.
+REPEATED = "pass\n" * 30
+TWO_INSERTIONS = "pass\n" * 5 + "first insert\n" + "pass\n" * 20 + "second insert\n" + "pass\n" * 5
+
+
+@pytest.fixture
+def two_insertions(tmp_path: Path):
+    return make_run(
+        tmp_path,
+        {"repeated.txt": REPEATED},
+        [("WriteFile", {"path": "repeated.txt", "content": TWO_INSERTIONS})],
+        ["MODIFY repeated.txt"],
+    )
+
+
+def test_accepting_a_file_whose_hunks_already_landed_applies_only_the_rest(two_insertions):
+    repo, run, store = two_insertions
+    assert len(run_hunks(run)[0].hunks) == 2
+    first = accept_selection(store, run, {"repeated.txt": {0}})
+    assert (repo / "repeated.txt").read_text().count("first insert") == 1
+
+    # The whole file from the CLI: the landed hunk is skipped, only the second one is applied.
+    result = run_cli("accept", run.id, "--only", "repeated.txt", "--json", cwd=repo)
+    assert result.returncode == 0, result.stderr
+    second = json.loads(result.stdout)["partial_accept"]["sha"]
+    assert (repo / "repeated.txt").read_text() == TWO_INSERTIONS
+    assert git(repo, "rev-parse", f"{second}^") == first
+    assert git(repo, "diff", "--numstat", first, second) == "1\t0\trepeated.txt"
+    assert [p.sha for p in store.load(run.id).partial_accepts] == [first, second]
+    assert git(repo, "status", "--porcelain", "--untracked-files=all") == ""
+
+
+def test_accepting_the_same_hunks_twice_refuses_then_the_rest_still_lands(two_insertions):
+    repo, run, store = two_insertions
+    first = accept_selection(store, run, {"repeated.txt": {0}})
+    run = store.load(run.id)
+    before = checkout_fingerprint(repo)
+    with pytest.raises(ActionFailed, match=f"already accepted in {first[:7]}"):
+        accept_selection(store, run, {"repeated.txt": {0}})
+    assert checkout_fingerprint(repo) == before
+    assert [p.sha for p in store.load(run.id).partial_accepts] == [first]
+
+    second = accept_selection(store, store.load(run.id), {"repeated.txt": {1}})
+    assert (repo / "repeated.txt").read_text() == TWO_INSERTIONS
+    assert git(repo, "rev-parse", f"{second}^") == first
+    # Now everything is there: the whole file again is refused, naming the last commit.
+    with pytest.raises(ActionFailed, match=f"already accepted in {second[:7]}"):
+        accept_selection(store, store.load(run.id), {"repeated.txt": ALL})
+    assert git(repo, "rev-parse", "main") == second
+
+
+def test_a_new_file_accepted_twice_is_refused_the_second_time(tmp_path: Path):
+    repo, run, store = make_run(
+        tmp_path, {"keep.txt": "keep\n"},
+        [("WriteFile", {"path": "new.txt", "content": "brand new\n"}),
+         ("WriteFile", {"path": "keep.txt", "content": "keep, but changed\n"})],
+        ["CREATE new.txt", "MODIFY keep.txt"],
+    )
+    first = accept_selection(store, run, {"new.txt": ALL})
+    with pytest.raises(ActionFailed, match=f"already accepted in {first[:7]}"):
+        accept_selection(store, store.load(run.id), {"new.txt": ALL})
+    # Together with a file not landed yet, only that one is applied.
+    second = accept_selection(store, store.load(run.id), {"new.txt": ALL, "keep.txt": ALL})
+    assert git(repo, "diff", "--name-only", first, second) == "keep.txt"
+    assert store.load(run.id).partial_accepts[-1].paths == ["keep.txt"]
+
+
 def test_squash_lands_the_branch_as_one_commit_and_keeps_its_tip(tmp_path: Path, state_dir: Path):
     repo, run, _ = make_run(
         tmp_path, {"numbers.txt": ORIGINAL},

@@ -156,6 +156,27 @@ def test_a_change_to_the_user_checkout_during_the_run_is_reported(repo: Path, pl
     assert any("Your checkout changed" in json.loads(l).get("text", "") for l in result.stdout.splitlines())
 
 
+def test_a_second_edit_to_a_file_already_modified_before_the_run_is_reported(repo: Path, plan: Path, tmp_path: Path):
+    # The file's status is " M" before and after the run: only its content tells the change.
+    target = repo / "src" / "app.py"
+    target.write_text(target.read_text() + "# my own edit, not committed\n")
+    (repo / "notes.txt").write_text("untracked and left alone\n")
+    stream = tmp_path / "edit_again.jsonl"
+    args = json.dumps({"command": f"echo hacked >> {target}"})
+    stream.write_text(
+        json.dumps({"role": "assistant", "content": "", "tool_calls": [
+            {"type": "function", "id": "c1", "function": {"name": "Shell", "arguments": args}}]}) + "\n"
+        + json.dumps({"role": "tool", "content": "<system>Command executed successfully.</system>", "tool_call_id": "c1"}) + "\n"
+    )
+    (tmp_path / "edit_again.rc").write_text("0\n")
+    (tmp_path / "edit_again.stderr").write_text("")
+    result = run_cli("run", str(plan), "--json", cwd=repo, env=standin_env("kimi_success", KIMI_STANDIN_FIXTURE=str(stream)))
+    summary = json.loads(result.stdout.splitlines()[-1])
+    assert target.read_text().endswith("# my own edit, not committed\nhacked\n")
+    assert summary["checkout_changes"] == ["src/app.py"]  # the untouched untracked file is not
+    assert any("Your checkout changed" in json.loads(l).get("text", "") for l in result.stdout.splitlines())
+
+
 # -- Claude implements: the plan itself is the prompt --------------------------------------------
 
 

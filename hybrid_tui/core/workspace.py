@@ -187,19 +187,53 @@ def reconcile_branch(worktree: Path, branch: str, base_sha: str) -> str | None:
     return f"The agent switched the worktree to {where}, which does not start from the run's base; {branch} was restored."
 
 
-def checkout_state(root: Path) -> dict[str, str]:
-    """A fingerprint of the user's checkout: HEAD and every changed or untracked path's status."""
-    state = {"HEAD": git(root, "rev-parse", "HEAD")}
+def _status_codes(root: Path) -> dict[str, str]:
+    """Every changed or untracked path of the checkout at `root` -> its `git status` code."""
     out = git(root, "status", "--porcelain=v1", "-z", "--no-renames", "--untracked-files=all", strip=False)
-    for entry in out.split("\0"):
-        if len(entry) > 3:
-            state[entry[3:]] = entry[:2]
+    return {entry[3:]: entry[:2] for entry in out.split("\0") if len(entry) > 3}
+
+
+_HASH_LIMIT = 64 << 20  # bigger files are fingerprinted by size and mtime, not read
+
+
+def content_fingerprint(path: Path) -> str:
+    """What a file holds, cheaply: its mode bits and the sha1 of its bytes (a symlink: its
+    target; a directory, a submodule: "dir"; gone: "-"). Files over 64 MiB give size and
+    mtime_ns instead of being read. A `touch` alone changes nothing here."""
+    try:
+        info = path.lstat()
+        if path.is_symlink():
+            return f"link:{os.readlink(path)}"
+        if path.is_dir():
+            return "dir"
+        if info.st_size > _HASH_LIMIT:
+            return f"{info.st_mode:o}:{info.st_size}:{info.st_mtime_ns}"
+        digest = hashlib.sha1()
+        with path.open("rb") as handle:
+            for block in iter(lambda: handle.read(1 << 20), b""):
+                digest.update(block)
+        return f"{info.st_mode:o}:{digest.hexdigest()}"
+    except OSError:
+        return "-"
+
+
+def checkout_state(root: Path) -> dict[str, str]:
+    """A fingerprint of the user's checkout: HEAD, and every changed or untracked path's status
+    code with a fingerprint of its content (`content_fingerprint`).
+
+    The content counts because the status code alone does not change when a file already
+    modified before a run is edited again. Only the paths git reports are read; a tracked clean
+    file is covered by HEAD and its status (edited, it shows up as modified)."""
+    state = {"HEAD": git(root, "rev-parse", "HEAD")}
+    for path, code in _status_codes(root).items():
+        state[path] = f"{code} {content_fingerprint(root / path)}"
     return state
 
 
 def local_changes(root: Path) -> list[str]:
-    """Paths with staged, unstaged or untracked changes in the checkout at `root`."""
-    return sorted(set(checkout_state(root)) - {"HEAD"})
+    """Paths with staged, unstaged or untracked changes in the checkout at `root` (no file is
+    read: the status codes say it)."""
+    return sorted(_status_codes(root))
 
 
 def compare_checkout(before: dict[str, str], after: dict[str, str]) -> list[str]:
