@@ -108,3 +108,12 @@ def test_accepting_a_rejected_run_is_refused(repo: Path, run: dict):
     run_cli("reject", run["run_id"], cwd=repo)
     result = run_cli("accept", run["run_id"], cwd=repo)
     assert result.returncode == 1 and "already rejected" in result.stderr
+
+
+def test_reject_also_removes_the_prompt_folder_beside_the_worktree(repo: Path, run: dict, state_dir: Path):
+    """The Kimi Code CLI's long prompt is written to `<worktree>.prompt/`; cleanup takes it too."""
+    prompt_dir = state_dir / "worktrees" / f"{run['run_id']}.prompt"
+    prompt_dir.mkdir()
+    (prompt_dir / "prompt.md").write_text("long prompt\n")
+    assert run_cli("reject", run["run_id"], cwd=repo).returncode == 0
+    assert not prompt_dir.exists()

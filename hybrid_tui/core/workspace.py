@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -583,9 +584,13 @@ def remove_worktree(root: Path, worktree: Path) -> None:
     """Remove the run's worktree, its directory gone or not (idempotent; the branch is
     untouched). Only this one: `git worktree prune` would also drop the records (index, HEAD)
     of the user's own worktrees whose directories are missing right now (a disk not mounted)."""
+    from hybrid_tui.agents.kimi import code_prompt_dir
+
     target = worktree.resolve()
     if any(path.resolve() == target for path in worktree_paths(root)):
         git(root, "worktree", "remove", "--force", "--force", str(worktree))
+    # The Kimi Code CLI's long prompt lives beside the worktree; it goes with it.
+    shutil.rmtree(code_prompt_dir(worktree), ignore_errors=True)
 
 
 def keep_ref(root: Path, ref: str, sha: str) -> None:
