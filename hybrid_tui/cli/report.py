@@ -1,0 +1,91 @@
+"""How the sub-commands report a run: its events as they come (plain lines or JSON lines), its
+status and usage in words, and what the review knows of it (checks, scope, partial accepts).
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from hybrid_tui.cli.common import _print_json
+
+if TYPE_CHECKING:
+    from hybrid_tui.agents.events import AgentEvent
+
+
+def event_to_dict(event: AgentEvent) -> dict[str, Any]:
+    """`agents.events.event_to_dict`, imported on first use."""
+    from hybrid_tui.agents.events import event_to_dict as to_dict
+
+    return to_dict(event)
+
+
+def _describe(event: AgentEvent) -> str:
+    """`describe_event`, with Kimi's `<system>` status tags shown as plain words, as the live
+    pane shows them (`--json` keeps them, as the transcript does)."""
+    from hybrid_tui.agents.events import ToolResult, describe_event
+
+    line = describe_event(event)
+    if isinstance(event, ToolResult) and "<system>" in line:
+        line = line.replace("<system>", "").replace("</system>", "")
+    return line
+
+
+def _event_printer(args: argparse.Namespace) -> Callable[[list[AgentEvent]], None]:
+    """Print events as they come: JSON lines with --json, else one plain line each."""
+
+    def show(events: list[AgentEvent]) -> None:
+        for event in events:
+            if args.json:
+                _print_json({"type": "event", **event_to_dict(event)})
+            else:
+                print(_describe(event), flush=True)
+
+    return show
+
+
+def _status_text(run) -> str:
+    """`failed (crashed)`; the failure kind only when it says more than the status."""
+    status = run.status.value
+    return f"{status} ({run.failure_kind})" if run.failure_kind and run.failure_kind != status else status
+
+
+def _usage_text(run) -> str:
+    """`3 step(s)`, plus turns, tokens and cost when the agent reported them (Claude)."""
+    parts = [f"{run.steps} step(s)"]
+    if run.turns is not None:
+        parts.append(f"{run.turns} turn(s)")
+    if run.tokens is not None:
+        parts.append(f"{run.tokens:,} tokens")
+    if run.cost_usd is not None:
+        parts.append(f"${run.cost_usd:.4f}")
+    return ", ".join(parts)
+
+
+def _review_fields(run) -> dict[str, Any]:
+    """What the review knows of a run, for JSON: checks, scope, partial accepts."""
+    from hybrid_tui.core.verify import checks_json
+
+    return {
+        "checks": checks_json(run.checks),
+        "out_of_scope": run.out_of_scope,
+        "untouched": run.untouched,
+        "partial_accepts": [p.model_dump() for p in run.partial_accepts],
+    }
+
+
+def _print_checks(run) -> None:
+    for check in run.checks or []:
+        mark = "✓" if check.ok else "✗"
+        how = "timed out" if check.timed_out else "stopped" if check.exit_code is None else f"exit {check.exit_code}"
+        print(f"  {mark} {check.command}  ({how}, {check.seconds:.1f}s)")
+
+
+def _print_review(run) -> None:
+    """Checks and scope in plain lines (the human form of `_review_fields`)."""
+    _print_checks(run)
+    if run.out_of_scope:
+        print(f"out of scope (changed, not in the spec): {', '.join(run.out_of_scope)}")
+    if run.untouched:
+        print(f"untouched (in the spec, not changed): {', '.join(run.untouched)}")

@@ -1,0 +1,190 @@
+"""The run sub-commands: `run` (an agent on a plan or a spec, on a new branch), `runs` (list the
+runs), `diff` (a run's changes against its base) and `verify` (a run's checks again).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from hybrid_tui.cli.common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    _load_run,
+    _print_json,
+    _project,
+    _read_input,
+    _run_until_done,
+    _runs_for,
+    _spec_from_plan,
+    _store,
+    _with_agent_timeout,
+)
+from hybrid_tui.cli.report import (
+    _event_printer,
+    _print_checks,
+    _print_review,
+    _review_fields,
+    _status_text,
+    _usage_text,
+)
+from hybrid_tui.core.errors import InputError
+
+if TYPE_CHECKING:
+    from hybrid_tui.config import Settings
+
+
+def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run an agent on a spec or a plan. A spec file (first line `# Spec:`) runs as it is. A
+    plan goes to Kimi as the spec converted from it; Claude ("Claude implements") gets the plan
+    itself as its prompt, no conversion (so no checks and no scope flags), unless `--spec` asks
+    for the converted spec as for Kimi."""
+    from hybrid_tui.agents.registry import agent_timeout, make_agent
+    from hybrid_tui.core.dispatch import RunExecution, prepare_plan_run, prepare_run
+    from hybrid_tui.core.spec import is_spec_text
+
+    text = _read_input(args.source)
+    settings = _with_agent_timeout(settings, args.agent, args.timeout)
+    agent = make_agent(args.agent, settings)
+    store = _store(settings)
+    repo_path = (args.repo or Path.cwd()).resolve()
+    if is_spec_text(text):
+        prepared = prepare_run(store, repo_path, text, agent)
+    elif agent.name == "claude" and not args.spec:
+        prepared = prepare_plan_run(store, repo_path, text, agent, plan_path=args.source.resolve())
+    else:
+        spec_text = _spec_from_plan(args, settings, args.source, text)
+        prepared = prepare_run(store, repo_path, spec_text, agent, plan_path=args.source.resolve())
+    for warning in prepared.warnings:
+        print(f"hybrid-tui: warning: {warning}", file=sys.stderr)
+    run = prepared.run
+
+    show = _event_printer(args)
+
+    if not args.json:
+        print(f"run {run.id}: {agent.display_name} on branch {run.branch} from {run.base_branch}@{run.base_sha[:7]}", flush=True)
+    execution = RunExecution(
+        store, run, agent, timeout=agent_timeout(args.agent, settings), on_events=show,
+        check_timeout=args.check_timeout or settings.review.check_timeout,
+    )
+    run = _run_until_done(execution.start, execution.cancel)
+    summary = {
+        "type": "summary",
+        "run_id": run.id,
+        "status": run.status.value,
+        "failure_kind": run.failure_kind,
+        "message": run.message,
+        "branch": run.branch,
+        "base": f"{run.base_branch}@{run.base_sha}",
+        "base_branch": run.base_branch,
+        "base_sha": run.base_sha,
+        "agent": run.agent,
+        "prompt_source": run.prompt_source,
+        "steps": run.steps,
+        "turns": run.turns,
+        "tokens": run.tokens,
+        "cost_usd": run.cost_usd,
+        "exit_code": run.exit_code,
+        "worktree": run.worktree,
+        "session_id": run.session_id,
+        "checkout_changes": run.checkout_changes,
+        **_review_fields(run),
+    }
+    if args.json:
+        _print_json(summary)
+    else:
+        print(f"run {run.id}: {_status_text(run)}"
+              + f", {_usage_text(run)}, branch {run.branch}")
+        if run.message:
+            print(run.message)
+        _print_review(run)
+        print(f"next: hybrid-tui diff {run.id} | hybrid-tui accept {run.id} | hybrid-tui reject {run.id}")
+    return EXIT_OK if run.status.value == "review" and run.checks_ok is not False else EXIT_FAILED
+
+
+def cmd_runs(args: argparse.Namespace, settings: Settings) -> int:
+    store = _runs_for(args, settings)
+    try:
+        _, root = _project(args)
+    except InputError:
+        if args.repo is not None:
+            raise
+        root = None  # outside a repository: every run
+    runs = store.list(root)
+    if args.json:
+        _print_json([run.model_dump(mode="json") for run in runs])
+        return EXIT_OK
+    for run in runs:
+        status = _status_text(run)
+        if run.checks:
+            passed = sum(check.ok for check in run.checks)
+            checks = f"checks {passed}/{len(run.checks)}"
+        else:
+            checks = ""
+        print(f"{run.id}  {status:<22}  {run.agent:<6} {run.steps:>3} steps  {checks:<12}  {run.title}")
+    if not runs:
+        print("no runs yet")
+    return EXIT_OK
+
+
+def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
+    from hybrid_tui.core.land import run_diff, run_diff_text, run_scope
+
+    run = _load_run(_runs_for(args, settings), args.run_id)
+    files = run_diff(run)
+    scope = run_scope(run, files)
+    flagged = {f.path for f in files if scope is not None and scope.flags(f)}
+    review = _review_fields(run)
+    if scope is not None:
+        review.update(out_of_scope=scope.out_of_scope, untouched=scope.untouched)
+    if args.json:
+        _print_json(
+            {
+                "run_id": run.id,
+                "files": [
+                    {"path": f.path, "old_path": f.old_path, "status": f.status, "added": f.added,
+                     "removed": f.removed, "binary": f.binary, "out_of_scope": f.path in flagged}
+                    for f in files
+                ],
+                **review,
+                "diff": run_diff_text(run),
+            }
+        )
+        return EXIT_OK
+    print(f"run {run.id}: {run.branch} against {run.base_branch}@{run.base_sha[:7]}, {len(files)} file(s)")
+    for f in files:
+        counts = "binary" if f.binary else f"+{f.added} -{f.removed}"
+        name = f"{f.old_path} -> {f.path}" if f.old_path else f.path
+        marker = "  ! out of scope" if f.path in flagged else ""
+        print(f"  {f.status:<9} {counts:>12}  {name}{marker}")
+    if scope is not None and scope.untouched:
+        print(f"  untouched (in the spec, not changed): {', '.join(scope.untouched)}")
+    _print_checks(run)
+    print()
+    sys.stdout.write(run_diff_text(run))
+    return EXIT_OK
+
+
+def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from hybrid_tui.core.verify import RunChecks, checks_json, require_rerunnable
+
+    store = _runs_for(args, settings)
+    run = _load_run(store, args.run_id)
+    require_rerunnable(run)
+
+    show = _event_printer(args)
+
+    checks = RunChecks(store, run, timeout=args.timeout or settings.review.check_timeout, on_events=show)
+    results = _run_until_done(checks.start, checks.cancel)
+    ok = all(check.ok for check in results)
+    if args.json:
+        _print_json({"type": "summary", "run_id": run.id, "checks": checks_json(results), "ok": ok})
+    elif not results and not checks.cancelled:
+        why = "it ran the plan itself, with no spec" if run.prompt_source == "plan" else "its spec has no verification command"
+        print(f"run {run.id}: no checks to run ({why})")
+    else:
+        passed = sum(check.ok for check in results)
+        print(f"run {run.id}: {passed} of {len(results)} check(s) passed")
+    return EXIT_OK if ok else EXIT_FAILED
