@@ -8,7 +8,7 @@ import argparse
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from hybrid_tui.cli.common import _print_json
+from hybrid_tui.cli.common import EXIT_FAILED, EXIT_OK, _print_json
 
 if TYPE_CHECKING:
     from hybrid_tui.agents.events import AgentEvent
@@ -89,3 +89,19 @@ def _print_review(run) -> None:
         print(f"out of scope (changed, not in the spec): {', '.join(run.out_of_scope)}")
     if run.untouched:
         print(f"untouched (in the spec, not changed): {', '.join(run.untouched)}")
+
+
+def _print_run_end(run, detail: str, next_step: str) -> int:
+    """The plain ending of `run` and `revise`: status and `detail`, the message, what the review
+    knows, the next commands; returns the exit code: 0 only when the agent finished and no check
+    failed."""
+    print(f"run {run.id}: {_status_text(run)}, {detail}")
+    if run.message:
+        print(run.message)
+    _print_review(run)
+    print(f"next: hybrid-tui diff {run.id} | hybrid-tui accept {run.id} | {next_step}")
+    return _run_exit_code(run)
+
+
+def _run_exit_code(run) -> int:
+    return EXIT_OK if run.status.value == "review" and run.checks_ok is not False else EXIT_FAILED

@@ -18,9 +18,9 @@ from hybrid_tui.cli.common import (
 )
 from hybrid_tui.cli.report import (
     _event_printer,
-    _print_review,
+    _print_run_end,
     _review_fields,
-    _status_text,
+    _run_exit_code,
 )
 from hybrid_tui.core.errors import InputError
 
@@ -69,14 +69,10 @@ def cmd_revise(args: argparse.Namespace, settings: Settings) -> int:
             "from_sha": revision.from_sha, "head_sha": run.head_sha, "new_commits": commits,
             "steps": revision.steps, "total_steps": run.steps, "exit_code": run.exit_code, **_review_fields(run),
         })
-    else:
-        print(f"run {run.id}: {_status_text(run)}"
-              + f", {revision.steps} step(s), {len(commits)} new commit(s) on {run.branch}")
-        if run.message:
-            print(run.message)
-        _print_review(run)
-        print(f"next: hybrid-tui diff {run.id} | hybrid-tui accept {run.id} | hybrid-tui revise {run.id} -m NOTE")
-    return EXIT_OK if run.status.value == "review" and run.checks_ok is not False else EXIT_FAILED
+        return _run_exit_code(run)
+    return _print_run_end(
+        run, f"{revision.steps} step(s), {len(commits)} new commit(s) on {run.branch}", f"hybrid-tui revise {run.id} -m NOTE"
+    )
 
 
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:

@@ -25,8 +25,9 @@ from hybrid_tui.cli.common import (
 from hybrid_tui.cli.report import (
     _event_printer,
     _print_checks,
-    _print_review,
+    _print_run_end,
     _review_fields,
+    _run_exit_code,
     _status_text,
     _usage_text,
 )
@@ -94,14 +95,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     }
     if args.json:
         _print_json(summary)
-    else:
-        print(f"run {run.id}: {_status_text(run)}"
-              + f", {_usage_text(run)}, branch {run.branch}")
-        if run.message:
-            print(run.message)
-        _print_review(run)
-        print(f"next: hybrid-tui diff {run.id} | hybrid-tui accept {run.id} | hybrid-tui reject {run.id}")
-    return EXIT_OK if run.status.value == "review" and run.checks_ok is not False else EXIT_FAILED
+        return _run_exit_code(run)
+    return _print_run_end(run, f"{_usage_text(run)}, branch {run.branch}", f"hybrid-tui reject {run.id}")
 
 
 def cmd_runs(args: argparse.Namespace, settings: Settings) -> int:
