@@ -37,16 +37,22 @@ class AgentSettings(_Section):
 
 
 class KimiSettings(AgentSettings):
-    """`flavour`: "legacy" (Python kimi-cli 1.x), "code" (the Kimi Code CLI), or "auto": ask
-    the installed `kimi` once (`--version`, then `--help`) which of the two it is.
-    `max_steps`, `thinking` and `config_file` only reach the legacy CLI, which has flags
-    for them; the Kimi Code CLI reads its own config instead."""
+    """`flavour`: "code" (the Kimi Code CLI 2.x), "legacy" (Python kimi-cli 1.x), or "auto":
+    ask the installed `kimi` once (`--version`, then `--help`) which of the two it is.
+    `max_steps` reaches both (legacy: `--max-steps-per-turn`; Kimi Code:
+    `KIMI_LOOP_MAX_STEPS_PER_TURN`). A profile is `home` for Kimi Code (a `KIMI_CODE_HOME`
+    directory: its config.toml, credentials and sessions; default $KIMI_CODE_HOME, else
+    ~/.kimi-code) and `config_file` for the legacy CLI; `thinking` only reaches the legacy
+    CLI. `linger_grace`: seconds a Kimi Code process may stay after its resume hint (background
+    tasks, MCP servers) before it is stopped; the run still counts as finished."""
 
     command: list[str] = Field(default=["kimi"], min_length=1)
     flavour: Literal["legacy", "code", "auto"] = "auto"
     max_steps: int = Field(default=100, ge=1)
     thinking: bool = True
     config_file: str | None = None
+    home: str | None = None
+    linger_grace: float = Field(default=10.0, gt=0)
 
 
 class ClaudeSettings(AgentSettings):

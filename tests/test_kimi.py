@@ -322,6 +322,11 @@ def test_code_flavour_has_no_print_or_yolo(tmp_path):
     inv = KimiAgent(KimiSettings(flavour="code")).command(tmp_path, "go")
     assert inv.argv == ["kimi", "--output-format", "stream-json", "-p", "go"]
     assert inv.cwd == tmp_path
+    # The step budget goes by environment (print mode is otherwise unlimited); background
+    # tasks end with the turn instead of keeping the CLI alive for extra model turns.
+    assert inv.env["KIMI_LOOP_MAX_STEPS_PER_TURN"] == "100"
+    assert inv.env["KIMI_CODE_BACKGROUND_PRINT_BACKGROUND_MODE"] == "exit"
+    assert "KIMI_CODE_HOME" not in inv.env  # no profile set: the CLI's own default
 
 
 def test_code_flavour_ignores_the_legacy_only_settings(tmp_path):
@@ -335,6 +340,22 @@ def test_code_flavour_ignores_the_legacy_only_settings(tmp_path):
         "kimi", "--output-format", "stream-json", "-m", "k2", "--add-dir", "/data", "-p", "go",
     ]  # fmt: skip
     assert inv.cwd == tmp_path and inv.stdin is None
+    assert inv.env["KIMI_LOOP_MAX_STEPS_PER_TURN"] == "3"
+
+
+def test_code_flavour_profile_is_a_kimi_code_home(tmp_path, monkeypatch):
+    monkeypatch.delenv("KIMI_CODE_HOME", raising=False)
+    agent = KimiAgent(KimiSettings(flavour="code", home=str(tmp_path / "swarm")))
+    inv = agent.command(tmp_path, "go")
+    assert inv.env["KIMI_CODE_HOME"] == str(tmp_path / "swarm")
+    assert agent.profile() == str(tmp_path / "swarm")
+    # Without one, the profile recorded is where the CLI keeps its data: $KIMI_CODE_HOME, else
+    # ~/.kimi-code.
+    assert KimiAgent(KimiSettings(flavour="code")).profile() == str(Path.home() / ".kimi-code")
+    monkeypatch.setenv("KIMI_CODE_HOME", str(tmp_path / "env-home"))
+    assert KimiAgent(KimiSettings(flavour="code")).profile() == str(tmp_path / "env-home")
+    # The legacy CLI's profile is its config file.
+    assert KimiAgent(KimiSettings(flavour="legacy", config_file="/x/swarm.toml")).profile() == "/x/swarm.toml"
 
 
 def test_code_flavour_long_prompt_goes_to_a_file_beside_the_worktree(tmp_path):
@@ -496,8 +517,9 @@ def test_successor_error_line_is_a_notice_and_the_verdict_message():
     )  # fmt: skip
     assert KimiParser().feed(line) == [Notice("provider.connection: Connection error.", "error")]
     agent = KimiAgent(KimiSettings(flavour="code"))
-    verdict = agent.verdict(ProcessOutcome(returncode=75, last_lines=[line]), agent.parser())
-    assert verdict.failure_kind == "transient"
+    # With no `error: failed to run prompt:` line on stderr, the JSON error line is the message.
+    verdict = agent.verdict(ProcessOutcome(returncode=1, last_lines=[line]), agent.parser())
+    assert verdict.failure_kind == "agent_error"
     assert verdict.message.startswith("provider.connection: Connection error. -- ")
 
 

@@ -115,7 +115,7 @@ def test_recorded_run_end_to_end_via_path(name, tmp_path, monkeypatch):
     [logged] = [json.loads(line) for line in log.read_text().splitlines()]
     assert logged["argv"] == invocation.argv[1:]
     assert logged["cwd"] == str(worktree) and logged["stdin"] is None
-    assert run.started == [logged["pid"]]
+    assert run.started == [logged["pgid"]]  # the group the agent runs in (its supervisor leads it)
     if name == "kimi_success":
         assert (worktree / "hello.txt").read_text() == "hello from fake model\n"
 

@@ -321,7 +321,7 @@ def test_agents_resume_their_session(tmp_path: Path):
     resumed = legacy.command(tmp_path, "go", resume="abc").argv
     assert resumed == [*plain[:-2], "-S", "abc", "-p", "go"]
     code = KimiAgent(KimiSettings(flavour="code")).command(tmp_path, "go", resume="abc").argv
-    assert code[code.index("-r") + 1] == "abc" and code[-2:] == ["-p", "go"]
+    assert code[code.index("-S") + 1] == "abc" and code[-2:] == ["-p", "go"]  # 2.x: -S ID
     claude = ClaudeAgent(ClaudeSettings())
     assert claude.command(tmp_path, "go", resume="s-1").argv == [*claude.command(tmp_path, "go").argv, "--resume", "s-1"]
     assert Settings().agents.kimi.flavour == "auto"  # the default: resume works for both flavours

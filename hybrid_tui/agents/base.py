@@ -26,6 +26,7 @@ class Invocation:
     cwd: Path
     stdin: bytes | None = None
     env: dict[str, str] = field(default_factory=dict)
+    prompt_file: Path | None = None  # a prompt too long for argv, written for the agent to read
 
 
 @dataclass(slots=True)
@@ -37,6 +38,8 @@ class ProcessOutcome:
     cancelled: bool = False
     stderr_tail: str = ""
     last_lines: list[str] = field(default_factory=list)  # last stdout lines, for the verdict
+    lingered: bool = False  # still alive `linger_grace` s after it said it finished: stopped
+    invocation: Invocation | None = None  # how it was started
 
 
 @dataclass(slots=True)
@@ -51,6 +54,10 @@ class Verdict:
 class StreamParser(Protocol):
     steps: int
     session_id: str | None
+    # Optional (read with getattr): `requests` (model requests against the quota, default
+    # `steps`), `finished` (the agent said its run is over: a process still alive
+    # `linger_grace` s later is stopped), `prompt_file` / `prompt_reads` (the Reads of a prompt
+    # passed as a file).
 
     def feed(self, line: str) -> list[AgentEvent]:
         """Events for one stdout line (no trailing newline). Never raises."""

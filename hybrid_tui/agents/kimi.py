@@ -1,28 +1,33 @@
 """The Kimi worker: argv builder, stream-json parser and exit verdict for the `kimi` CLI.
 
-Against the legacy Python `kimi-cli` 1.x (see AGENT-FACTS.md, "Stream-json lines"):
-- one assistant line per LLM request, so `steps` counts assistant lines (= quota used);
-- tool results carry a `<system>...</system>` status part, `<system>ERROR: ...` on failure;
-- errors come as plain non-JSON text on stdout (`Connection error.`, `Max number of steps
-  reached: 1`, `Error code: 400 - ...`), so every non-JSON line is shown as raw text and the
-  verdict reads the last of them; `COLUMNS` is set wide so rich does not wrap them;
-- the session id is only on stderr: `To resume this session: kimi -r <id>`.
-The parser never raises: whatever it does not recognise comes back as `Text(line, raw=True)`.
+Two flavours of `kimi` exist (AGENT-FACTS.md); `flavour = "auto"` asks the installed binary
+which one it is (`detect_flavour`):
+- **code**, the Kimi Code CLI 2.x (what people install today, the documented default):
+  `kimi -p PROMPT --output-format stream-json [-m M] [-S SESSION]` with cwd = the worktree (no
+  work-dir flag; `--yolo`/`--auto`/`--plan` are refused with `-p`, which runs in auto mode; its
+  `-w` would create another git worktree). The step budget reaches it as
+  `KIMI_LOOP_MAX_STEPS_PER_TURN` (print mode is otherwise unlimited), background tasks end with
+  the turn (`KIMI_CODE_BACKGROUND_PRINT_BACKGROUND_MODE=exit`), and a profile is a
+  `KIMI_CODE_HOME` directory (`agents.kimi.home`). It never reads stdin, so a prompt too big for
+  one argv element is written to `<worktree>.prompt/prompt.md` beside the worktree, that
+  directory is added with `--add-dir`, and `-p` asks the agent to Read all of it (Read pages
+  through 100,000 characters a call; those Reads are counted as `prompt_reads`). Its meta
+  lines, failures and session index are read by `kimi_code.py`. A process still alive
+  `linger_grace` seconds after its resume hint (an MCP server, a stuck handle) is stopped and
+  the run counts as finished.
+- **legacy**, the Python kimi-cli 1.x (1.50.0, archived): `kimi --print --output-format
+  stream-json --yolo --thinking --max-steps-per-turn N -w WORKTREE [--config-file F] [-m M]
+  -p PROMPT`; a prompt too big for argv goes to stdin (print mode reads it when `-p` is absent).
+  One assistant line per LLM request; tool results carry a `<system>...</system>` status part,
+  `<system>ERROR: ...` on failure; errors come as plain non-JSON text on stdout (`Connection
+  error.`, `Max number of steps reached: 1`), so every non-JSON line is shown as raw text and
+  the verdict reads the last of them (`COLUMNS` is set wide so rich does not wrap them); the
+  session id is on stderr: `To resume this session: kimi -r <id>`. It prints no retries.
 
-Two flavours of `kimi` exist (AGENT-FACTS.md): the legacy Python kimi-cli 1.x and its successor,
-the Kimi Code CLI. `flavour = "auto"` asks the installed binary which one it is
-(`detect_flavour`); the argv differs, the stream is close enough for one parser:
-- legacy: `kimi --print --output-format stream-json --yolo --thinking --max-steps-per-turn N
-  -w WORKTREE [--config-file F] [-m M] -p PROMPT`; a prompt too big for one argv element goes
-  to stdin (print mode reads the prompt from stdin when `-p` is absent and stdin is not a tty;
-  checked against the real 1.50.0 with a 150 KB prompt);
-- code: `kimi -p PROMPT --output-format stream-json [-m M]` with cwd = the worktree. No
-  `--print`, no `--yolo` (refused with `-p`), and no `-w`, which there means "create a new git
-  worktree". Its `-p` is the only way in (no stdin), so a prompt too big for argv is written
-  to `<worktree>.prompt/prompt.md` beside the worktree, that directory is added with
-  `--add-dir`, and `-p` asks the agent to read it. Its stream also carries
-  `{"role":"meta","type":"session.resume_hint","session_id":..}` (the session id) and may carry
-  `{"type":"error","message":..}` lines; both are understood.
+Steps and requests: a step is one assistant line (one model answer); `requests` also counts
+each failed request (a Kimi Code retry line, and the request a provider error ended the run
+on): the quota is spent by requests. The parser never raises: whatever it does not recognise
+comes back as `Text(line, raw=True)`, and no meta line is ever shown as JSON.
 """
 
 from __future__ import annotations
@@ -47,14 +52,16 @@ from hybrid_tui.agents.base import (
     join_message,
     stopped_verdict,
 )
+from hybrid_tui.agents import kimi_code
 from hybrid_tui.agents.events import AgentEvent, Notice, Text, Thinking, ToolCall, ToolResult
 from hybrid_tui.config import KimiSettings
 
 INSTALL_HINT = (
-    "install the legacy Kimi CLI with `pipx install --python python3.13 kimi-cli==1.50.0` "
-    "(the last working release; needs Python >= 3.13; a plain `pip install kimi-cli` now "
-    "gives a tombstone that only prints a notice), or the Kimi Code CLI with its installer "
-    "(`curl -LsSf https://code.kimi.com/install.sh | bash`); or set agents.kimi.command"
+    "install the Kimi Code CLI with `npm install -g @moonshot-ai/kimi-code` (needs Node >= "
+    "22.19) or its official installer; or the legacy Kimi CLI with "
+    "`pipx install --python python3.13 kimi-cli==1.50.0` (the last working release; needs "
+    "Python >= 3.13; a plain `pip install kimi-cli` gives a tombstone that only prints a "
+    "notice); or set agents.kimi.command"
 )
 
 _RESUME = re.compile(r"To resume this session: kimi -r (\S+)")
@@ -67,11 +74,24 @@ _LEVELS = {"error": "error", "critical": "error", "warning": "warning", "warn": 
 
 
 class KimiParser:
-    """Kimi stream-json lines -> `AgentEvent`s; counts steps and picks up the session id."""
+    """Kimi stream-json lines -> `AgentEvent`s; counts steps, retries and the Reads of a prompt
+    file, and picks up the session id. `finished` turns true at Kimi Code's resume hint, the
+    last line of a run that succeeded."""
 
-    def __init__(self) -> None:
+    def __init__(self, prompt_file: Path | None = None) -> None:
         self.steps = 0
+        self.retries = 0  # failed requests that were tried again (Kimi Code's retry lines)
+        self.failed_requests = 0  # the request a provider error ended the run on (verdict)
         self.session_id: str | None = None
+        self.finished = False
+        self.prompt_file = str(prompt_file) if prompt_file else None
+        self.prompt_reads = 0
+
+    @property
+    def requests(self) -> int:
+        """Model requests made, against the quota: every step, every retried failure and the
+        failure that ended the run."""
+        return self.steps + self.retries + self.failed_requests
 
     def feed(self, line: str) -> list[AgentEvent]:
         if not line.strip():
@@ -105,7 +125,12 @@ class KimiParser:
         elif role == "meta" and data.get("type") == "session.resume_hint":
             if isinstance(session := data.get("session_id"), str) and session:
                 self.session_id = session
+            self.finished = True
             events = []
+        elif role == "meta":
+            if data.get("type") == "turn.step.retrying":
+                self.retries += 1
+            events = kimi_code.meta_events(data)
         elif role is None and data.get("type") == "error" and _error_message(data):
             events = [Notice(_error_message(data), level="error")]
         return [Text(line, raw=True)] if events is None else events
@@ -115,6 +140,8 @@ class KimiParser:
         calls = data.get("tool_calls")
         if not isinstance(content, str | list | None) or not isinstance(calls, list | None):
             return None
+        if (hook := kimi_code.hook_result(content, calls)) is not None:
+            return [Notice(hook)]  # a hook's output, not a model step
         self.steps += 1
         events: list[AgentEvent] = []
         if isinstance(content, str):
@@ -131,7 +158,9 @@ class KimiParser:
                     events.append(Thinking(think))
         for call in calls or ():
             if isinstance(call, dict):
-                events.append(_tool_call(call))
+                events.append(tool_call := _tool_call(call))
+                if self.prompt_file and tool_call.name in ("Read", "ReadFile") and tool_call.key_arg == self.prompt_file:
+                    self.prompt_reads += 1
         if not events:
             events.append(Notice(f"step {self.steps}: no text and no tool call"))
         return events
@@ -363,31 +392,52 @@ class KimiAgent:
             self._flavour = found
         return self._flavour
 
+    @property
+    def linger_grace(self) -> float:
+        """Seconds the process may stay after its resume hint before it is stopped."""
+        return self.settings.linger_grace
+
+    def profile(self) -> str | None:
+        """The profile a run records (a revise resumes with the same one): the Kimi Code CLI's
+        `KIMI_CODE_HOME`, resolved; the legacy CLI's config file (None: its default)."""
+        if self.flavour == "code":
+            return str(kimi_code.code_home(self._code_env()))
+        return self.settings.config_file
+
+    def _code_env(self) -> dict[str, str]:
+        s = self.settings
+        env = {
+            "COLUMNS": "1000",
+            kimi_code.MAX_STEPS_ENV: str(s.max_steps),
+            kimi_code.BACKGROUND_MODE_ENV: "exit",
+        }
+        if s.home:
+            env[kimi_code.HOME_ENV] = str(Path(s.home).expanduser())
+        return {**env, **s.env}
+
     def command(self, worktree: Path, prompt: str, *, resume: str | None = None) -> Invocation:
         """argv for one headless run in `worktree`; a prompt too big for argv goes to stdin
         (legacy) or to a file the agent is told to read (code). `resume`: a session id to
-        continue (legacy `-S ID`, code `-r ID`) instead of starting a new session."""
+        continue (`-S ID`, both flavours) instead of starting a new session; Kimi Code resumes
+        a session only from the directory it was created in, which is the worktree."""
         s = self.settings
         too_long = len(prompt.encode("utf-8")) > MAX_ARGV_PROMPT_BYTES
-        env = {"COLUMNS": "1000", **s.env}
         if self.flavour == "code":
-            # Kimi Code CLI: `-p` alone is headless and auto-approves; it refuses `--yolo`, and
-            # its `-w` would create another worktree: cwd is the run's worktree instead.
             argv = [*s.command, "--output-format", "stream-json"]
             argv += ["-m", s.model] if s.model else []
-            argv += ["-r", resume] if resume else []
+            argv += ["-S", resume] if resume else []
             argv += s.extra_args
+            prompt_file = None
             if too_long:
                 folder = code_prompt_dir(worktree)
                 folder.mkdir(parents=True, exist_ok=True)
-                path = folder / CODE_PROMPT_FILE
-                path.write_text(prompt, encoding="utf-8")
+                prompt_file = folder / CODE_PROMPT_FILE
+                prompt_file.write_text(prompt, encoding="utf-8")
                 argv += ["--add-dir", str(folder)]
-                prompt = (
-                    f"Your task is in the file {path} ({len(prompt)} characters; too long to "
-                    "pass here). Read all of it first, then do exactly what it says."
-                )
-            return Invocation(argv=[*argv, "-p", prompt], cwd=worktree, env=env)
+                prompt = code_prompt_pointer(prompt_file, prompt)
+            return Invocation(
+                argv=[*argv, "-p", prompt], cwd=worktree, env=self._code_env(), prompt_file=prompt_file
+            )
         argv = [
             *s.command,
             "--print",
@@ -404,6 +454,7 @@ class KimiAgent:
             *(["-S", resume] if resume else []),
             *s.extra_args,
         ]
+        env = {"COLUMNS": "1000", **s.env}
         if too_long:
             return Invocation(argv=argv, cwd=worktree, stdin=prompt.encode("utf-8"), env=env)
         return Invocation(argv=[*argv, "-p", prompt], cwd=worktree, env=env)
@@ -412,7 +463,51 @@ class KimiAgent:
         return KimiParser()
 
     def verdict(self, outcome: ProcessOutcome, parser: KimiParser) -> Verdict:
-        """Map how `kimi` ended (legacy print-mode exit codes) to the run's status."""
+        """Map how `kimi` ended to the run's status (see the module docstring)."""
+        if self.flavour == "code":
+            return self._code_verdict(outcome, parser)
+        return self._legacy_verdict(outcome, parser)
+
+    def _code_verdict(self, outcome: ProcessOutcome, parser: KimiParser) -> Verdict:
+        """Kimi Code: rc 0 done; rc 1 with `error: failed to run prompt: <code>: <message>`
+        mapped by `kimi_code.failure_of`, the CLI's own message shown. A run whose process
+        stayed after its resume hint and was stopped is done. A failed run's session id comes
+        from the session index, so that revise can resume it."""
+        invocation = outcome.invocation
+        if parser.session_id is None and invocation is not None:
+            home = kimi_code.code_home(invocation.env)
+            parser.session_id = kimi_code.session_for_workdir(home, invocation.cwd)
+        steps = f"Kimi finished after {parser.steps} step(s)"
+        if outcome.lingered and parser.finished and not outcome.cancelled:
+            return Verdict(
+                "done",
+                None,
+                f"{steps}; its process was still running {self.settings.linger_grace:g} s after "
+                "the run ended and was stopped",
+            )
+        stopped = stopped_verdict(outcome, "Kimi", "agents.kimi.timeout", self.settings.timeout)
+        if stopped:
+            return stopped
+        rc = outcome.returncode
+        if rc == 0:
+            return Verdict("done", None, steps)
+        failure = kimi_code.stderr_failure(outcome.stderr_tail)
+        if failure is None:
+            detail = _error_text(outcome)
+            if rc == 1:
+                return Verdict(
+                    "failed",
+                    "agent_error",
+                    join_message(detail or "Kimi exited with code 1", "see the transcript for details"),
+                )
+            return Verdict("failed", "crashed", join_message(f"Kimi {describe_exit(rc)}", detail))
+        kind = kimi_code.failure_of(failure)
+        if failure.code.startswith("provider."):
+            parser.failed_requests = 1  # the request the run ended on
+        return Verdict("failed", kind, join_message(failure.text, _CODE_FIXES[kind]))
+
+    def _legacy_verdict(self, outcome: ProcessOutcome, parser: KimiParser) -> Verdict:
+        """Map how the legacy `kimi` ended (print-mode exit codes) to the run's status."""
         stopped = stopped_verdict(outcome, "Kimi", "agents.kimi.timeout", self.settings.timeout)
         if stopped:
             return stopped
@@ -428,15 +523,7 @@ class KimiAgent:
             )
         if rc == 1:
             if _MAX_STEPS.search(detail):
-                return Verdict(
-                    "failed",
-                    "max_steps",
-                    join_message(
-                        detail,
-                        "raise agents.kimi.max_steps or split the spec; "
-                        "the work so far is on the branch",
-                    ),
-                )
+                return Verdict("failed", "max_steps", join_message(detail, _CODE_FIXES["max_steps"]))
             if _AUTH.search(detail) or _AUTH.search(outcome.stderr_tail[-4096:]):
                 return Verdict(
                     "failed",
@@ -455,3 +542,26 @@ class KimiAgent:
         how = describe_exit(rc)
         return Verdict("failed", "crashed", join_message(f"Kimi {how}", detail))
 
+
+# What to do about each way a Kimi run fails, shown after the CLI's own message.
+_CODE_FIXES = {
+    "max_steps": "raise agents.kimi.max_steps or split the spec; the work so far is on the branch",
+    "transient": "the model provider did not answer or is busy; retry",
+    "auth": kimi_code.LOGIN_HINT,
+    "quota": (
+        "Kimi's request quota is used up: wait for it to renew (weekly, with a 5-hour window), "
+        "switch to another profile (agents.kimi.home), or let Claude implement it"
+    ),
+    "agent_error": "see the transcript for details",
+}
+
+
+def code_prompt_pointer(path: Path, prompt: str) -> str:
+    """The short `-p` prompt that sends Kimi Code to the long one in `path`."""
+    pages = -(-len(prompt) // 100_000)
+    return (
+        f"Your task is in the file {path} ({len(prompt):,} characters, too long to pass here). "
+        f"Read all of it first with the Read tool: it takes about {pages} Read call(s); follow "
+        "each result's `Next Read` arguments until the end of the file, and do not start before "
+        "you have read the end. Then do exactly what it says."
+    )

@@ -11,6 +11,12 @@ Behaviour choices:
   byte. A line longer than `max_event_line` bytes is handed to `on_line` cut to that size (on a
   UTF-8 character boundary) with `truncated=True`; only that much of it is ever buffered, so
   memory stays bounded however long a line is.
+- On Linux the agent runs under `supervisor.py`, a small parent that is a child subreaper:
+  helpers the agent started in sessions of their own (the Kimi Code CLI runs every Bash command
+  in a new session, out of reach of a signal to the group) are stopped when the agent ends.
+- `finished(grace)`: the agent said its run is over (Kimi Code's resume hint); a process still
+  alive `grace` seconds later is stopped like a timeout (SIGTERM, then SIGKILL) and the
+  outcome says `lingered`, not `timed_out`.
 - stderr is copied raw to `stderr_log`; its last 16 KiB come back in the outcome.
 - A missing or non-executable command is `AgentMissing` (an `InputError`) with an install hint.
 """
@@ -22,6 +28,7 @@ import contextlib
 import os
 import shutil
 import signal
+import sys
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -34,6 +41,7 @@ CHUNK_SIZE = 65536
 STDERR_TAIL_BYTES = 16 * 1024
 LAST_LINES = 20
 LAST_LINE_CHARS = 2048
+SUPERVISOR = Path(__file__).with_name("supervisor.py")
 
 
 class AgentMissing(InputError):
@@ -163,6 +171,8 @@ class AgentProcess:
         self._cancelled = False
         self._stop: asyncio.Event | None = None
         self._transport: asyncio.SubprocessTransport | None = None
+        self._linger_deadline: float | None = None
+        self._finished: asyncio.Event | None = None
 
     # -- control -----------------------------------------------------------------------------
 
@@ -175,6 +185,13 @@ class AgentProcess:
             self._signal_group(signal.SIGTERM)
         if self._stop is not None:
             self._stop.set()
+
+    def finished(self, grace: float) -> None:
+        """The agent said its run is over: stop it should it still be running `grace` s later."""
+        if self._linger_deadline is not None or self._finished is None:
+            return
+        self._linger_deadline = asyncio.get_running_loop().time() + grace
+        self._finished.set()
 
     def _signal_group(self, sig: signal.Signals) -> None:
         if self.pid is None:
@@ -196,10 +213,14 @@ class AgentProcess:
         if not Path(inv.cwd).is_dir():
             raise InputError(f"{inv.cwd}: the agent's working directory does not exist")
         loop = asyncio.get_running_loop()
+        argv = inv.argv
+        if sys.platform.startswith("linux"):
+            # Half the grace for its sweep, so it is done before a SIGKILL of the group.
+            argv = [sys.executable, "-I", str(SUPERVISOR), str(self.kill_grace / 2), "--", *argv]
         try:
             transport, protocol = await loop.subprocess_exec(
                 lambda: _Protocol(loop),
-                *inv.argv,
+                *argv,
                 cwd=inv.cwd,
                 env=env,
                 stdin=asyncio.subprocess.DEVNULL if inv.stdin is None else asyncio.subprocess.PIPE,
@@ -220,13 +241,14 @@ class AgentProcess:
         """Start the agent, stream its stdout lines to `on_line`, and return how it ended."""
         loop = asyncio.get_running_loop()
         self._stop = asyncio.Event()
+        self._finished = asyncio.Event()
         proc, protocol = await self._spawn()
         self._proc = proc
         self.pid = proc.pid
         splitter = LineSplitter(on_line, self.max_event_line)
         stderr_tail = bytearray()
         tasks: list[asyncio.Future] = []
-        timed_out = False
+        timed_out = lingered = False
         with contextlib.ExitStack() as files:
             try:
                 if on_start is not None:
@@ -239,23 +261,32 @@ class AgentProcess:
                 err_task = asyncio.ensure_future(_pump_stderr(proc.stderr, err, stderr_tail))
                 wait_task = protocol.exited
                 stop_task = asyncio.ensure_future(self._stop.wait())
-                tasks += [out_task, err_task, wait_task, stop_task]
+                finished_task = asyncio.ensure_future(self._finished.wait())
+                tasks += [out_task, err_task, wait_task, stop_task, finished_task]
                 if self._cancelled:  # cancel() came before the process existed
                     self._signal_group(signal.SIGTERM)
                     self._stop.set()
 
                 deadline = loop.time() + self.timeout
-                pending = {wait_task, stop_task, out_task}
+                pending = {wait_task, stop_task, out_task, finished_task}
                 while not wait_task.done():
+                    linger = self._linger_deadline
+                    if linger is not None and loop.time() >= linger:
+                        lingered = not self._cancelled
+                        break
                     remaining = deadline - loop.time()
                     if remaining <= 0:
                         timed_out = not self._cancelled
                         break
+                    if linger is not None:
+                        remaining = min(remaining, linger - loop.time())
                     done, _ = await asyncio.wait(
-                        pending, timeout=remaining, return_when=asyncio.FIRST_COMPLETED
+                        pending, timeout=max(remaining, 0), return_when=asyncio.FIRST_COMPLETED
                     )
                     if stop_task in done:
                         break
+                    if finished_task in done:
+                        pending.discard(finished_task)
                     if out_task in done:
                         pending.discard(out_task)
                         if out_task.exception() is not None:  # on_line raised: stop the agent
@@ -285,6 +316,8 @@ class AgentProcess:
             cancelled=self._cancelled,
             stderr_tail=stderr_tail.decode("utf-8", "replace"),
             last_lines=list(splitter.last_lines),
+            lingered=lingered,
+            invocation=self.invocation,
         )
 
     async def _terminate(self, wait_task: asyncio.Future) -> None:

@@ -52,8 +52,14 @@ def _status_text(run) -> str:
 
 
 def _usage_text(run) -> str:
-    """`3 step(s)`, plus turns, tokens and cost when the agent reported them (Claude)."""
+    """`3 step(s)`; `5 request(s)` when failed requests made them more than the steps; turns,
+    tokens and cost when the agent reported them (Claude); the Reads a too-long prompt cost
+    (Kimi Code) are named."""
     parts = [f"{run.steps} step(s)"]
+    if run.prompt_reads:
+        parts[0] += f" ({run.prompt_reads} reading the prompt file)"
+    if run.requests > run.steps:
+        parts.append(f"{run.requests} request(s)")
     if run.turns is not None:
         parts.append(f"{run.turns} turn(s)")
     if run.tokens is not None:

@@ -67,7 +67,8 @@ def cmd_revise(args: argparse.Namespace, settings: Settings) -> int:
             "failure_kind": run.failure_kind, "message": run.message, "branch": run.branch,
             "resumed_session": revision.session_id, "session_id": run.session_id,
             "from_sha": revision.from_sha, "head_sha": run.head_sha, "new_commits": commits,
-            "steps": revision.steps, "total_steps": run.steps, "exit_code": run.exit_code, **_review_fields(run),
+            "steps": revision.steps, "total_steps": run.steps,
+            "requests": revision.requests, "total_requests": run.requests, "exit_code": run.exit_code, **_review_fields(run),
         })
         return _run_exit_code(run)
     return _print_run_end(

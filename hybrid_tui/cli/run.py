@@ -84,6 +84,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         "agent": run.agent,
         "prompt_source": run.prompt_source,
         "steps": run.steps,
+        "requests": run.requests,
+        "prompt_reads": run.prompt_reads,
         "turns": run.turns,
         "tokens": run.tokens,
         "cost_usd": run.cost_usd,

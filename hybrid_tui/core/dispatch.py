@@ -322,8 +322,11 @@ class RunExecution:
         root, worktree = Path(run.repo_root), Path(run.worktree)
         before = workspace.repository_state(root)
         invocation = self.agent.command(worktree, run_prompt(run))
+        if invocation.prompt_file is not None and hasattr(self.parser, "prompt_file"):
+            self.parser.prompt_file = str(invocation.prompt_file)  # its Reads are counted
         # Kimi's "auto" flavour is only known once the command is built.
         flavour = getattr(self.agent, "flavour", None)
+        profile_of = getattr(self.agent, "profile", None)
         self._process = AgentProcess(
             invocation,
             timeout=self.timeout,
@@ -334,6 +337,7 @@ class RunExecution:
         store.update(
             run, status=Status.RUNNING, started_at=store.now(), owner_pid=os.getpid(),
             flavour=flavour if isinstance(flavour, str) else run.flavour,
+            profile=profile_of() if callable(profile_of) else run.profile,
         )  # fmt: skip
         if self._cancel_requested:
             self._process.cancel()
@@ -386,6 +390,7 @@ class RunExecution:
                 "the work so far is on the branch",
                 finished_at=store.now(),
                 steps=self.parser.steps,
+                requests=getattr(self.parser, "requests", self.parser.steps),
             )
 
     async def _verify(self) -> None:
@@ -422,6 +427,8 @@ class RunExecution:
         events = self.parser.feed(line)
         if events:
             self.on_events(events)
+        if getattr(self.parser, "finished", False) and self._process is not None:
+            self._process.finished(getattr(self.agent, "linger_grace", 10.0))
 
     def _finish(
         self,
@@ -459,6 +466,8 @@ class RunExecution:
             finished_at=store.now(),
             exit_code=outcome.returncode if outcome else None,
             steps=self.parser.steps,
+            requests=getattr(self.parser, "requests", self.parser.steps),
+            prompt_reads=getattr(self.parser, "prompt_reads", 0),
             session_id=self.parser.session_id,
             head_sha=head_sha,
             checkout_changes=changed,

@@ -243,12 +243,19 @@ def prepare_revision(
 
 
 def agent_for_run(run: Run, settings: Settings) -> Agent:
-    """The run's agent, as configured now, but of the flavour the run used (a Kimi "auto"
-    flavour was resolved when the run started): the session must be resumed by the same CLI."""
+    """The run's agent, as configured now, but of the flavour and with the profile the run used
+    (a Kimi "auto" flavour was resolved when the run started; Kimi Code keeps its sessions in
+    the profile's KIMI_CODE_HOME): the session must be resumed by the same CLI, from the same
+    data."""
     from hybrid_tui.agents.registry import make_agent
 
     if run.agent == "kimi" and run.flavour in ("legacy", "code"):
-        kimi = settings.agents.kimi.model_copy(update={"flavour": run.flavour})
+        update: dict[str, object] = {"flavour": run.flavour}
+        if run.profile and run.flavour == "code":
+            update["home"] = run.profile
+        elif run.profile:
+            update["config_file"] = run.profile
+        kimi = settings.agents.kimi.model_copy(update=update)
         settings = settings.model_copy(update={"agents": settings.agents.model_copy(update={"kimi": kimi})})
     return make_agent(run.agent, settings)
 
@@ -274,7 +281,8 @@ class ResumedAgent:
         return getattr(self.agent, name)
 
 
-_TOTALS = ("steps", "turns", "tokens", "cost_usd")  # run fields that add up over revisions
+# Run fields that add up over the first run and its revisions.
+_TOTALS = ("steps", "requests", "prompt_reads", "turns", "tokens", "cost_usd")
 
 
 class RevisionExecution(RunExecution):
@@ -317,6 +325,7 @@ class RevisionExecution(RunExecution):
         revision.finished_at = run.finished_at
         revision.head_sha = run.head_sha
         revision.steps = run.steps
+        revision.requests = run.requests
         changes: dict[str, object] = {"revisions": run.revisions}
         for key, before in self.before.items():  # the quota used adds up over the revisions
             now = getattr(run, key)

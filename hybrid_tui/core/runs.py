@@ -91,6 +91,7 @@ class Revision(BaseModel):
     finished_at: str | None = None
     head_sha: str | None = None  # the branch tip after the revision's work was committed
     steps: int = 0
+    requests: int = 0
     prompt_path: str | None = None  # runs/<id>/revision-<n>.md: the exact prompt
 
 
@@ -142,7 +143,14 @@ class Run(BaseModel):
     started_at: str | None = None
     finished_at: str | None = None
     exit_code: int | None = None
-    steps: int = 0
+    steps: int = 0  # model answers: the steps of work
+    # Model requests made against the quota: the steps, plus every failed request (a retry, the
+    # request a provider error ended on). Kimi legacy prints no retries: there requests = steps.
+    requests: int = 0
+    prompt_reads: int = 0  # steps spent reading a prompt too long for argv (Kimi Code)
+    # The agent's profile the run used, so a revise resumes with it: Kimi Code's KIMI_CODE_HOME,
+    # the legacy CLI's config file.
+    profile: str | None = None
     # From the agent's own account of the run (Claude's `result` line); None when not reported.
     turns: int | None = None
     tokens: int | None = None  # input (fresh and cached) plus output

@@ -76,8 +76,11 @@ def format_elapsed(seconds: float) -> str:
 
 
 def usage_parts(run: Run) -> list[str]:
-    """What the agent reported it used, as far as known: `220 tokens`, `$0.0012`."""
+    """What the agent used, as far as known: `5 requests` (when retries made them more than
+    the steps), `220 tokens`, `$0.0012`."""
     parts = []
+    if run.requests > run.steps:
+        parts.append(f"{run.requests} requests")
     if run.tokens is not None:
         parts.append(f"{run.tokens:,} tokens")
     if run.cost_usd is not None:
