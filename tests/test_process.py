@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from hybrid_tui.agents.base import Invocation, ProcessOutcome
 from hybrid_tui.agents.kimi import KimiAgent
-from hybrid_tui.agents.process import AgentMissing, AgentProcess, LineSplitter
+from hybrid_tui.agents.process import MAX_EVENT_LINE, AgentMissing, AgentProcess, LineSplitter
 from hybrid_tui.config import KimiSettings
 from hybrid_tui.core.errors import InputError
 
@@ -199,8 +199,8 @@ def test_lines_split_across_chunks_crlf_and_final_partial(tmp_path):
     assert run.transcript.read_bytes().endswith(b"dos line\r\n\nno newline at the end")
 
 
-def test_one_mebibyte_line_is_whole_in_transcript_and_truncated_in_events(tmp_path):
-    size = 1024 * 1024
+def test_a_line_over_one_mebibyte_is_whole_in_transcript_and_truncated_in_events(tmp_path):
+    size = 2 * 1024 * 1024
     run = Run(tmp_path, standin_invocation(tmp_path, KIMI_STANDIN_EXTRA_LINE_BYTES=str(size)))
     outcome = run.sync()
     assert outcome.returncode == 0
@@ -210,7 +210,7 @@ def test_one_mebibyte_line_is_whole_in_transcript_and_truncated_in_events(tmp_pa
     assert len(long_line) == size and long_line.startswith(b'{"role":"assistant"')
     assert transcript == long_line + b"\n" + fixture
     (first, truncated), *rest = run.lines
-    assert truncated and first.encode() == long_line[: 64 * 1024]
+    assert truncated and first.encode() == long_line[:MAX_EVENT_LINE]
     assert rest == [(line, False) for line in fixture.decode().splitlines()]
     assert all(len(line) <= 2048 for line in outcome.last_lines)
 

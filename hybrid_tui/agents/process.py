@@ -9,8 +9,8 @@ Behaviour choices:
   limit raises on a longer line and loses it. Every chunk goes to the transcript file as it
   came (one write per chunk, no per-line syscalls), so the transcript holds the stream byte for
   byte. A line longer than `max_event_line` bytes is handed to `on_line` cut to that size (on a
-  UTF-8 character boundary) with `truncated=True`; only that much of it is ever buffered, so
-  memory stays bounded however long a line is.
+  UTF-8 character boundary) with `truncated=True` (default 1 MiB); only that much of it is
+  ever buffered, so memory stays bounded however long a line is.
 - On Linux the agent runs under `supervisor.py`, a small parent that is a child subreaper:
   helpers the agent started in sessions of their own (the Kimi Code CLI runs every Bash command
   in a new session, out of reach of a signal to the group) are stopped when the agent ends.
@@ -42,6 +42,9 @@ STDERR_TAIL_BYTES = 16 * 1024
 LAST_LINES = 20
 LAST_LINE_CHARS = 2048
 SUPERVISOR = Path(__file__).with_name("supervisor.py")
+# The longest stdout line handed on whole: Kimi Code's Read gives 100,000 characters a call,
+# which its JSON escapes can make several times as many bytes.
+MAX_EVENT_LINE = 1024 * 1024
 
 
 class AgentMissing(InputError):
@@ -156,7 +159,7 @@ class AgentProcess:
         transcript: Path,
         stderr_log: Path,
         kill_grace: float = 3.0,
-        max_event_line: int = 64 * 1024,
+        max_event_line: int = MAX_EVENT_LINE,
         install_hint: str | None = None,
     ) -> None:
         self.invocation = invocation

@@ -424,6 +424,12 @@ class RunExecution:
         self.store.update(self.run, pgid=pid)
 
     def _on_line(self, line: str, truncated: bool) -> None:
+        if truncated:  # cut JSON would only show as garbage; the transcript has it whole
+            self.on_events([Notice(
+                f"a line of the agent's output over {len(line.encode()):,} bytes is not shown "
+                f"(it is whole in {self.store.transcript_path(self.run.id)})", "warning",
+            )])  # fmt: skip
+            return
         events = self.parser.feed(line)
         if events:
             self.on_events(events)
