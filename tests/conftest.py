@@ -1,4 +1,5 @@
-"""Shared fixtures: isolated HOME/state/config dirs and real git repositories in tmp_path."""
+"""Shared fixtures: isolated HOME/state/config dirs, real git repositories in tmp_path, and the
+real agent CLIs of the end-to-end tests (installed on first use by tests/agent_clis.py)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
+from tests import agent_clis
 
 FIXTURES = Path(__file__).parent / "fixtures"
 AGENT_STREAMS = FIXTURES / "agent-streams"
@@ -39,6 +42,86 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = kept
+
+
+# -- the real agent CLIs -----------------------------------------------------------------------
+
+# The fixture that hands a test each agent, by the name tests/agent_clis.py knows it by.
+AGENT_FIXTURES = {"kimi_code_bin": "kimi-code", "kimi_legacy_bin": "kimi-legacy", "kimi_bin": "kimi-legacy", "claude_bin": "claude"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Install lines go to the terminal as they happen, output capture or not."""
+
+    def report(text: str, *, end: str) -> None:
+        terminal = config.pluginmanager.get_plugin("terminalreporter")
+        capture = config.pluginmanager.get_plugin("capturemanager")
+        if terminal is None or capture is None:
+            agent_clis.stderr_report(text, end=end)
+            return
+        with capture.global_and_fixture_disabled():
+            if not end:
+                terminal.ensure_newline()
+            terminal.write(text + end, flush=True)
+
+    agent_clis.set_reporter(report)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    agent_clis.set_reporter(None)
+
+
+def agents_needed(items: list[pytest.Item]) -> list[str]:
+    """The agent CLIs the selected e2e tests use: those their fixtures name; an e2e test under
+    tests/e2e that names none (it reaches the binary through a helper) may use any of them."""
+    needed: set[str] = set()
+    for item in items:
+        if "e2e" not in item.keywords:
+            continue
+        named = {AGENT_FIXTURES[name] for name in getattr(item, "fixturenames", ()) if name in AGENT_FIXTURES}
+        if not named and "e2e" in Path(str(item.path)).parent.parts:
+            named = set(agent_clis.AGENTS)
+        needed |= named
+    return [name for name in agent_clis.AGENTS if name in needed]
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Before the first test: install the agent CLIs the selected e2e tests need. A failure is
+    remembered and fails those tests (through the fixtures) with its reason; the rest still run."""
+    if session.config.option.collectonly or session.config.getoption("--no-e2e"):
+        return
+    for name in agents_needed(session.items):
+        try:
+            agent_clis.ensure(name)
+        except agent_clis.AgentInstallError as error:
+            agent_clis.report(f"hybrid-tui tests: {error}")
+
+
+def agent_or_fail(name: str) -> Path:
+    """The real agent CLI `name` (see tests/agent_clis.py), or the test fails saying why not."""
+    try:
+        return agent_clis.ensure(name)
+    except agent_clis.AgentInstallError as error:
+        reason = str(error)
+    pytest.fail(reason, pytrace=False)  # outside the except: no "during handling of" chain
+
+
+@pytest.fixture(scope="session")
+def kimi_code_bin() -> Path:
+    """The real Kimi Code CLI 2.1.0 (or $HYBRID_TUI_KIMI_CODE_BIN)."""
+    return agent_or_fail("kimi-code")
+
+
+@pytest.fixture(scope="session")
+def kimi_legacy_bin() -> Path:
+    """The real legacy kimi-cli 1.50.0 (or $HYBRID_TUI_KIMI_BIN)."""
+    return agent_or_fail("kimi-legacy")
+
+
+@pytest.fixture(scope="session")
+def claude_bin() -> Path:
+    """The real Claude Code 2.1.332 (or $HYBRID_TUI_CLAUDE_BIN)."""
+    return agent_or_fail("claude")
 
 
 @pytest.fixture(autouse=True)
