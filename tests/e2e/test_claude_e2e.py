@@ -2,9 +2,9 @@
 
 Claude Code talks to a scripted Anthropic Messages server on 127.0.0.1
 (tests/servers/anthropic.py); everything else is real: the CLI process, git, the worktree,
-the files Claude's tools write. The binary comes from `.ci/install-claude` (default
-`${HYBRID_TUI_AGENTS_DIR:-~/.cache/hybrid-tui-agents}/claude`) or `HYBRID_TUI_CLAUDE_BIN`;
-a missing binary fails the tests, it never skips them (use `--no-e2e` to deselect).
+the files Claude's tools write. The binary is Claude Code 2.1.332, which tests/agent_clis.py
+installs on first use (or `HYBRID_TUI_CLAUDE_BIN`); a binary that is missing and cannot be
+installed fails the tests, it never skips them (use `--no-e2e` to deselect).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git, make_repo
+from tests.conftest import agent_or_fail, git, make_repo
 from tests.helpers import checkout_fingerprint, run_cli
 from tests.servers.anthropic import (
     ApiError,
@@ -26,13 +26,7 @@ from tests.servers.anthropic import (
     tool_use,
 )
 
-pytestmark = pytest.mark.e2e
-
-# Read at import, before the autouse fixture points HOME at a temporary directory.
-AGENTS_DIR = Path(
-    os.environ.get("HYBRID_TUI_AGENTS_DIR") or Path.home() / ".cache" / "hybrid-tui-agents"
-)
-CLAUDE_BIN_ENV = os.environ.get("HYBRID_TUI_CLAUDE_BIN")
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("claude_bin")]
 
 PLAN = """\
 # Add a greeting
@@ -51,20 +45,9 @@ Create it with a friendly line.
 
 
 def claude_binary() -> Path:
-    """The native binary of the per-platform package (`claude-code-linux-x64/claude`, ...)."""
-    if CLAUDE_BIN_ENV:
-        path = Path(CLAUDE_BIN_ENV)
-    else:
-        pattern = "claude/node_modules/@anthropic-ai/claude-code-*/claude"
-        found = sorted(AGENTS_DIR.glob(pattern))
-        path = found[0] if found else AGENTS_DIR / pattern
-    if not (path.is_file() and os.access(path, os.X_OK)):
-        pytest.fail(
-            f"the real Claude Code binary is missing ({path}): run .ci/install-claude "
-            "(or set HYBRID_TUI_CLAUDE_BIN to a `claude` binary)",
-            pytrace=False,
-        )
-    return path
+    """The native binary of the per-platform package (`claude-code-linux-x64/claude`, ...), as
+    the `claude_bin` fixture gives it: installed, or the test fails saying why not."""
+    return agent_or_fail("claude")
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from tests.e2e.test_claude_e2e import write_config
 from tests.helpers import checkout_fingerprint, run_cli
 from tests.servers.anthropic import ApiError, ScriptedAnthropic, text, tool_use
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("claude_bin")]
 
 PLAN = """\
 # Greet the user

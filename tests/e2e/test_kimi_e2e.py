@@ -1,11 +1,12 @@
 """The real kimi-cli 1.50.0, offline, driven through `hybrid-tui run --json`.
 
-No stand-in here: the binary is the real legacy Kimi CLI (installed by `.ci/install-kimi`, or
-`$HYBRID_TUI_KIMI_BIN`). Its model is the CLI's own `_scripted_echo` provider, which replays one
-script per LLM request from a JSON file and needs no server; the unreachable-provider case uses
-an `openai_legacy` provider pointed at a closed port on 127.0.0.1. The real agent runs its real
-tools (WriteFile, StrReplaceFile, Shell) in the run's worktree, and the tests check what landed
-on the run's branch, the events hybrid-tui parsed, and the run record.
+No stand-in here: the binary is the real legacy Kimi CLI (installed on first use by
+tests/agent_clis.py, or `$HYBRID_TUI_KIMI_BIN`). Its model is the CLI's own `_scripted_echo`
+provider, which replays one script per LLM request from a JSON file and needs no server; the
+unreachable-provider case uses an `openai_legacy` provider pointed at a closed port on
+127.0.0.1. The real agent runs its real tools (WriteFile, StrReplaceFile, Shell) in the run's
+worktree, and the tests check what landed on the run's branch, the events hybrid-tui parsed,
+and the run record.
 
 Kimi's data dir is the tmp `KIMI_SHARE_DIR` the autouse fixture sets, and its config turns
 telemetry off, so nothing leaves the machine or touches the real ~/.kimi.
@@ -26,16 +27,15 @@ import pytest
 from hybrid_tui.agents.kimi import KimiAgent, detect_flavour
 from hybrid_tui.config import KimiSettings
 from hybrid_tui.core.dispatch import build_prompt
+from tests import agent_clis
 from tests.conftest import git
 from tests.helpers import checkout_fingerprint, run_cli
 
 pytestmark = pytest.mark.e2e
 
-KIMI_VERSION = "1.50.0"
+KIMI_VERSION = agent_clis.KIMI_LEGACY_VERSION  # 1.50.0
 AUTHOR = "Kimi (hybrid-tui) <kimi@hybrid-tui.invalid>"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-# Read before the autouse fixture points HOME at a tmp dir.
-REAL_HOME = Path.home()
 
 PLAN = """\
 # Add a greeting
@@ -57,28 +57,21 @@ Return 2 instead of 1.
 
 
 def kimi_path() -> Path:
-    if override := os.environ.get("HYBRID_TUI_KIMI_BIN"):
-        return Path(override)
-    agents = os.environ.get("HYBRID_TUI_AGENTS_DIR")
-    return Path(agents or REAL_HOME / ".cache" / "hybrid-tui-agents") / "kimi-venv" / "bin" / "kimi"
+    """Where the real kimi-cli 1.50.0 is (tests/agent_clis.py; `$HYBRID_TUI_KIMI_BIN` overrides)."""
+    return agent_clis.kimi_legacy_bin()
 
 
 @pytest.fixture(scope="module")
-def kimi_bin() -> Path:
+def kimi_bin(kimi_legacy_bin: Path) -> Path:
     """The real kimi; a missing or wrong one fails the test (an e2e test never skips)."""
-    path = kimi_path()
-    if not (path.is_file() and os.access(path, os.X_OK)):
-        pytest.fail(
-            f"the real kimi CLI is not installed at {path}: run .ci/install-kimi "
-            "(or point HYBRID_TUI_KIMI_BIN at a kimi-cli 1.50.0 binary)"
-        )
+    path = kimi_legacy_bin
     version = subprocess.run(
         [path, "--version"], check=False, capture_output=True, text=True, timeout=60
     )
     if version.stdout.strip() != f"kimi, version {KIMI_VERSION}":
         pytest.fail(
             f"{path} --version says {version.stdout.strip() or version.stderr.strip()!r}, "
-            f"not kimi-cli {KIMI_VERSION}: run .ci/install-kimi"
+            f"not kimi-cli {KIMI_VERSION}: unset HYBRID_TUI_KIMI_BIN or point it at kimi-cli {KIMI_VERSION}"
         )
     return path
 

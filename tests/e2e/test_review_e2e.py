@@ -1,6 +1,6 @@
 """Claude reviews a run, and revise resumes the real agents' sessions: the real binaries, offline.
 
-- `hybrid-tui review RUN` drives the real `claude` (from `.ci/install-claude`) against the
+- `hybrid-tui review RUN` drives the real `claude` (from tests/agent_clis.py) against the
   scripted Anthropic server (tests/servers/anthropic.py). The run under review is made by the
   stand-in kimi first (the only stand-in; it is not what is tested here). The scripted model
   answers through the `StructuredOutput` tool that `--json-schema` makes Claude Code offer,
@@ -24,7 +24,7 @@ import pytest
 from hybrid_tui.core.claude_review import REVIEW_SCHEMA
 from tests.conftest import git, make_repo
 from tests.e2e.test_claude_e2e import write_config, write_file
-from tests.e2e.test_kimi_e2e import call, configure, kimi_path, session_context
+from tests.e2e.test_kimi_e2e import call, configure, session_context
 from tests.helpers import checkout_fingerprint, run_cli, standin_env
 from tests.servers.anthropic import (
     ApiError,
@@ -199,10 +199,8 @@ def test_revise_resumes_the_real_claude_session(project: Path, tmp_path: Path, i
     assert saved["cost_usd"] > json.loads(first.stdout.splitlines()[-1]).get("cost_usd", 0) > 0
 
 
-def test_revise_resumes_the_real_kimi_session(repo: Path, tmp_path: Path, isolated_env: Path):
-    kimi_bin = kimi_path()
-    if not (kimi_bin.is_file() and os.access(kimi_bin, os.X_OK)):
-        pytest.fail(f"the real kimi CLI is not installed at {kimi_bin}: run .ci/install-kimi")
+def test_revise_resumes_the_real_kimi_session(repo: Path, tmp_path: Path, isolated_env: Path, kimi_legacy_bin: Path):
+    kimi_bin = kimi_legacy_bin
     spec = spec_file(tmp_path, ["CREATE hello.txt"], ["grep -q empty hello.txt"], title="Add a greeting")
     share = configure(isolated_env, kimi_bin, steps=[
         [call("c1", "WriteFile", path="hello.txt", content="hello\n")], ["text: Done."],
