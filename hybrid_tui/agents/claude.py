@@ -51,7 +51,7 @@ from hybrid_tui.config import ClaudeSettings
 INSTALL_HINT = (
     "install Claude Code with `npm install -g @anthropic-ai/claude-code` (the native binary "
     "comes in the per-platform package it pulls in, e.g. @anthropic-ai/claude-code-linux-x64), "
-    "or run .ci/install-claude; or set agents.claude.command to the binary's path"
+    "or its official installer; or set agents.claude.command to the binary's path"
 )
 
 _KEY_ARGS = ("file_path", "notebook_path", "command", "pattern", "url", "path", "query")
