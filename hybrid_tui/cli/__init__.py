@@ -22,7 +22,7 @@ from hybrid_tui.cli.land import cmd_accept, cmd_pr, cmd_rebase, cmd_reject
 from hybrid_tui.cli.plans import cmd_check, cmd_plans, cmd_spec
 from hybrid_tui.cli.revise import cmd_review, cmd_revise
 from hybrid_tui.cli.run import cmd_diff, cmd_run, cmd_runs, cmd_verify
-from hybrid_tui.cli.stdout import ReaderMayLeave
+from hybrid_tui.cli.stdout import InertStream, ReaderMayLeave
 from hybrid_tui.cli.tui import _tui, tui_app
 from hybrid_tui.core.errors import HybridError
 
@@ -142,11 +142,12 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    stdout = sys.stdout
+    stdout, stderr = sys.stdout, sys.stderr
     try:
         if args.command is None:
             return _tui(args)  # reads the settings itself; a broken file is a notification
-        sys.stdout = ReaderMayLeave(stdout)
+        sys.stdout = InertStream(ReaderMayLeave(stdout))  # nothing from outside drives the terminal
+        sys.stderr = InertStream(stderr)
         from hybrid_tui.config import load_settings
 
         settings = load_settings()
@@ -158,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         print("hybrid-tui: interrupted", file=sys.stderr)
         return EXIT_FAILED
     finally:
-        sys.stdout = stdout
+        sys.stdout, sys.stderr = stdout, stderr
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {

@@ -38,7 +38,10 @@ def _project(args: argparse.Namespace):
 
 
 def _print_json(data: Any) -> None:
-    print(json.dumps(data, ensure_ascii=False), flush=True)
+    """One JSON document, one line; DEL, C1 and bidi controls `\\u`-escaped too (`inert_json`)."""
+    from hybrid_tui.core.inert import inert_json
+
+    print(inert_json(json.dumps(data, ensure_ascii=False)), flush=True)
 
 
 def _read_input(path: Path, what: str = "plan") -> str:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from hybrid_tui.cli.common import EXIT_FAILED, EXIT_OK, _print_json
+from hybrid_tui.core.inert import inert_output
 
 if TYPE_CHECKING:
     from hybrid_tui.agents.events import AgentEvent
@@ -39,8 +40,8 @@ def _event_printer(args: argparse.Namespace) -> Callable[[list[AgentEvent]], Non
         for event in events:
             if args.json:
                 _print_json({"type": "event", **event_to_dict(event)})
-            else:
-                print(_describe(event), flush=True)
+            else:  # colours dropped; every other control shown as `\\xNN` (core.inert)
+                print(inert_output(_describe(event)), flush=True)
 
     return show
 

@@ -1,9 +1,12 @@
-"""The sub-commands' stdout: a reader that leaves early (`| head`) does not stop the command."""
+"""The sub-commands' stdout and stderr: a reader that leaves early (`| head`) does not stop the
+command, and no control character or escape sequence from outside reaches the terminal."""
 
 from __future__ import annotations
 
 import os
 from typing import Any
+
+from hybrid_tui.core.inert import inert
 
 
 class ReaderMayLeave:
@@ -41,6 +44,25 @@ class ReaderMayLeave:
             os.dup2(devnull, self._stream.fileno())  # what is still buffered goes nowhere
         finally:
             os.close(devnull)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class InertStream:
+    """`sys.stdout` and `sys.stderr` for the sub-commands: everything written is made inert
+    (`core.inert`: ESC shown as `\\x1b`, other controls as `\\xNN`, tab and newline kept), so a
+    plan title, a run title, a file name, a check's or the agent's output never drives the
+    terminal, whichever command prints it and whether or not stdout is a terminal. This is the
+    CLI's one choke point: its plain output is for people; the exact text is in `--json`
+    (JSON-escaped, `inert_json`) and in the run's files (`-o FILE`, the transcript)."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def write(self, text: str) -> int:
+        self._stream.write(inert(text))
+        return len(text)
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
