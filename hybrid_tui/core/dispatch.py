@@ -34,6 +34,7 @@ from hybrid_tui.agents.process import AgentMissing, AgentProcess
 from hybrid_tui.core import workspace
 from hybrid_tui.core.errors import ActionFailed, InputError
 from hybrid_tui.core.plans import plan_title
+from hybrid_tui.core.repo_lock import RepositoryWatch
 from hybrid_tui.core.runs import Run, RunStore, Status
 from hybrid_tui.core.scope import load_spec, record_scope
 from hybrid_tui.core.spec import SpecError, validate_spec
@@ -320,7 +321,7 @@ class RunExecution:
     async def _start(self) -> Run:
         run, store = self.run, self.store
         root, worktree = Path(run.repo_root), Path(run.worktree)
-        before = workspace.repository_state(root)
+        before = RepositoryWatch(root)  # hybrid-tui's own writes meanwhile are left out
         invocation = self.agent.command(worktree, run_prompt(run))
         if invocation.prompt_file is not None and hasattr(self.parser, "prompt_file"):
             self.parser.prompt_file = str(invocation.prompt_file)  # its Reads are counted
@@ -442,19 +443,18 @@ class RunExecution:
         verdict_status: str,
         failure_kind: str | None,
         message: str,
-        before: tuple[dict[str, str], dict[str, str]],
+        before: RepositoryWatch,
         *,
         verify: bool,
     ) -> list[AgentEvent]:
         """Commit the agent's work and record how it ended (status `verifying` when checks
         follow) and the scope check; returns the notices to show."""
         run, store = self.run, self.store
-        root = Path(run.repo_root)
         notices: list[AgentEvent] = []
         head_sha, moved = commit_run(run, self.agent.display_name, self.agent.author, verdict_status)
         if moved:
             notices.append(Notice(moved, "warning"))
-        changed = workspace.compare_repository(before, workspace.repository_state(root))
+        changed = before.changes()
         if changed:
             notices.append(
                 Notice(

@@ -16,6 +16,11 @@ checkout; a merge that conflicts anyway is aborted. Either way the branch is kep
 (whole) and reject remove the run's worktree, so both refuse while it holds changes not
 committed on the branch. Reject keeps the branch tip under `refs/hybrid-tui/rejected/<run-id>`
 before deleting the branch, and is idempotent.
+
+One writer at a time: accept and reject hold the repository's writer lock (`merge.run_writer`)
+from the preflight to the record, with the run's record read again once it is held, so two
+accepts at once land one after the other (or the second refuses after waiting, naming the
+first), and a run another process landed meanwhile is said to be landed already.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from hybrid_tui.core.merge import (
     raise_blocking,
     rebase_run,
     require_clean_worktree,
+    run_writer,
 )
 from hybrid_tui.core.runs import Run, RunStore, Status
 from hybrid_tui.core.scope import Scope, load_spec, scope_check
@@ -79,9 +85,15 @@ def require_open(run: Run, action: str) -> None:
 def accept_run(store: RunStore, run: Run, strategy: str = "merge") -> Run:
     """Land the whole branch on its base branch with `strategy` (merge | squash | rebase),
     then remove the worktree and the branch. Refused, with nothing changed, on any blocking
-    `preflight` finding; `merge_sha` is the commit the base branch ends on."""
+    `preflight` finding; `merge_sha` is the commit the base branch ends on. Holds the
+    repository's writer lock (`merge.run_writer`: `RepoBusy` when another writer keeps it)."""
     if strategy not in STRATEGIES:
         raise InputError(f"unknown merge strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
+    with run_writer(store, run, "accept"):
+        return _accept(store, run, strategy)
+
+
+def _accept(store: RunStore, run: Run, strategy: str) -> Run:
     require_open(run, "accepted")
     root = Path(run.repo_root)
     raise_blocking(preflight(run, strategy))
@@ -119,7 +131,13 @@ def reject_run(store: RunStore, run: Run) -> Run:
 
     Refused (ActionFailed, nothing changed) while the worktree holds changes not committed on
     the branch: the kept tip would not have them. A reject retried after one that died midway
-    keeps the tip the first one kept (the branch may be gone by then, and `head_sha` older)."""
+    keeps the tip the first one kept (the branch may be gone by then, and `head_sha` older).
+    Holds the repository's writer lock (`merge.run_writer`)."""
+    with run_writer(store, run, "reject"):
+        return _reject(store, run)
+
+
+def _reject(store: RunStore, run: Run) -> Run:
     if run.status == Status.REJECTED:
         return run
     require_open(run, "rejected")

@@ -15,16 +15,24 @@ Behaviour choices:
   tip under `refs/hybrid-tui/pre-rebase/<run-id>`; the run's `base_sha` becomes the new base
   tip so its diff stays the run's own changes. A conflict aborts the rebase: branch, worktree
   and record are as before. Hooks are skipped; authors are kept, the committer is the user.
+- Every operation on a run that writes the repository (accept, reject, rebase and its undo,
+  recovery, the push of a pull request) runs inside `run_writer`: the repository's writer lock
+  (`repo_lock`), the run's record read again once it is held (another process may have landed
+  the run meanwhile), and a rebase of the run cut short finished or taken back first
+  (`finish_interrupted_rebase`): `rebase_run` records `run.rebasing` before git starts, and a
+  writer that finds it set while holding the lock knows its rebaser died.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from hybrid_tui.core import workspace
+from hybrid_tui.core import repo_lock, workspace
 from hybrid_tui.core.errors import ActionFailed
-from hybrid_tui.core.runs import RebaseRecord, Run, RunStore, Status
+from hybrid_tui.core.runs import RebaseRecord, RebaseStart, Run, RunStore, Status
 from hybrid_tui.core.scope import record_scope
 
 PRE_REBASE_REF = "refs/hybrid-tui/pre-rebase/{run_id}"
@@ -218,6 +226,17 @@ def raise_blocking(findings: list[Finding]) -> None:
     raise ActionFailed(message, fix=first.fix)
 
 
+@contextlib.contextmanager
+def run_writer(store: RunStore, run: Run, operation: str, *, wait: float | None = None) -> Iterator[Run]:
+    """Hold the writer lock of the run's repository for `operation` (`repo_lock.writer`: up to
+    `wait` seconds, then `RepoBusy`), with `run` read again from its record and a rebase of it
+    that was cut short finished or taken back (`finish_interrupted_rebase`)."""
+    with repo_lock.writer(Path(run.repo_root), operation, run.id, wait=wait):
+        repo_lock.refresh(store, run)
+        finish_interrupted_rebase(store, run)
+        yield run
+
+
 # -- rebase ------------------------------------------------------------------------------------
 
 
@@ -262,7 +281,13 @@ def rebase_run(store: RunStore, run: Run) -> Run:
     A branch already on top of the base is left alone (the run is returned unchanged). The old
     tip is kept under `refs/hybrid-tui/pre-rebase/<run-id>` and in `run.rebase`, for
     `undo_rebase`. On a conflict the rebase is aborted and `ActionFailed` names the files.
+    Holds the repository's writer lock (`run_writer`).
     """
+    with run_writer(store, run, "rebase"):
+        return _rebase(store, run)
+
+
+def _rebase(store: RunStore, run: Run) -> Run:
     worktree = _require_rebasable(run)
     root = Path(run.repo_root)
     old_tip = branch_tip(run)
@@ -273,6 +298,7 @@ def rebase_run(store: RunStore, run: Run) -> Run:
         return run
     ref = PRE_REBASE_REF.format(run_id=run.id)
     previous = workspace.ref_sha(root, ref)
+    store.update(run, rebasing=RebaseStart(old_tip=old_tip, new_base=new_base, previous_ref=previous))
     workspace.keep_ref(root, ref, old_tip)
     status, out, err = workspace.git_rc(
         worktree, *workspace.NO_HOOKS, *workspace.NO_SIGNING, "rebase", "--quiet", "--no-autostash", new_base,
@@ -289,6 +315,7 @@ def rebase_run(store: RunStore, run: Run) -> Run:
             workspace.keep_ref(root, ref, previous)
         else:
             workspace.git(root, "update-ref", "-d", ref)
+        store.update(run, rebasing=None)
         if conflicts:
             what = f"a conflict in {', '.join(conflicts[:10])}"
         else:
@@ -302,25 +329,69 @@ def rebase_run(store: RunStore, run: Run) -> Run:
         )
     new_tip = workspace.git(worktree, "rev-parse", "HEAD")
     record = RebaseRecord(ref=ref, old_tip=old_tip, old_base_sha=run.base_sha, new_tip=new_tip)
-    store.update(run, base_sha=new_base, head_sha=new_tip, rebase=record)
+    store.update(run, base_sha=new_base, head_sha=new_tip, rebase=record, rebasing=None)
     _rescope(store, run)
     return run
 
 
+def finish_interrupted_rebase(store: RunStore, run: Run) -> None:
+    """See a rebase of the run that hybrid-tui began (`run.rebasing`) and did not see through
+    to a clean end. Only under the writer lock: the rebaser held it, so it is gone (killed, even
+    with `kill -9`, while git rebased, after git stopped on a conflict, or before the record
+    was written).
+
+    A rebase git still has under way in the worktree (stopped on a conflict) is aborted, which
+    puts the branch and the worktree back as they were. A branch git did move onto the new base
+    (the rebase went through) gets the record `rebase_run` would have written, so `rebase
+    --undo` takes it back. Otherwise the branch is where it was: the pre-rebase ref gets its old
+    value back (an earlier rebase's tip, still undoable). A branch gone or moved elsewhere is
+    left as it is, the ref still holding the old tip. Either way `run.rebasing` is cleared."""
+    start = run.rebasing
+    if start is None:
+        return
+    root, worktree = Path(run.repo_root), Path(run.worktree)
+    ref = PRE_REBASE_REF.format(run_id=run.id)
+    if worktree.is_dir():
+        workspace.ensure_worktree(root, worktree)
+        if _rebase_in_progress(worktree):
+            workspace.git_rc(worktree, "rebase", "--abort")
+    tip = branch_tip(run)
+    if tip is not None and tip != start.old_tip and workspace.is_ancestor(root, start.new_base, tip):
+        record = RebaseRecord(ref=ref, old_tip=start.old_tip, old_base_sha=run.base_sha, new_tip=tip)
+        store.update(run, base_sha=start.new_base, head_sha=tip, rebase=record, rebasing=None)
+        _rescope(store, run)
+        return
+    if tip == start.old_tip:
+        if worktree.is_dir() and (_rebase_in_progress(worktree) or workspace.current_branch(worktree) != run.branch):
+            workspace.restore_worktree(worktree, run.branch, tip)  # the abort did not get it back
+        if start.previous_ref:
+            workspace.keep_ref(root, ref, start.previous_ref)
+        else:
+            workspace.git_rc(root, "update-ref", "-d", ref)
+    store.update(run, rebasing=None)
+
+
 def undo_rebase(store: RunStore, run: Run) -> Run:
-    """Put the run's branch back where it was before the last `rebase_run`."""
+    """Put the run's branch back where it was before the last `rebase_run` (holding the
+    repository's writer lock). An undo cut short after git reset the branch is finished."""
+    with run_writer(store, run, "rebase --undo"):
+        return _undo_rebase(store, run)
+
+
+def _undo_rebase(store: RunStore, run: Run) -> Run:
     record = run.rebase
     if record is None:
         raise ActionFailed(f"run {run.id} has no rebase to undo.")
     worktree = _require_rebasable(run)
     root = Path(run.repo_root)
-    if branch_tip(run) != record.new_tip:
+    tip = branch_tip(run)
+    if tip != record.new_tip and tip != record.old_tip:
         raise ActionFailed(
             f"run {run.id}: {run.branch} moved since the rebase, so undoing it would lose commits.",
             fix=f"The old tip is kept as {record.ref}: `git -C {worktree} reset --hard {record.ref}` restores it by hand.",
         )
     workspace.git(worktree, "reset", "--quiet", "--hard", record.old_tip)
-    workspace.git(root, "update-ref", "-d", record.ref)
+    workspace.git_rc(root, "update-ref", "-d", record.ref)
     store.update(run, base_sha=record.old_base_sha, head_sha=record.old_tip, rebase=None)
     _rescope(store, run)
     return run

@@ -46,7 +46,7 @@ from hybrid_tui.core.hunks import (
     selected_paths,
 )
 from hybrid_tui.core.land import require_open
-from hybrid_tui.core.merge import base_tip, checkout_findings, raise_blocking
+from hybrid_tui.core.merge import base_tip, checkout_findings, raise_blocking, run_writer
 from hybrid_tui.core.runs import PartialAccept, Run, RunStore
 
 
@@ -188,8 +188,14 @@ def accept_selection(store: RunStore, run: Run, selection: Selection) -> str:
     the new commit's sha. Hunks and files already on the base branch (an earlier partial accept)
     are skipped; when that is all of the selection, an `ActionFailed` ("already accepted in
     <sha7>"). An unknown path, a bad index or an empty selection is an `InputError`; a refused
-    landing an `ActionFailed`; either way nothing changed.
+    landing an `ActionFailed`; either way nothing changed. Holds the repository's writer lock
+    (`merge.run_writer`: `RepoBusy` when another writer keeps it).
     """
+    with run_writer(store, run, "partial accept"):
+        return _accept_selection(store, run, selection)
+
+
+def _accept_selection(store: RunStore, run: Run, selection: Selection) -> str:
     require_open(run, "accepted")
     root = Path(run.repo_root)
     files = run_hunks(run)

@@ -17,6 +17,8 @@ Behaviour choices:
   run in the repository (gh finds the GitHub repository from its remotes). Its URL (the last
   URL gh prints) is returned and kept in `run.pr_url`; when gh says a PR for the branch exists
   already, that PR's URL is returned.
+- The push writes the repository (the branch's upstream in its config, remote-tracking refs),
+  so it holds the repository's writer lock (`merge.run_writer`, operation "pr"); gh does not.
 - Failures are `ActionFailed` with git's or gh's reason (its first `fatal:`/`error:` line, else
   its last line); nothing is retried.
 """
@@ -31,6 +33,7 @@ from pathlib import Path
 
 from hybrid_tui.core import workspace
 from hybrid_tui.core.errors import ActionFailed
+from hybrid_tui.core.merge import run_writer
 from hybrid_tui.core.runs import Run, RunStore, Status
 
 GH_INSTALL_HINT = "install the GitHub CLI (https://cli.github.com) and log in with `gh auth login`"
@@ -128,12 +131,13 @@ def push_branch(run: Run, remote: str) -> None:
 def open_pull_request(store: RunStore, run: Run, *, remote: str | None = None, path: str | None = None) -> str:
     """Push the run's branch and open a pull request with the spec as its body; its URL.
     Refused (ActionFailed, nothing pushed) when `pr_available` says no."""
-    ok, reason = pr_available(run, path=path)
-    if not ok:
-        raise ActionFailed(f"No pull request for run {run.id}: {reason}.")
-    remote = remote or find_remote(run)
-    assert remote is not None
-    push_branch(run, remote)
+    with run_writer(store, run, "pr"):
+        ok, reason = pr_available(run, path=path)
+        if not ok:
+            raise ActionFailed(f"No pull request for run {run.id}: {reason}.")
+        remote = remote or find_remote(run)
+        assert remote is not None
+        push_branch(run, remote)
     gh = gh_create_argv(run, remote)
     gh[0] = find_gh(path) or "gh"
     result = _run(gh, Path(run.repo_root), "gh pr create")

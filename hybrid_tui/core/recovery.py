@@ -7,6 +7,11 @@ is committed on the run's branch so the branch is the result. Worktree, branch a
 kept: the run is reviewable like any failed run. A worktree whose work cannot be committed
 (the agent ran `git init` there) does not stop the recovery: the run is marked interrupted with
 the reason, its files left where they are.
+
+Recovery writes the run's branch, so it holds the repository's writer lock (`merge.run_writer`,
+which also finishes or takes back a rebase of the run that hybrid-tui was killed in), and looks
+at the run again once it holds it: two commands starting at once recover an orphan once. It
+never waits: when another writer holds the lock, the run is left for the next command.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from git import GitCommandError
 from hybrid_tui.agents.registry import agent_identity
 from hybrid_tui.core.dispatch import commit_run
 from hybrid_tui.core.errors import ActionFailed
+from hybrid_tui.core.merge import run_writer
+from hybrid_tui.core.repo_lock import RepoBusy
 from hybrid_tui.core.runs import Run, RunStore, Status
 
 
@@ -54,33 +61,50 @@ def _stop_orphan_agent(run: Run) -> None:
             pass
 
 
+def _orphaned(run: Run) -> bool:
+    return run.is_active and not _alive(run.owner_pid)
+
+
 def recover_runs(store: RunStore) -> list[Run]:
-    """Mark every orphaned active run interrupted; return those runs."""
+    """Mark every orphaned active run interrupted, and finish or take back every rebase cut
+    short (`merge.finish_interrupted_rebase`); return the runs marked interrupted."""
     recovered = []
     for run in store.list():
-        if not run.is_active or _alive(run.owner_pid):
+        if not _orphaned(run) and run.rebasing is None:
             continue
-        _stop_orphan_agent(run)
-        head = None
-        message = "hybrid-tui stopped while this run was going; the work so far is on the branch."
-        if Path(run.worktree).is_dir():
-            display_name, author = agent_identity(run.agent)
-            try:
-                head, _ = commit_run(run, display_name, author, "interrupted")
-            except (ActionFailed, GitCommandError) as err:
-                # One broken worktree must not stop the recovery of the others (nor the listing).
-                reason = err.message if isinstance(err, ActionFailed) else (err.stderr or str(err)).strip()
-                message = (
-                    "hybrid-tui stopped while this run was going, and its work could not be "
-                    f"committed ({reason}); what the agent left is still in {run.worktree}."
-                )
-        store.update(
-            run,
-            status=Status.INTERRUPTED,
-            failure_kind=run.failure_kind or "crashed",
-            message=message,
-            finished_at=store.now(),
-            head_sha=head or run.head_sha,
-        )
-        recovered.append(run)
+        try:
+            with run_writer(store, run, "recovery", wait=0):
+                if _orphaned(run):
+                    _recover(store, run)
+                    recovered.append(run)
+        except RepoBusy:
+            continue  # another writer is at work here: the next command looks again
+        except (ActionFailed, GitCommandError):
+            continue  # a rebase that cannot be taken back here: the run's own commands say why
     return recovered
+
+
+def _recover(store: RunStore, run: Run) -> None:
+    """Stop the orphan's agent, commit what it left, mark it interrupted."""
+    _stop_orphan_agent(run)
+    head = None
+    message = "hybrid-tui stopped while this run was going; the work so far is on the branch."
+    if Path(run.worktree).is_dir():
+        display_name, author = agent_identity(run.agent)
+        try:
+            head, _ = commit_run(run, display_name, author, "interrupted")
+        except (ActionFailed, GitCommandError) as err:
+            # One broken worktree must not stop the recovery of the others (nor the listing).
+            reason = err.message if isinstance(err, ActionFailed) else (err.stderr or str(err)).strip()
+            message = (
+                "hybrid-tui stopped while this run was going, and its work could not be "
+                f"committed ({reason}); what the agent left is still in {run.worktree}."
+            )
+    store.update(
+        run,
+        status=Status.INTERRUPTED,
+        failure_kind=run.failure_kind or "crashed",
+        message=message,
+        finished_at=store.now(),
+        head_sha=head or run.head_sha,
+    )

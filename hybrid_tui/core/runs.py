@@ -77,6 +77,16 @@ class RebaseRecord(BaseModel):
     new_tip: str
 
 
+class RebaseStart(BaseModel):
+    """A rebase `rebase_run` began and has not seen through: kept from before git starts until
+    the record is written, so that one cut short (hybrid-tui killed, even with `kill -9`) is
+    finished or taken back by the next writer (`merge.finish_interrupted_rebase`)."""
+
+    old_tip: str
+    new_base: str
+    previous_ref: str | None = None  # what refs/hybrid-tui/pre-rebase/<run-id> held before
+
+
 class Revision(BaseModel):
     """One send-back of a run to its agent (`core/revise.py`): the reviewer's note, the session
     it resumed (None: a fresh session with the spec), and how it ended (`status`: preparing,
@@ -167,6 +177,7 @@ class Run(BaseModel):
     untouched: list[str] = []  # files the spec named that the branch did not change
     partial_accepts: list[PartialAccept] = []
     rebase: RebaseRecord | None = None  # the last rebase, while it can be undone
+    rebasing: RebaseStart | None = None  # a rebase under way, or one cut short
     strategy: str | None = None  # how an accepted run landed: merge | squash | rebase
     accepted_ref: str | None = None  # tip kept when its commits are not in the base (squash)
     revisions: list[Revision] = []  # send-backs to the agent, oldest first

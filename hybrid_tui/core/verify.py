@@ -35,6 +35,7 @@ from hybrid_tui.agents.process import AgentProcess
 from hybrid_tui.core import workspace
 from hybrid_tui.core.errors import ActionFailed
 from hybrid_tui.core.merge import require_clean_worktree
+from hybrid_tui.core.repo_lock import RepositoryWatch
 from hybrid_tui.core.runs import CheckResult, Run, RunStore
 from hybrid_tui.core.scope import load_spec
 
@@ -201,7 +202,7 @@ class RunChecks:
         run, store = self.run, self.store
         worktree, tip, commands = self._prepare()
         root = Path(run.repo_root)
-        before = workspace.repository_state(root)
+        before = RepositoryWatch(root)  # hybrid-tui's own writes meanwhile are left out
         log = store.checks_log_path(run.id)
         if commands:
             log.parent.mkdir(parents=True, exist_ok=True)
@@ -218,7 +219,7 @@ class RunChecks:
         finally:
             workspace.ensure_worktree(root, worktree)
             discarded = workspace.restore_worktree(worktree, run.branch, tip)
-        changed = workspace.compare_repository(before, workspace.repository_state(root))
+        changed = before.changes()
         if changed:
             self.on_events([Notice(
                 f"Your checkout changed while the checks ran: {', '.join(changed[:10])}. "
