@@ -47,8 +47,28 @@ def test_every_recording_is_there():
     # The recordings of the real 2.1.0 this module is about (new ones join the tests below).
     assert {
         "kimicode_http401", "kimicode_http429", "kimicode_http429_fast", "kimicode_max_steps",
-        "kimicode_ok", "kimicode_resume", "kimicode_tool_error",
+        "kimicode_ok", "kimicode_resume", "kimicode_tool_error", "kimicode_quota",
+        "kimicode_quota_midrun", "kimicode_overloaded", "kimicode_connection_refused",
     } <= set(RECORDINGS)  # fmt: skip
+
+
+def test_quota_recordings_are_quota_and_the_work_before_it_is_kept():
+    """The real 2.1.0 against a `kimi`-type provider whose quota ran out: `provider.api_error`
+    with a 429 and Moonshot's quota words, no retry."""
+    parser, _, outcome = replay("kimicode_quota")
+    verdict = code_agent().verdict(outcome, parser)
+    assert (verdict.failure_kind, parser.steps, parser.requests) == ("quota", 0, 1)
+    assert verdict.message.startswith("provider.api_error: 429 You exceeded your current token quota")
+    parser, events, outcome = replay("kimicode_quota_midrun")
+    verdict = code_agent().verdict(outcome, parser)
+    assert verdict.failure_kind == "quota" and parser.steps >= 1 and parser.requests == parser.steps + 1
+    assert any(isinstance(e, ToolCall) and e.name == "Write" for e in events)
+
+
+@pytest.mark.parametrize(("name", "kind"), [("kimicode_overloaded", "transient"), ("kimicode_connection_refused", "transient")])
+def test_overload_and_refused_connections_are_transient(name: str, kind: str):
+    parser, _, outcome = replay(name)
+    assert code_agent().verdict(outcome, parser).failure_kind == kind
 
 
 @pytest.mark.parametrize("name", RECORDINGS)

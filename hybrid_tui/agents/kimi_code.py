@@ -45,7 +45,10 @@ _FAILURE = re.compile(
     re.MULTILINE,
 )
 _STATUS = re.compile(r"^(\d{3})\b")
-_QUOTA = re.compile(r"quota|insufficient[ _]balance|exceeded your current", re.IGNORECASE)
+# Moonshot's words for a used-up quota (the CLI's own test for it, checked in its 2.1.0 source).
+_QUOTA = re.compile(
+    r"quota|insufficient[ _]balance|exceeded your current|account balance|recharge|in arrears", re.IGNORECASE
+)
 _TRANSIENT_CODES = frozenset(
     {"provider.connection_error", "provider.rate_limit", "provider.overloaded", "provider.timeout"}
 )
