@@ -464,8 +464,10 @@ def test_an_agent_that_touches_the_users_branches_stash_or_config_is_reported(tm
     )  # fmt: skip
     assert run.checkout_changes == [
         f"refs/heads/feature (was {feature[:12]})", f"refs/stash (was {stash[:12]})", "refs/tags/agent-tag (new)",
-        "the repository's git config",  # shared by every worktree: the user's next commit too
     ]
+    # The config is shared by every worktree (the user's next commit too): put back, and said.
+    assert [(t.path, t.change) for t in run.git_tampering] == [(".git/config", "changed")]
+    assert git(repo, "config", "user.email") == "test@example.invalid"
 
 
 def test_a_change_hidden_by_assume_unchanged_is_not_overwritten(tmp_path: Path):

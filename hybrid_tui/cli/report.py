@@ -71,7 +71,7 @@ def _usage_text(run) -> str:
 
 
 def _review_fields(run) -> dict[str, Any]:
-    """What the review knows of a run, for JSON: checks, scope, partial accepts."""
+    """What the review knows of a run, for JSON: checks, scope, partial accepts, git files put back."""
     from hybrid_tui.core.verify import checks_json
 
     return {
@@ -79,6 +79,7 @@ def _review_fields(run) -> dict[str, Any]:
         "out_of_scope": run.out_of_scope,
         "untouched": run.untouched,
         "partial_accepts": [p.model_dump() for p in run.partial_accepts],
+        "git_tampering": [t.model_dump() for t in run.git_tampering],
     }
 
 

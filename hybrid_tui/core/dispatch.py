@@ -31,9 +31,10 @@ from typing import TYPE_CHECKING
 from hybrid_tui.agents.base import Agent, ProcessOutcome
 from hybrid_tui.agents.events import AgentEvent, Exit, Notice
 from hybrid_tui.agents.process import AgentMissing, AgentProcess
-from hybrid_tui.core import workspace
+from hybrid_tui.core import tips, workspace
 from hybrid_tui.core.errors import ActionFailed, InputError
 from hybrid_tui.core.plans import plan_title
+from hybrid_tui.core.repo_guard import RepoGuard
 from hybrid_tui.core.repo_lock import RepositoryWatch
 from hybrid_tui.core.runs import Run, RunStore, Status
 from hybrid_tui.core.scope import load_spec, record_scope
@@ -260,6 +261,7 @@ def commit_run(run: Run, display_name: str, author: str, outcome: str) -> tuple[
         author=author,
         message=f"{display_name}: {run.title}\n\nhybrid-tui run {run.id} ({outcome}).",
     )
+    tips.keep(run)  # the agent's own commits too, even those it reset away (core/tips.py)
     return workspace.git(worktree, "rev-parse", "HEAD"), moved
 
 
@@ -322,6 +324,8 @@ class RunExecution:
         run, store = self.run, self.store
         root, worktree = Path(run.repo_root), Path(run.worktree)
         before = RepositoryWatch(root)  # hybrid-tui's own writes meanwhile are left out
+        self._guard = RepoGuard.take(store, run)  # the repository's git config, hooks... (core/repo_guard.py)
+        self.on_events = self._guard.watching(self.on_events)
         invocation = self.agent.command(worktree, run_prompt(run))
         if invocation.prompt_file is not None and hasattr(self.parser, "prompt_file"):
             self.parser.prompt_file = str(invocation.prompt_file)  # its Reads are counted
@@ -379,6 +383,8 @@ class RunExecution:
             return
         if run.status == Status.RUNNING:
             with contextlib.suppress(Exception):
+                if guard := getattr(self, "_guard", None):
+                    guard.check()
                 head_sha, _ = commit_run(run, self.agent.display_name, self.agent.author, "crashed")
                 run.head_sha = head_sha
         reason = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
@@ -450,7 +456,7 @@ class RunExecution:
         """Commit the agent's work and record how it ended (status `verifying` when checks
         follow) and the scope check; returns the notices to show."""
         run, store = self.run, self.store
-        notices: list[AgentEvent] = []
+        notices: list[AgentEvent] = self._guard.after()  # put back before hybrid-tui's git runs
         head_sha, moved = commit_run(run, self.agent.display_name, self.agent.author, verdict_status)
         if moved:
             notices.append(Notice(moved, "warning"))

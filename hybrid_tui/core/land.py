@@ -15,7 +15,8 @@ changes overlapping the branch's files, a predicted conflict) before git touches
 checkout; a merge that conflicts anyway is aborted. Either way the branch is kept. Accept
 (whole) and reject remove the run's worktree, so both refuse while it holds changes not
 committed on the branch. Reject keeps the branch tip under `refs/hybrid-tui/rejected/<run-id>`
-before deleting the branch, and is idempotent.
+before deleting the branch, and is idempotent. Every tip the branch had is kept as well
+(`refs/hybrid-tui/tips/<run-id>/<n>`, core/tips.py): a reject keeps them, an accept drops them.
 
 One writer at a time: accept and reject hold the repository's writer lock (`merge.run_writer`)
 from the preflight to the record, with the run's record read again once it is held, so two
@@ -27,7 +28,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from hybrid_tui.core import workspace
+from hybrid_tui.core import tips, workspace
 from hybrid_tui.core.errors import ActionFailed, InputError
 from hybrid_tui.core.merge import (
     STRATEGIES,
@@ -121,6 +122,7 @@ def _accept(store: RunStore, run: Run, strategy: str) -> Run:
         workspace.git(root, "update-ref", "-d", run.rebase.ref)
     workspace.remove_worktree(root, Path(run.worktree))
     workspace.delete_branch(root, run.branch)  # its commits are reachable from the base or `kept`
+    tips.drop(run)  # what the agent discarded on its way was never part of the result
     return store.update(
         run, status=Status.ACCEPTED, merge_sha=merge_sha, strategy=strategy, accepted_ref=kept, rebase=None
     )
@@ -152,6 +154,7 @@ def _reject(store: RunStore, run: Run) -> Run:
     )
     if tip:
         workspace.keep_ref(root, ref, tip)
+    tips.keep(run)  # the reflogs go with the branch and the worktree: every tip stays reachable
     workspace.remove_worktree(root, Path(run.worktree))
     workspace.delete_branch(root, run.branch)
     return store.update(run, status=Status.REJECTED, rejected_ref=ref if tip else None)

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from hybrid_tui.core import repo_lock, workspace
+from hybrid_tui.core import repo_lock, tips, workspace
 from hybrid_tui.core.errors import ActionFailed
 from hybrid_tui.core.runs import RebaseRecord, RebaseStart, Run, RunStore, Status
 from hybrid_tui.core.scope import record_scope
@@ -300,6 +300,7 @@ def _rebase(store: RunStore, run: Run) -> Run:
     previous = workspace.ref_sha(root, ref)
     store.update(run, rebasing=RebaseStart(old_tip=old_tip, new_base=new_base, previous_ref=previous))
     workspace.keep_ref(root, ref, old_tip)
+    tips.keep(run)  # an undo drops the pre-rebase ref: the old tip stays kept (core/tips.py)
     status, out, err = workspace.git_rc(
         worktree, *workspace.NO_HOOKS, *workspace.NO_SIGNING, "rebase", "--quiet", "--no-autostash", new_base,
         env=workspace.committer_env(worktree),

@@ -92,7 +92,9 @@ def gh_create_argv(run: Run, remote: str) -> list[str]:
 
 
 def _env() -> dict[str, str]:
-    return os.environ | {"GIT_TERMINAL_PROMPT": "0", "GH_PROMPT_DISABLED": "1"}
+    """No prompts; and for every git that `git push` or gh runs, the repository's hooks and
+    fsmonitor set aside as for hybrid-tui's own git (`workspace.SAFE_CONFIG`): no pre-push hook."""
+    return workspace.safe_config_env(os.environ | {"GIT_TERMINAL_PROMPT": "0", "GH_PROMPT_DISABLED": "1"})
 
 
 def _run(argv: list[str], cwd: Path, what: str) -> subprocess.CompletedProcess[str]:

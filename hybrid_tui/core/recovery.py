@@ -6,7 +6,9 @@ process group of its own, so it outlives its parent), is stopped; whatever it le
 is committed on the run's branch so the branch is the result. Worktree, branch and transcript are
 kept: the run is reviewable like any failed run. A worktree whose work cannot be committed
 (the agent ran `git init` there) does not stop the recovery: the run is marked interrupted with
-the reason, its files left where they are.
+the reason, its files left where they are. Before anything is committed, the repo guard the run
+saved at its start (core/repo_guard.py) puts back what the agent changed in the repository's
+git config, hooks and links, and the message says which files.
 
 Recovery writes the run's branch, so it holds the repository's writer lock (`merge.run_writer`,
 which also finishes or takes back a rebase of the run that hybrid-tui was killed in), and looks
@@ -16,6 +18,7 @@ never waits: when another writer holds the lock, the run is left for the next co
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 from pathlib import Path
@@ -26,6 +29,7 @@ from hybrid_tui.agents.registry import agent_identity
 from hybrid_tui.core.dispatch import commit_run
 from hybrid_tui.core.errors import ActionFailed
 from hybrid_tui.core.merge import run_writer
+from hybrid_tui.core.repo_guard import RepoGuard
 from hybrid_tui.core.repo_lock import RepoBusy
 from hybrid_tui.core.runs import Run, RunStore, Status
 
@@ -89,6 +93,9 @@ def _recover(store: RunStore, run: Run) -> None:
     _stop_orphan_agent(run)
     head = None
     message = "hybrid-tui stopped while this run was going; the work so far is on the branch."
+    with contextlib.suppress(OSError, ActionFailed):  # put back before hybrid-tui's git runs there
+        if (guard := RepoGuard.saved(store, run)) is not None and (found := guard.check()):
+            message += f" The agent had changed git files of the repository; they were put back: {', '.join(t.path for t in found)}."
     if Path(run.worktree).is_dir():
         display_name, author = agent_identity(run.agent)
         try:

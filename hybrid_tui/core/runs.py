@@ -61,6 +61,18 @@ class CheckResult(BaseModel):
     timed_out: bool = False
 
 
+class GitTampering(BaseModel):
+    """A git file of the repository the agent (or a check) changed, found and put back by the
+    repo guard (core/repo_guard.py): `path` as shown (`.git/hooks/pre-commit`), `change`
+    added | changed | deleted, `restored`, `kept` where the changed version is kept, `by` agent | checks."""
+
+    path: str
+    change: str
+    restored: bool = True
+    kept: str | None = None
+    by: str = "agent"
+
+
 class PartialAccept(BaseModel):
     """Part of a run landed on the base branch as one commit (`sha`); `paths` it touched."""
 
@@ -167,6 +179,7 @@ class Run(BaseModel):
     cost_usd: float | None = None
     head_sha: str | None = None  # the branch tip after the agent's work was committed
     checkout_changes: list[str] = []  # the user's checkout changed during the run (invariant 1)
+    git_tampering: list[GitTampering] = []  # the repository's git config, hooks... put back
     merge_sha: str | None = None
     rejected_ref: str | None = None
     # Review (issue 6). `checks` is None until the checks ran; [] for a spec without commands.

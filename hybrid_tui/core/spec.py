@@ -62,6 +62,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from hybrid_tui.core.errors import InputError
+from hybrid_tui.core.spec_paths import git_dir_problem, link_problem
 
 Action = Literal["CREATE", "MODIFY", "DELETE"]
 ACTIONS: tuple[Action, ...] = ("CREATE", "MODIFY", "DELETE")
@@ -581,7 +582,7 @@ def path_problem(path: str) -> str | None:
         return f"{path!r} escapes the repository"
     if normal == "." or path.endswith("/"):
         return f"{path!r} is a directory, not a file"
-    return None
+    return git_dir_problem(normal)
 
 
 def normalize_path(path: str) -> str:
@@ -593,7 +594,9 @@ def validate_spec(text: str, *, tree: set[str] | None = None) -> tuple[Spec | No
     """Parse and check `text`; never raises. Problems are sorted by line.
 
     Errors: syntax; a path that is empty, absolute, under `~`, escaping the repository, holding a
-    backslash; the same path twice in one task; the same path in two [INDEPENDENT] tasks.
+    backslash, inside a `.git` directory, or (with `tree`'s symlinks) leading out of the
+    repository through a tracked symlink (a warning when it leads to a file inside: core/spec_paths.py);
+    the same path twice in one task; the same path in two [INDEPENDENT] tasks.
     Warnings: a task without files; no verification command in the whole spec; task numbers
     out of sequence; and with `tree` (repo-relative files of the base commit): MODIFY/DELETE of a
     file that is not there, CREATE of a file that is. A file CREATEd by an earlier task counts as
@@ -623,6 +626,8 @@ def validate_spec(text: str, *, tree: set[str] | None = None) -> tuple[Spec | No
                 problems.append(Problem(line, "error", reason))
                 continue
             key = normalize_path(change.path)
+            if (linked := link_problem(change.action, key, tree)) is not None:
+                problems.append(Problem(line, *linked))  # type: ignore[arg-type]
             if key in in_task:
                 problems.append(
                     Problem(line, "error", f"{change.path} is named twice in task {task.number}")

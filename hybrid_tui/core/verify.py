@@ -19,7 +19,8 @@ Behaviour choices:
   to the branch tip (`workspace.restore_worktree`: reset --hard, clean -fd, ignored files kept).
   What they left is named in a notice. A check can reach anywhere, like the agent: the user's
   checkout, refs and git config are compared before and after (`workspace.repository_state`),
-  and a change is named in a warning and added to `run.checkout_changes` (invariant 1).
+  and a change is named in a warning and added to `run.checkout_changes` (invariant 1); the
+  repository's git config, hooks and attributes are put back (core/repo_guard.py, `by: checks`).
 - A spec without commands gives `checks == []`.
 """
 
@@ -35,6 +36,7 @@ from hybrid_tui.agents.process import AgentProcess
 from hybrid_tui.core import workspace
 from hybrid_tui.core.errors import ActionFailed
 from hybrid_tui.core.merge import require_clean_worktree
+from hybrid_tui.core.repo_guard import RepoGuard
 from hybrid_tui.core.repo_lock import RepositoryWatch
 from hybrid_tui.core.runs import CheckResult, Run, RunStore
 from hybrid_tui.core.scope import load_spec
@@ -203,6 +205,7 @@ class RunChecks:
         worktree, tip, commands = self._prepare()
         root = Path(run.repo_root)
         before = RepositoryWatch(root)  # hybrid-tui's own writes meanwhile are left out
+        guard = RepoGuard.take(store, run)  # the repository's git config, hooks... (core/repo_guard.py)
         log = store.checks_log_path(run.id)
         if commands:
             log.parent.mkdir(parents=True, exist_ok=True)
@@ -217,6 +220,8 @@ class RunChecks:
         try:
             results = await self._runner.run()
         finally:
+            if tampered := guard.after("checks"):  # put back before hybrid-tui's git runs
+                self.on_events(tampered)
             workspace.ensure_worktree(root, worktree)
             discarded = workspace.restore_worktree(worktree, run.branch, tip)
         changed = before.changes()

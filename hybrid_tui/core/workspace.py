@@ -3,6 +3,11 @@
 Everything here runs real git. Functions that change the user's checkout (`merge_branch`,
 `fast_forward`) run after their callers checked the preconditions (`merge.preflight`) and leave
 the checkout exactly as it was when git refuses.
+
+Every git command goes through `git`/`git_rc` (`git_argv`): with the repository's hooks and
+fsmonitor set aside (`SAFE_CONFIG`), and, on a run's worktree that `ensure_worktree` checked,
+with its admin dir and work tree named, so that nothing an agent wrote into `.git` runs or
+redirects hybrid-tui's git.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ import hashlib
 import os
 import re
 import shutil
+import subprocess
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,11 +24,28 @@ from pathlib import Path
 from git import GitCommandError, InvalidGitRepositoryError, NoSuchPathError, Repo
 
 from hybrid_tui.core.errors import ActionFailed, InputError
+from hybrid_tui.core.spec_paths import TreePaths
 
 FALLBACK_NAME = "hybrid-tui"
 FALLBACK_EMAIL = "hybrid-tui@hybrid-tui.invalid"
-# Commits we make skip the repository's hooks: a pre-commit hook must not block or alter the
-# agent's result, and post-commit hooks must not run against the run's worktree.
+# What every git command hybrid-tui runs sets aside, whoever wrote it into a git config (the
+# repository's `.git/config` is shared with every worktree, so a run's agent can write it):
+# - `core.hooksPath`: no hook of the repository runs, the user's own or one the agent planted;
+#   a pre-commit hook must not block or alter the agent's result, post-commit, post-checkout or
+#   post-merge hooks must not run against hybrid-tui's commits, checkouts and merges;
+# - `core.fsmonitor`: a program git would run at every read of the index (`status`, `diff`,
+#   `add`, `commit`, `merge`...).
+# Other settings that name programs are not overridden here, because they are the user's own
+# way to make git work and hybrid-tui needs them as the user does: filter, merge and diff drivers
+# (git-lfs), `core.sshCommand` and `credential.helper` (`pr` pushes), `gpg.program` (the user's
+# signed merge commits), `include.path`. What keeps an agent's version of them out is the repo
+# guard (core/repo_guard.py), which puts the repository's config, hooks and attributes back
+# before hybrid-tui runs git after the agent. Never run by hybrid-tui's commands at all: a pager
+# (stdout is never a terminal), an editor (every commit, merge and rebase is given its message),
+# `diff.external` and textconv drivers (`diff` is run with `--no-ext-diff --no-textconv`).
+SAFE_CONFIG = (("core.hooksPath", "/dev/null"), ("core.fsmonitor", "false"))
+SAFE_ARGS = [arg for key, value in SAFE_CONFIG for arg in ("-c", f"{key}={value}")]
+# Kept for the call sites that name them; every command gets SAFE_ARGS anyway.
 NO_HOOKS = ["-c", "core.hooksPath=/dev/null"]
 # The agent's commits (and their rebase) are never signed with the user's key: `commit.gpgSign`
 # in the user's config would make every run's commit fail without a usable key, or wait on a
@@ -30,10 +53,41 @@ NO_HOOKS = ["-c", "core.hooksPath=/dev/null"]
 NO_SIGNING = ["-c", "commit.gpgSign=false"]
 
 
+def safe_config_env(env: dict[str, str] | None = None) -> dict[str, str]:
+    """`env` (default: this process's) with `SAFE_CONFIG` added as `GIT_CONFIG_COUNT` /
+    `GIT_CONFIG_KEY_n` / `GIT_CONFIG_VALUE_n`: the same as `SAFE_ARGS` for every git a program
+    hybrid-tui starts runs (`git push`, `gh`), after any the environment already sets."""
+    env = dict(os.environ if env is None else env)
+    try:
+        count = max(int(env.get("GIT_CONFIG_COUNT", "0")), 0)
+    except ValueError:
+        count = 0
+    for key, value in SAFE_CONFIG:
+        env[f"GIT_CONFIG_KEY_{count}"], env[f"GIT_CONFIG_VALUE_{count}"] = key, value
+        count += 1
+    env["GIT_CONFIG_COUNT"] = str(count)
+    return env
+
+
+# A run's worktree -> its admin dir (`.git/worktrees/<id>`), set by `ensure_worktree`. git run
+# there is told both (`--git-dir`, `--work-tree`) instead of following the worktree's `.git`
+# file, which the agent could rewrite to send hybrid-tui's git to a repository of its making.
+_PINNED: dict[str, str] = {}
+
+
+def git_argv(cwd: Path | str, *args: str) -> list[str]:
+    """The argv hybrid-tui runs for `git args...` in `cwd`: `SAFE_ARGS` first, and a pinned
+    worktree's `--git-dir`/`--work-tree`."""
+    where = os.path.abspath(cwd)
+    admin = _PINNED.get(where)
+    pinned = [f"--git-dir={admin}", f"--work-tree={where}"] if admin else []
+    return ["git", *SAFE_ARGS, *pinned, *args]
+
+
 def git(cwd: Path | str, *args: str, env: dict[str, str] | None = None, strip: bool = True) -> str:
     """Run `git args...` in `cwd` and return stdout; raises GitCommandError on failure."""
     return Repo.GitCommandWrapperType(str(cwd)).execute(
-        ["git", *args], env=env, strip_newline_in_stdout=strip
+        git_argv(cwd, *args), env=env, strip_newline_in_stdout=strip
     )
 
 
@@ -73,10 +127,32 @@ def head_branch(repo: Repo) -> tuple[str, str]:
     return repo.active_branch.name, sha
 
 
-def tree_paths(repo: Repo, sha: str) -> set[str]:
-    """Every file path in the tree of commit `sha` (repo-relative, forward slashes)."""
-    out = git(project_root(repo), "ls-tree", "-r", "-z", "--name-only", sha, strip=False)
-    return {p for p in out.split("\0") if p}
+def tree_paths(repo: Repo, sha: str) -> TreePaths:
+    """Every file path in the tree of commit `sha` (repo-relative, forward slashes), with the
+    target of each symlink among them in `.links` (spec paths are checked through them)."""
+    root = project_root(repo)
+    out = git(root, "ls-tree", "-r", "-z", "--full-tree", sha, strip=False)
+    paths = TreePaths()
+    linked: dict[str, str] = {}  # blob -> path
+    for entry in out.split("\0"):
+        meta, _, path = entry.partition("\t")
+        if not path:
+            continue
+        paths.add(path)
+        mode, _, obj = meta.split(" ")
+        if mode == "120000":
+            linked[obj] = path
+    if linked:
+        batch = subprocess.run(
+            git_argv(root, "cat-file", "--batch"), cwd=root, input="".join(f"{o}\n" for o in linked).encode(),
+            capture_output=True, check=True,
+        ).stdout
+        while batch:
+            header, _, batch = batch.partition(b"\n")
+            obj, _, size = header.decode().split(" ")
+            paths.links[linked[obj]] = os.fsdecode(batch[: int(size)])
+            batch = batch[int(size) + 1 :]
+    return paths
 
 
 _SLUG_BAD = re.compile(r"[^a-z0-9]+")
@@ -136,30 +212,81 @@ def _common_dir(path: Path) -> Path | None:
     return Path(out.strip()).resolve() if status == 0 and out.strip() else None
 
 
-def ensure_worktree(root: Path, worktree: Path) -> None:
-    """Make sure that git run in `worktree` works on that worktree of the repository at `root`.
+def common_dir(root: Path) -> Path:
+    """The git dir of the repository whose checkout is `root` (its `.git`), which every
+    worktree shares: config, hooks, refs, objects."""
+    found = _common_dir(root)
+    if found is None:
+        raise ActionFailed(f"{root} is not a git repository any more")
+    return found
 
-    An agent (or a check) with a shell may delete the worktree's `.git` file: git run there
-    would then act on whatever repository holds the state dir (a dotfiles repository at ~, say).
-    A missing `.git` file is put back (`git worktree repair`: the index and HEAD live in the
-    repository, so nothing else is lost); a worktree that still belongs to another repository
-    (a `git init` there) is an `ActionFailed`, and no git command is run in it.
+
+def _links_to(marker: Path, prefix: str, base: Path) -> Path | None:
+    """The path a git link file (`gitdir: X` in a worktree's `.git`, plain `X` in an admin dir's
+    `commondir` or `gitdir`) names, resolved against `base`; None when unreadable."""
+    try:
+        text = marker.read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError):
+        return None
+    if not text.startswith(prefix):
+        return None
+    return (base / text[len(prefix):].strip()).resolve()
+
+
+def worktree_admin_dir(root: Path, worktree: Path) -> Path | None:
+    """The admin dir of `worktree` in the repository at `root` (`.git/worktrees/<name>`: its
+    HEAD, index and links), found from the repository, never from the worktree's own `.git`
+    file. A run's worktree is named by its run id, so its admin dir has that name; another
+    worktree is found by the `gitdir` file pointing back at it. None: not a worktree of `root`."""
+    admins = common_dir(root) / "worktrees"
+    named = admins / worktree.name
+    if named.is_dir() and not named.is_symlink():
+        return named
+    marker = (worktree / ".git").absolute()
+    for admin in sorted(admins.iterdir()) if admins.is_dir() else []:
+        if admin.is_dir() and _links_to(admin / "gitdir", "", admin) == marker.resolve():
+            return admin
+    return None
+
+
+def ensure_worktree(root: Path, worktree: Path) -> None:
+    """Make sure that hybrid-tui's git in `worktree` works on that worktree of the repository at
+    `root`, and pin it there: from now on `git(worktree, ...)` names the admin dir and the
+    worktree (`--git-dir`, `--work-tree`) instead of following the worktree's `.git` file.
+
+    An agent (or a check) with a shell may delete or rewrite the worktree's `.git` file, or the
+    admin dir's `commondir` and `gitdir` (the repo guard reports and restores them first, see
+    core/repo_guard.py): git would then act on whatever repository they name, or on the one
+    holding the state dir (a dotfiles repository at ~, say). Each link that does not lead back
+    where it belongs is written again, as `git worktree add` wrote it (the index and HEAD live
+    in the admin dir, so nothing else is lost). A worktree that became a repository of its own
+    (`git init` there) or whose admin dir is gone is an `ActionFailed`, and no git command is
+    run in it.
     """
     if not worktree.is_dir():
         raise ActionFailed(f"{worktree}: the run's worktree no longer exists")
-    if not os.path.lexists(worktree / ".git"):
-        git_rc(root, "worktree", "repair", str(worktree))
-    status, top, _ = git_rc(worktree, "rev-parse", "--show-toplevel")
-    if (
-        status != 0
-        or Path(top.strip()).resolve() != worktree.resolve()
-        or _common_dir(worktree) != _common_dir(root)
-    ):
+    admin = worktree_admin_dir(root, worktree)
+    marker = worktree / ".git"
+    if admin is None or (marker.is_dir() and not marker.is_symlink()):
         raise ActionFailed(
             f"{worktree} is no longer a worktree of {root}: its .git was replaced "
             "(did the agent run `git init` or delete .git?). Nothing was committed; the files are still there.",
             fix=f"Move {worktree / '.git'} away, run `git -C {root} worktree repair {worktree}`, then review the run.",
         )
+    common = admin.parent.parent
+    links = (
+        (marker, "gitdir:", worktree, admin, f"gitdir: {admin}\n"),
+        (admin / "commondir", "", admin, common, "../..\n"),
+        (admin / "gitdir", "", admin, marker.absolute(), f"{marker.absolute()}\n"),
+    )
+    for path, prefix, base, target, text in links:
+        if _links_to(path, prefix, base) != target.resolve():
+            if path.is_dir() and not path.is_symlink():
+                shutil.rmtree(path)
+            elif path.is_symlink() or path.exists():
+                path.unlink()
+            path.write_text(text, encoding="utf-8")
+    _PINNED[os.path.abspath(worktree)] = str(admin)
 
 
 def reconcile_branch(worktree: Path, branch: str, base_sha: str) -> str | None:
@@ -415,7 +542,7 @@ def diff_names(root: Path, base: str, tip: str) -> list[FileDiff]:
 def diff_files(root: Path, base: str, tip: str) -> list[FileDiff]:
     """Files changed between `base` and `tip`, with status and +/- counts (renames detected):
     `diff_names`' files with the counts of the same `git diff` run with `--numstat`."""
-    raw = git(root, "diff", "--no-color", "--raw", "--numstat", "-z", "-M", base, tip, strip=False)
+    raw = git(root, "diff", "--no-color", "--no-textconv", "--raw", "--numstat", "-z", "-M", base, tip, strip=False)
     files, counts = _parse_diff(raw)
     return [
         FileDiff(f.path, f.status, added, removed, f.old_path)
@@ -424,8 +551,10 @@ def diff_files(root: Path, base: str, tip: str) -> list[FileDiff]:
 
 
 def diff_text(root: Path, base: str, tip: str, path: str | None = None) -> str:
-    """The unified diff between `base` and `tip` (optionally of one path)."""
-    args = ["diff", "--no-color", "-M", base, tip]
+    """The unified diff between `base` and `tip` (optionally of one path): the files' own
+    bytes, no external diff program or textconv filter of the user's config or the branch's
+    `.gitattributes` run."""
+    args = ["diff", "--no-color", "--no-ext-diff", "--no-textconv", "-M", base, tip]
     if path is not None:
         args += ["--", path]
     return git(root, *args, strip=False)
@@ -488,7 +617,7 @@ def fast_forward(root: Path, sha: str) -> None:
 def git_rc(cwd: Path | str, *args: str, env: dict[str, str] | None = None) -> tuple[int, str, str]:
     """Run `git args...` in `cwd`; (exit status, stdout, stderr), never raising on a status."""
     status, out, err = Repo.GitCommandWrapperType(str(cwd)).execute(
-        ["git", *args], env=env, with_extended_output=True, with_exceptions=False,
+        git_argv(cwd, *args), env=env, with_extended_output=True, with_exceptions=False,
         strip_newline_in_stdout=False,
     )
     return status, out, err
@@ -586,6 +715,7 @@ def remove_worktree(root: Path, worktree: Path) -> None:
     of the user's own worktrees whose directories are missing right now (a disk not mounted)."""
     from hybrid_tui.agents.kimi import code_prompt_dir
 
+    _PINNED.pop(os.path.abspath(worktree), None)
     target = worktree.resolve()
     if any(path.resolve() == target for path in worktree_paths(root)):
         git(root, "worktree", "remove", "--force", "--force", str(worktree))
