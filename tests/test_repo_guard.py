@@ -16,6 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from hybrid_tui.core import workspace
 from hybrid_tui.core.repo_guard import RepoGuard
 from hybrid_tui.core.runs import Run, RunStore, Status
@@ -191,6 +193,23 @@ def test_the_pr_push_runs_no_pre_push_hook(tmp_path: Path):
     plant(repo)
     push_branch(store().load(summary["run_id"]), "origin")
     assert git(remote, "rev-parse", summary["branch"]) == git(repo, "rev-parse", summary["branch"])
+    assert not canary(repo).exists()
+
+
+@pytest.mark.parametrize("fixture", ["hostile_plant_git", "hostile_redirect_git"])
+def test_in_the_sandbox_the_plants_do_not_even_land(tmp_path: Path, fixture: str):
+    # With the sandbox (agents/sandbox.py) .git/config, the hooks, the attributes and the
+    # worktree's links are read-only for the agent: nothing to put back, nothing runs.
+    sandbox = pytest.importorskip("hybrid_tui.agents.sandbox")
+    if not sandbox.probe().on:
+        pytest.skip(f"no sandbox here: {sandbox.probe().reason}")
+    repo = project(tmp_path)
+    config = (repo / ".git" / "config").read_bytes()
+    result, _, summary = run_stream(repo, tmp_path, AGENT_STREAMS / f"{fixture}.jsonl", HYBRID_TUI_SANDBOX="auto")
+    assert result.returncode == 0, result.stderr
+    assert summary["sandbox"] and summary["git_tampering"] == []
+    assert (repo / ".git" / "config").read_bytes() == config and not (repo / ".git" / "hooks" / "pre-commit").exists()
+    assert git(repo, "show", f"{summary['branch']}:hello.txt") == "hi"
     assert not canary(repo).exists()
 
 

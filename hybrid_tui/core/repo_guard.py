@@ -50,7 +50,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from hybrid_tui.agents.events import AgentEvent, Notice, ToolResult
-from hybrid_tui.core import workspace
+from hybrid_tui.core import tips, workspace
 from hybrid_tui.core.runs import GitTampering, Run, RunStore
 
 MAX_COPY = 8 << 20
@@ -127,6 +127,7 @@ class RepoGuard:
         self.common = common
         self.admin = admin
         self.entries = entries
+        self._reflogs = tips.reflog_files(run)  # found once: a look during the run runs no git
         self._looked: dict[str, tuple[int, ...]] = self._signature()
         self._logs: tuple[tuple[int, ...], ...] = self._reflog_signature()
 
@@ -198,10 +199,8 @@ class RepoGuard:
         return looked
 
     def _reflog_signature(self) -> tuple[tuple[int, ...], ...]:
-        from hybrid_tui.core.tips import reflog_files
-
         looks = []
-        for path in reflog_files(self.run):
+        for path in self._reflogs:
             try:
                 info = path.stat()
                 looks.append((info.st_size, info.st_mtime_ns, info.st_ino))
@@ -230,14 +229,15 @@ class RepoGuard:
         for key, entry in self.entries.items():
             if entry.kind == "file" and entry.data is not None:
                 copy = files / key
-                copy.parent.mkdir(parents=True, exist_ok=True)
+                copy.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+                copy.touch(mode=0o600)  # the config may hold a remote's token: as private as run.json
                 copy.write_bytes(entry.data)
         manifest = {
             "common": str(self.common),
             "admin": str(self.admin) if self.admin else None,
             "entries": {key: entry.manifest() for key, entry in self.entries.items()},
         }
-        before.mkdir(parents=True, exist_ok=True)
+        before.mkdir(mode=0o700, parents=True, exist_ok=True)
         (before / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
 
     @classmethod
@@ -317,7 +317,7 @@ class RepoGuard:
         while os.path.lexists(target):
             number += 1
             target = self.tampered_dir / f"{key}.{number}"
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         shutil.move(str(path), str(target))
         return target
 
@@ -334,10 +334,8 @@ class RepoGuard:
             notices = self.after()
         logs = self._reflog_signature()
         if logs != self._logs:
-            from hybrid_tui.core.tips import keep
-
             self._logs = logs
-            keep(self.run)
+            tips.keep(self.run)
         return notices
 
     def watching(self, sink: EventSink) -> EventSink:
