@@ -110,8 +110,10 @@ def test_invalid_spec_is_refused_with_line_numbers(repo: Path, tmp_path: Path, s
 
 
 def test_unknown_run_id(repo: Path):
-    result = run_cli("accept", "nope", cwd=repo)
+    result = run_cli("accept", "991231-235959-zz", cwd=repo)
     assert result.returncode == 2 and "no such run" in result.stderr
+    malformed = run_cli("accept", "nope", cwd=repo)  # not even the form of a run id
+    assert malformed.returncode == 2 and "nope: not a run id" in malformed.stderr
 
 
 def test_bad_usage_exits_2(repo: Path):

@@ -237,8 +237,11 @@ def test_run_id_refusals_say_what_to_do(repo: Path, tmp_path: Path):
     assert ambiguous.returncode == 2 and "ambiguous run id prefix" in ambiguous.stderr
     assert all(run_id in ambiguous.stderr for run_id in ids) and "give more of the id" in ambiguous.stderr
 
-    unknown = run_cli("accept", "zz-nope", cwd=repo)
+    unknown = run_cli("accept", "991231-235959-zz", cwd=repo)
     assert unknown.returncode == 2 and "no such run" in unknown.stderr and "`hybrid-tui runs`" in unknown.stderr
+
+    malformed = run_cli("accept", "zz-nope", cwd=repo)
+    assert malformed.returncode == 2 and "zz-nope: not a run id" in malformed.stderr and "`hybrid-tui runs`" in malformed.stderr
 
     empty = run_cli("diff", "", cwd=repo)
     assert empty.returncode == 2 and "the run id is empty" in empty.stderr

@@ -164,8 +164,8 @@ def test_revise_refusals_change_nothing(repo: Path, tmp_path: Path, state_dir: P
 
     empty, no_calls = revise_cli(repo, tmp_path, run_id, "-m", "   ")
     assert empty.returncode == 2 and "the revision note is empty" in empty.stderr and not no_calls
-    unknown = run_cli("revise", "nope", "-m", NOTE, cwd=repo)
-    assert unknown.returncode == 2 and "nope: no such run" in unknown.stderr
+    unknown = run_cli("revise", "991231-235959-zz", "-m", NOTE, cwd=repo)
+    assert unknown.returncode == 2 and "991231-235959-zz: no such run" in unknown.stderr
     forward = run_cli("revise", run_id, "--claude-points", cwd=repo)
     assert forward.returncode == 2 and f"hybrid-tui review {run_id}" in forward.stderr
     config = tmp_path / "missing-kimi.toml"

@@ -36,6 +36,7 @@ from typing import BinaryIO
 
 from hybrid_tui.agents.base import Invocation, ProcessOutcome
 from hybrid_tui.core.errors import InputError
+from hybrid_tui.core.private_files import private_opener
 
 CHUNK_SIZE = 65536
 STDERR_TAIL_BYTES = 16 * 1024
@@ -335,7 +336,8 @@ class AgentProcess:
 
 def _open_append(path: Path) -> BinaryIO:
     path.parent.mkdir(parents=True, exist_ok=True)
-    return open(path, "ab", buffering=0)  # unbuffered: one write per chunk, visible at once
+    # unbuffered: one write per chunk, visible at once; created 0600 (it holds what the agent printed)
+    return open(path, "ab", buffering=0, opener=private_opener)
 
 
 async def _feed_stdin(proc: asyncio.subprocess.Process, data: bytes) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import signal
 from collections.abc import Callable
@@ -96,12 +97,46 @@ def _run_until_done(start: Callable, cancel: Callable[[], None]):
     return asyncio.run(main())
 
 
-def _runs_for(args: argparse.Namespace, settings: Settings):
+def _runs_for(args: argparse.Namespace, settings: Settings, *, writes: bool = True):
+    """The run store, orphaned runs recovered first. A command that `writes` (a record, a log,
+    the checkout) refuses up front, exit 2, when the state dir cannot be written (read-only,
+    no permission, full); one that only reads works on such a state dir, leaving its runs for
+    a later recovery."""
     from hybrid_tui.core.recovery import recover_runs
+    from hybrid_tui.core.runs import StateDirError
 
     store = _store(settings)
-    recover_runs(store)
+    if writes:
+        store.require_writable()
+        recover_runs(store)
+    else:
+        with contextlib.suppress(StateDirError):
+            recover_runs(store)
     return store
+
+
+def _stopped_mid_way(what: str, err: Exception, store):
+    """`ActionFailed` (exit 1) for a run or a check run that the state dir (no space left,
+    turned read-only) or git stopped after it began: the record is as it was last written."""
+    from git import GitCommandError
+
+    from hybrid_tui.core.errors import ActionFailed, HybridError
+    from hybrid_tui.core.runs import state_dir_fix
+
+    fix = ""
+    if isinstance(err, HybridError):
+        reason, fix = err.message, err.fix or fix
+    elif isinstance(err, GitCommandError):
+        said = (err.stderr or "").strip().splitlines()
+        reason = f"git: {said[-1] if said else f'exit {err.status}'}"
+    else:
+        reason = f"{err.filename}: {err.strerror}" if getattr(err, "filename", None) else (err.strerror or str(err))
+        if isinstance(err, OSError):
+            fix = f"hybrid-tui writes the run's record, transcript and worktree under {store.root}: {state_dir_fix(err)}"
+    return ActionFailed(
+        f"{what} failed mid-way: {reason}; its record is as it was last written",
+        fix=(fix + " `hybrid-tui runs` shows it again (a run cut short is marked interrupted, its work kept).").strip(),
+    )
 
 
 def _load_run(store, run_id: str):

@@ -60,7 +60,7 @@ def _land(args: argparse.Namespace, settings: Settings, action: Callable, verb: 
 def _preflight(args: argparse.Namespace, settings: Settings, strategy: str) -> int:
     from hybrid_tui.core.merge import preflight
 
-    run = _load_run(_runs_for(args, settings), args.run_id)
+    run = _load_run(_runs_for(args, settings, writes=False), args.run_id)  # a dry run writes nothing
     only = _only_paths(run, args.only) if args.only else None
     findings = preflight(run, strategy, paths=set(only) if only else None)
     blocked = any(f.blocking for f in findings)
@@ -180,7 +180,7 @@ def cmd_pr(args: argparse.Namespace, settings: Settings) -> int:
         push_argv,
     )
 
-    store = _runs_for(args, settings)
+    store = _runs_for(args, settings, writes=not args.dry_run)
     run = _load_run(store, args.run_id)
     root = Path(run.repo_root)
     remotes = workspace.git(root, "remote").split() if root.is_dir() else []

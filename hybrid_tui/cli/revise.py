@@ -14,6 +14,7 @@ from hybrid_tui.cli.common import (
     _print_json,
     _run_until_done,
     _runs_for,
+    _stopped_mid_way,
     _with_agent_timeout,
 )
 from hybrid_tui.cli.report import (
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
 
 
 def cmd_revise(args: argparse.Namespace, settings: Settings) -> int:
+    from git import GitCommandError
+
     from hybrid_tui.agents.registry import agent_timeout
     from hybrid_tui.core.claude_review import load_review, points_as_note
     from hybrid_tui.core.revise import (
@@ -37,6 +40,7 @@ def cmd_revise(args: argparse.Namespace, settings: Settings) -> int:
         new_commits,
         prepare_revision,
     )
+    from hybrid_tui.core.runs import StateDirError
 
     store = _runs_for(args, settings)
     run = _load_run(store, args.run_id)
@@ -59,7 +63,10 @@ def cmd_revise(args: argparse.Namespace, settings: Settings) -> int:
         store, run, agent, prompt, timeout=agent_timeout(run.agent, settings),
         on_events=_event_printer(args), check_timeout=args.check_timeout or settings.review.check_timeout,
     )
-    run = _run_until_done(execution.start, execution.cancel)
+    try:
+        run = _run_until_done(execution.start, execution.cancel)
+    except (StateDirError, OSError, GitCommandError) as err:  # the state dir filled up mid-run, say
+        raise _stopped_mid_way(f"revision {len(run.revisions)} of run {run.id}", err, store) from None
     commits = new_commits(run, revision)
     if args.json:
         _print_json({

@@ -19,6 +19,7 @@ from hybrid_tui.cli.common import (
     _run_until_done,
     _runs_for,
     _spec_from_plan,
+    _stopped_mid_way,
     _store,
     _with_agent_timeout,
 )
@@ -32,6 +33,7 @@ from hybrid_tui.cli.report import (
     _usage_text,
 )
 from hybrid_tui.core.errors import InputError
+from hybrid_tui.core.inert import inert
 
 if TYPE_CHECKING:
     from hybrid_tui.config import Settings
@@ -42,14 +44,18 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     plan goes to Kimi as the spec converted from it; Claude ("Claude implements") gets the plan
     itself as its prompt, no conversion (so no checks and no scope flags), unless `--spec` asks
     for the converted spec as for Kimi."""
+    from git import GitCommandError
+
     from hybrid_tui.agents.registry import agent_timeout, make_agent
     from hybrid_tui.core.dispatch import RunExecution, prepare_plan_run, prepare_run
+    from hybrid_tui.core.runs import StateDirError
     from hybrid_tui.core.spec import is_spec_text
 
     text = _read_input(args.source)
     settings = _with_agent_timeout(settings, args.agent, args.timeout)
     agent = make_agent(args.agent, settings)
     store = _store(settings)
+    store.require_writable()  # a read-only, full or missing-permission state dir: exit 2 here
     repo_path = (args.repo or Path.cwd()).resolve()
     if is_spec_text(text):
         prepared = prepare_run(store, repo_path, text, agent)
@@ -70,7 +76,10 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         store, run, agent, timeout=agent_timeout(args.agent, settings), on_events=show,
         check_timeout=args.check_timeout or settings.review.check_timeout,
     )
-    run = _run_until_done(execution.start, execution.cancel)
+    try:
+        run = _run_until_done(execution.start, execution.cancel)
+    except (StateDirError, OSError, GitCommandError) as err:  # the state dir filled up mid-run, say
+        raise _stopped_mid_way(f"run {run.id}", err, store) from None
     summary = {
         "type": "summary",
         "run_id": run.id,
@@ -102,17 +111,24 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_runs(args: argparse.Namespace, settings: Settings) -> int:
-    store = _runs_for(args, settings)
+    """The runs, newest first. A record that cannot be read is listed as `unreadable`, with its
+    path and the reason (in `--json`: `{id, status: "unreadable", path, reason}`); its
+    repository is unknown, so it shows whichever repository `runs` is asked about. Works on a
+    read-only state dir (the recovery of orphaned runs waits for a writable one)."""
+    store = _runs_for(args, settings, writes=False)
+    store.require_readable()
     try:
         _, root = _project(args)
     except InputError:
         if args.repo is not None:
             raise
         root = None  # outside a repository: every run
-    runs = store.list(root)
+    runs, unreadable = store.scan(root)
     if args.json:
-        _print_json([run.model_dump(mode="json") for run in runs])
+        listed = [run.model_dump(mode="json") for run in runs] + [u.as_json() for u in unreadable]
+        _print_json(sorted(listed, key=lambda entry: entry["id"], reverse=True))
         return EXIT_OK
+    lines = [(bad.id, f"{bad.id}  {'unreadable':<22}  {inert(f'{bad.path}: {bad.reason}', one_line=True)}") for bad in unreadable]
     for run in runs:
         status = _status_text(run)
         if run.checks:
@@ -120,8 +136,11 @@ def cmd_runs(args: argparse.Namespace, settings: Settings) -> int:
             checks = f"checks {passed}/{len(run.checks)}"
         else:
             checks = ""
-        print(f"{run.id}  {status:<22}  {run.agent:<6} {run.steps:>3} steps  {checks:<12}  {run.title}")
-    if not runs:
+        title = inert(run.title, one_line=True)  # a title cannot fake a row of its own
+        lines.append((run.id, f"{run.id}  {status:<22}  {run.agent:<6} {run.steps:>3} steps  {checks:<12}  {title}"))
+    for _, line in sorted(lines, reverse=True):
+        print(line)
+    if not runs and not unreadable:
         print("no runs yet")
     return EXIT_OK
 
@@ -129,7 +148,7 @@ def cmd_runs(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
     from hybrid_tui.core.land import run_diff, run_diff_text, run_scope
 
-    run = _load_run(_runs_for(args, settings), args.run_id)
+    run = _load_run(_runs_for(args, settings, writes=False), args.run_id)
     files = run_diff(run)
     scope = run_scope(run, files)
     flagged = {f.path for f in files if scope is not None and scope.flags(f)}
@@ -165,6 +184,9 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from git import GitCommandError
+
+    from hybrid_tui.core.runs import StateDirError
     from hybrid_tui.core.verify import RunChecks, checks_json, require_rerunnable
 
     store = _runs_for(args, settings)
@@ -174,7 +196,10 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     show = _event_printer(args)
 
     checks = RunChecks(store, run, timeout=args.timeout or settings.review.check_timeout, on_events=show)
-    results = _run_until_done(checks.start, checks.cancel)
+    try:
+        results = _run_until_done(checks.start, checks.cancel)
+    except (StateDirError, OSError, GitCommandError) as err:
+        raise _stopped_mid_way(f"the checks of run {run.id}", err, store) from None
     ok = all(check.ok for check in results)
     if args.json:
         _print_json({"type": "summary", "run_id": run.id, "checks": checks_json(results), "ok": ok})

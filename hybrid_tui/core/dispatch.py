@@ -36,7 +36,7 @@ from hybrid_tui.core.errors import ActionFailed, InputError
 from hybrid_tui.core.plans import plan_title
 from hybrid_tui.core.repo_guard import RepoGuard
 from hybrid_tui.core.repo_lock import RepositoryWatch
-from hybrid_tui.core.runs import Run, RunStore, Status
+from hybrid_tui.core.runs import Run, RunStore, StateDirError, Status
 from hybrid_tui.core.scope import load_spec, record_scope
 from hybrid_tui.core.spec import SpecError, validate_spec
 
@@ -147,35 +147,60 @@ def _create_run(
     """Write the run's files (`spec.md` or `plan.md`, and `prompt.md`) and record, then create
     the branch `<agent>/<id>-<slug>` and its worktree. Called once every check has passed."""
     run_id = store.new_id()
-    run_dir = store.run_dir(run_id)
+    run_dir = store.make_run_dir(run_id)  # 0700; StateDirError (exit 2) when it cannot be written
     source_path = store.spec_path(run_id) if source == "spec" else run_dir / "plan.md"
     prompt_path = run_dir / "prompt.md"
-    run_dir.mkdir(parents=True, exist_ok=True)
-    source_path.write_text(source_text, encoding="utf-8")
-    prompt_path.write_text(prompt, encoding="utf-8")
     worktree = store.worktrees_dir / run_id
-    run = store.save(
-        Run(
-            id=run_id,
-            number=number,
-            title=title,
-            repo_root=str(base.root),
-            plan_path=str(plan_path) if plan_path else None,
-            spec_path=str(source_path),
-            prompt_source=source,
-            prompt_path=str(prompt_path),
-            agent=agent.name,
-            flavour=getattr(getattr(agent, "settings", None), "flavour", ""),
-            branch=f"{agent.name}/{run_id}-{workspace.slugify(title)}",
-            base_branch=base.branch,
-            base_sha=base.sha,
-            worktree=str(worktree),
-            owner_pid=os.getpid(),
-            created_at=store.now(),
+    try:  # a run that cannot be written whole (a full or read-only state dir) leaves nothing
+        store.write_file(source_path, source_text)
+        store.write_file(prompt_path, prompt)
+        run = store.save(
+            Run(
+                id=run_id,
+                number=number,
+                title=title,
+                repo_root=str(base.root),
+                plan_path=str(plan_path) if plan_path else None,
+                spec_path=str(source_path),
+                prompt_source=source,
+                prompt_path=str(prompt_path),
+                agent=agent.name,
+                flavour=getattr(getattr(agent, "settings", None), "flavour", ""),
+                branch=f"{agent.name}/{run_id}-{workspace.slugify(title)}",
+                base_branch=base.branch,
+                base_sha=base.sha,
+                worktree=str(worktree),
+                owner_pid=os.getpid(),
+                created_at=store.now(),
+            )
         )
-    )
-    workspace.create_worktree(base.repo, worktree, run.branch, base.sha)
+        _create_worktree(base, worktree, run.branch)
+    except BaseException:
+        store.discard_run_dir(run_id)
+        raise
     return run
+
+
+def _create_worktree(base: _Base, worktree: Path, branch: str) -> None:
+    """The run's branch and worktree; when git cannot make them (no space left in the state
+    dir, say), whatever it made of them is removed and `StateDirError` (exit 2) says why."""
+    from git import GitCommandError
+
+    try:
+        workspace.create_worktree(base.repo, worktree, branch, base.sha)
+    except (GitCommandError, OSError) as err:
+        with contextlib.suppress(GitCommandError, OSError):
+            workspace.remove_worktree(base.root, worktree)
+        with contextlib.suppress(GitCommandError, OSError):
+            if workspace.ref_sha(base.root, f"refs/heads/{branch}") == base.sha:  # ours, nothing on it
+                workspace.delete_branch(base.root, branch)
+        shutil.rmtree(worktree, ignore_errors=True)
+        said = (err.stderr or str(err)).strip().splitlines() if isinstance(err, GitCommandError) else [err.strerror or str(err)]
+        raise StateDirError(
+            f"cannot create the run's worktree {worktree}: {said[-1] if said else err}",
+            fix="hybrid-tui keeps the worktrees in its state dir (HYBRID_TUI_STATE_DIR): check that it "
+            "is writable and has space.",
+        ) from None
 
 
 def prepare_run(

@@ -233,8 +233,7 @@ def prepare_revision(
         for rev in run.revisions
     ]
     tip = workspace.ref_sha(Path(run.repo_root), f"refs/heads/{run.branch}")
-    prompt_path = store.run_dir(run.id) / f"revision-{len(revisions) + 1}.md"
-    prompt_path.write_text(prompt, encoding="utf-8")
+    prompt_path = store.write_file(store.run_dir(run.id) / f"revision-{len(revisions) + 1}.md", prompt)  # 0600
     revisions.append(Revision(
         note=note, started_at=store.now(), session_id=session, from_sha=tip, prompt_path=str(prompt_path),
     ))  # fmt: skip

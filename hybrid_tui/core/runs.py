@@ -5,7 +5,12 @@ transcript.jsonl, stderr.log, checks.log}` and `<state>/worktrees/<run-id>/`. A 
 a spec (`spec.md`) or, for "Claude implements", the plan itself (`plan.md`, a copy of the plan
 as it was at dispatch); `prompt.md` is the exact prompt the agent was given.
 `run.json` is rewritten atomically (temp file in the same directory, fsync, rename) at every
-status change, before any front end shows it. Runs are found again by id (or a unique prefix of it) from any directory.
+status change, before any front end shows it; a write that fails (no space left, a read-only
+state dir) leaves the old record whole and no temp file behind. Runs are found again by id (or
+a unique prefix of it) from any directory; a run id is checked against its format
+(`YYMMDD-HHMMSS-xx`) first, so it is never a path. The state dir and its run directories are
+0700, the files in them 0600. A record that cannot be read is listed as unreadable
+(`RunStore.scan`), with its path and the reason, never dropped silently.
 
 Lifecycle: preparing -> running -> verifying -> review -> accepted | rejected, with the side
 exits failed | timed_out | cancelled | interrupted and a `failure_kind` (agent_missing,
@@ -16,11 +21,17 @@ signal or an exit code the agent does not document.
 
 from __future__ import annotations
 
-import json
+import contextlib
+import errno
 import os
 import random
+import re
+import shutil
+import stat
 import string
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
 from pathlib import Path
@@ -28,6 +39,7 @@ from pathlib import Path
 from pydantic import BaseModel, ValidationError
 
 from hybrid_tui.core.errors import InputError
+from hybrid_tui.core.private_files import PRIVATE_FILE, private_dir, write_private
 
 
 class Status(StrEnum):
@@ -217,6 +229,12 @@ def utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+RUN_ID_EXAMPLE = "261129-013757-k3"
+_RUN_ID = re.compile(r"\d{6}-\d{6}-[a-z0-9]{2}")
+# Any non-empty prefix of a run id: what a user may type to pick a run.
+_RUN_ID_PREFIX = re.compile(r"\d{1,5}|\d{6}(?:-(?:\d{0,5}|\d{6}(?:-[a-z0-9]{0,2})?))?")
+
+
 def new_run_id(now: datetime, rng: random.Random | None = None) -> str:
     """Short, unique, sorts by time: `YYMMDD-HHMMSS-xx` (UTC, two random base-36 chars)."""
     alphabet = string.ascii_lowercase + string.digits
@@ -224,19 +242,90 @@ def new_run_id(now: datetime, rng: random.Random | None = None) -> str:
     return now.astimezone(timezone.utc).strftime("%y%m%d-%H%M%S-") + suffix
 
 
+def is_run_id(text: str) -> bool:
+    """Whether `text` is a whole run id (`YYMMDD-HHMMSS-xx`)."""
+    return _RUN_ID.fullmatch(text) is not None
+
+
+def check_run_id(text: str) -> str:
+    """`text` when it is a run id or a prefix of one; else `InputError` (exit 2): a run id is
+    never a path, so `../../x` cannot name a record outside the state dir."""
+    if _RUN_ID_PREFIX.fullmatch(text) is None:
+        raise InputError(
+            f"{text}: not a run id (run ids look like {RUN_ID_EXAMPLE}: YYMMDD-HHMMSS-xx; "
+            "a unique prefix of one will do)",
+            fix="`hybrid-tui runs` lists them.",
+        )
+    return text
+
+
+# -- files of the state dir: private, written whole -------------------------------------------
+
+class StateDirError(InputError):
+    """The state dir could not be written (read-only, no permission, no space left, a file
+    where a directory should be). Nothing half-written is left: the record or file that was
+    being written is as it was. An `InputError` (exit 2) where a command could not start;
+    `run` and `revise` report one that stops a run mid-way as a failed run (exit 1)."""
+
+
+def state_dir_error(err: OSError, path: Path, what: str) -> StateDirError:
+    reason = err.strerror or str(err)
+    return StateDirError(
+        f"cannot write {what} {path}: {reason}",
+        fix=f"hybrid-tui keeps its runs there (HYBRID_TUI_STATE_DIR): {state_dir_fix(err)}",
+    )
+
+
+def state_dir_fix(err: OSError) -> str:
+    """What to do about a state dir that refused a write with `err`."""
+    if err.errno == errno.ENOSPC or err.errno == errno.EDQUOT:
+        return "free some space on that disk, or point HYBRID_TUI_STATE_DIR at another one."
+    if err.errno == errno.EROFS:
+        return "it is on a read-only file system; point HYBRID_TUI_STATE_DIR at a writable directory."
+    if err.errno in (errno.EACCES, errno.EPERM):
+        return "give yourself write permission there, or point HYBRID_TUI_STATE_DIR elsewhere."
+    return "make it a writable directory, or point HYBRID_TUI_STATE_DIR elsewhere."
+
+
 def atomic_write(path: Path, data: str) -> None:
-    """Write `data` to `path` so that a reader (or a crash) sees the old or the new file, whole."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    """Write `data` to `path` so that a reader (or a crash) sees the old or the new file, whole:
+    a temp file (0600) in the same directory, fsync, rename. On any failure (no space left, a
+    read-only file system) the temp file is removed and `path` is as it was; the OSError goes
+    on up."""
+    private_dir(path.parent)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}-{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC | os.O_NOFOLLOW, PRIVATE_FILE)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+@dataclass(frozen=True)
+class UnreadableRun:
+    """A run record that cannot be read (`reason`: not JSON, not a run record, cannot be
+    opened...): `runs` lists it as such rather than hiding the run. `id` is its directory's name."""
+
+    id: str
+    path: Path
+    reason: str
+
+    def as_json(self) -> dict[str, str]:
+        return {"id": self.id, "status": "unreadable", "path": str(self.path), "reason": self.reason}
 
 
 class RunStore:
-    """The state directory: run records, their files, and the run worktrees."""
+    """The state directory: run records, their files, and the run worktrees.
+
+    The state dir, `runs/`, `worktrees/` and each `runs/<id>/` are 0700, the files hybrid-tui
+    writes there 0600 (transcripts hold whatever the agent printed, secrets included). Reading
+    never writes; a write that fails raises `StateDirError` (see `require_writable`)."""
 
     def __init__(
         self,
@@ -258,6 +347,8 @@ class RunStore:
         return self.root / "worktrees"
 
     def run_dir(self, run_id: str) -> Path:
+        if not is_run_id(run_id):  # never a path: a record's files stay under runs/
+            raise InputError(f"{run_id}: not a run id (run ids look like {RUN_ID_EXAMPLE})")
         return self.runs_dir / run_id
 
     def transcript_path(self, run_id: str) -> Path:
@@ -282,8 +373,73 @@ class RunStore:
                 return run_id
         raise RuntimeError("could not find a free run id")
 
+    # -- writing -------------------------------------------------------------------------------
+
+    def require_writable(self) -> None:
+        """Refuse (`StateDirError`, exit 2) before a command starts, when the state dir cannot
+        take a write: read-only, no permission, no space left, not a directory. The probe writes
+        and removes a small temp file in `runs/`; directories it had to create for that are
+        removed again, so a command refused later for bad input has changed nothing."""
+        probe = self.runs_dir / f".probe.{os.getpid()}-{threading.get_ident()}.tmp"
+        made = [d for d in (*reversed(self.runs_dir.parents), self.runs_dir) if not os.path.lexists(d)]
+        try:
+            private_dir(self.root)
+            private_dir(self.runs_dir)
+            atomic_write(probe, "hybrid-tui checks that it can write here\n" * 16)
+        except OSError as err:
+            raise state_dir_error(err, self.root, "the state dir") from None
+        finally:
+            with contextlib.suppress(OSError):
+                probe.unlink()
+            for directory in reversed(made):
+                with contextlib.suppress(OSError):
+                    directory.rmdir()
+
+    def require_readable(self) -> None:
+        """Refuse (`StateDirError`, exit 2) a state dir that is there but cannot be listed (a
+        file where it or `runs/` should be, no permission): no runs is not what it holds."""
+        for directory in (self.root, self.runs_dir):
+            try:
+                os.scandir(directory).close()
+            except FileNotFoundError:
+                return  # nothing yet: no runs
+            except OSError as err:
+                raise StateDirError(
+                    f"cannot read the state dir {directory}: {err.strerror or err}",
+                    fix=f"hybrid-tui keeps its runs there (HYBRID_TUI_STATE_DIR): {state_dir_fix(err)}",
+                ) from None
+
+    def make_run_dir(self, run_id: str) -> Path:
+        """`runs/<id>/`, created private (0700) with the state dir's own directories."""
+        path = self.run_dir(run_id)
+        try:
+            for directory in (self.root, self.runs_dir, self.worktrees_dir, path):
+                private_dir(directory)
+        except OSError as err:
+            raise state_dir_error(err, path, "the run's directory") from None
+        return path
+
+    def write_file(self, path: Path, text: str) -> Path:
+        """A file of a run (a spec copy, a prompt), 0600; `StateDirError` when it cannot be
+        written, with nothing of it left behind."""
+        try:
+            write_private(path, text)
+        except OSError as err:
+            with contextlib.suppress(OSError):
+                path.unlink()
+            raise state_dir_error(err, path, "the run's file") from None
+        return path
+
+    def discard_run_dir(self, run_id: str) -> None:
+        """Remove `runs/<id>/` of a run that could not be created (best effort)."""
+        shutil.rmtree(self.run_dir(run_id), ignore_errors=True)
+
     def save(self, run: Run) -> Run:
-        atomic_write(self.run_dir(run.id) / "run.json", run.model_dump_json(indent=2) + "\n")
+        path = self.run_dir(run.id) / "run.json"
+        try:
+            atomic_write(path, run.model_dump_json(indent=2) + "\n")
+        except OSError as err:
+            raise state_dir_error(err, path, "the run record") from None
         return run
 
     def update(self, run: Run, **changes: object) -> Run:
@@ -292,40 +448,116 @@ class RunStore:
             setattr(run, key, value)
         return self.save(run)
 
+    # -- reading -------------------------------------------------------------------------------
+
     def load(self, run_id: str) -> Run:
-        """The run with this id, or with this unique id prefix."""
-        run_dir = self.run_dir(run_id)
-        if not (run_dir / "run.json").is_file():
+        """The run with this id, or with this unique id prefix; `InputError` when `run_id` is
+        not a run id or a prefix of one (a path, say), matches none or several runs, or names
+        a record that cannot be read (the reason said)."""
+        check_run_id(run_id)
+        path = self.runs_dir / run_id / "run.json"
+        if not is_run_id(run_id) or not os.path.lexists(path):
             matches = [p for p in self._run_files() if p.parent.name.startswith(run_id)]
             if len(matches) != 1:
                 reason = "no such run" if not matches else "ambiguous run id prefix"
                 raise InputError(f"{run_id}: {reason} (state dir {self.runs_dir})")
-            run_dir = matches[0].parent
-        return self._read(run_dir / "run.json")
+            path = matches[0]
+        return self._read(path)
 
     def list(self, repo_root: Path | None = None) -> list[Run]:
         """Every readable run, newest first; only those of `repo_root` when given."""
-        runs = []
+        return self.scan(repo_root)[0]
+
+    def scan(self, repo_root: Path | None = None) -> tuple[list[Run], list[UnreadableRun]]:
+        """The readable runs (of `repo_root` when given) and the records that cannot be read
+        (whichever repository they were of), each newest first."""
+        runs, unreadable = [], []
         for path in self._run_files():
             try:
                 run = self._read(path)
-            except InputError:
+            except UnreadableRecord as err:
+                unreadable.append(UnreadableRun(path.parent.name, path, err.reason))
                 continue
             if repo_root is None or Path(run.repo_root) == repo_root:
                 runs.append(run)
-        return sorted(runs, key=lambda r: r.id, reverse=True)
+        runs.sort(key=lambda r: r.id, reverse=True)
+        unreadable.sort(key=lambda u: u.id, reverse=True)
+        return runs, unreadable
 
     def next_number(self, repo_root: Path) -> int:
         """The next per-repository spec number (1 + the highest so far)."""
         return 1 + max((run.number for run in self.list(repo_root)), default=0)
 
     def _run_files(self) -> list[Path]:
-        if not self.runs_dir.is_dir():
+        """`runs/<id>/run.json` of every directory named like a run (a record that is there but
+        is not a file, or a link, included: reading it says why it is unreadable)."""
+        try:
+            entries = sorted(os.scandir(self.runs_dir), key=lambda e: e.name)
+        except OSError:  # missing, not a directory, unreadable
             return []
-        return sorted(self.runs_dir.glob("*/run.json"))
+        return [
+            Path(entry.path) / "run.json"
+            for entry in entries
+            if is_run_id(entry.name) and os.path.lexists(os.path.join(entry.path, "run.json"))
+        ]
 
     def _read(self, path: Path) -> Run:
+        """The record at `path`; `InputError` naming it and why it is unreadable. Never blocks
+        (a FIFO is refused unopened) and never follows a record out of its directory."""
         try:
-            return Run.model_validate(json.loads(path.read_text(encoding="utf-8")))
-        except (OSError, ValueError, ValidationError) as err:
-            raise InputError(f"{path}: unreadable run record ({err})") from err
+            run = Run.model_validate_json(_read_record(path))
+        except OSError as err:
+            raise _unreadable(path, f"cannot be read ({err.strerror or err})") from None
+        except UnicodeDecodeError as err:
+            raise _unreadable(path, f"not UTF-8 (invalid byte at offset {err.start})") from None
+        except ValidationError as err:
+            raise _unreadable(path, _validation_reason(err)) from None
+        if run.id != path.parent.name:
+            raise _unreadable(path, f"its id {run.id!r} is not its directory's name")
+        return run
+
+
+MAX_RECORD_BYTES = 16 * 1024 * 1024
+
+
+def _read_record(path: Path) -> str:
+    """The text of a run record: a regular file (not followed through a symlink), at most
+    `MAX_RECORD_BYTES`."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as err:
+        if err.errno == errno.ELOOP:
+            raise OSError(errno.ELOOP, "a symbolic link, not a file") from None
+        raise
+    with os.fdopen(fd, "rb") as handle:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        data = handle.read(MAX_RECORD_BYTES + 1)
+    if len(data) > MAX_RECORD_BYTES:
+        raise OSError(errno.EFBIG, f"larger than {MAX_RECORD_BYTES // (1024 * 1024)} MiB")
+    return data.decode("utf-8")
+
+
+def _validation_reason(err: ValidationError) -> str:
+    """Why pydantic refused a record, in a few words: not JSON, or the first wrong fields."""
+    errors = err.errors(include_url=False, include_input=False)
+    if errors and errors[0]["type"].startswith("json"):
+        return f"not valid JSON ({errors[0]['msg']})"
+    shown = "; ".join(
+        f"{'.'.join(str(part) for part in e['loc']) or 'the record'}: {e['msg'].lower()}" for e in errors[:3]
+    )
+    more = f" (and {len(errors) - 3} more)" if len(errors) > 3 else ""
+    return f"not a run record ({shown}{more})"
+
+
+class UnreadableRecord(InputError):
+    """A run record that cannot be read: `reason` says why, the message names the file too."""
+
+    def __init__(self, path: Path, reason: str) -> None:
+        super().__init__(f"{path}: unreadable run record: {reason}")
+        self.reason = reason
+
+
+def _unreadable(path: Path, reason: str) -> UnreadableRecord:
+    return UnreadableRecord(path, reason)

@@ -35,6 +35,7 @@ from hybrid_tui.agents.events import AgentEvent, Notice, Text
 from hybrid_tui.agents.process import AgentProcess
 from hybrid_tui.core import workspace
 from hybrid_tui.core.errors import ActionFailed
+from hybrid_tui.core.private_files import private_opener
 from hybrid_tui.core.merge import require_clean_worktree
 from hybrid_tui.core.repo_guard import RepoGuard
 from hybrid_tui.core.repo_lock import RepositoryWatch
@@ -86,7 +87,7 @@ class CheckRunner:
     def _log(self, text: str) -> None:
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self.log_path, "a", encoding="utf-8") as handle:
+            with open(self.log_path, "a", encoding="utf-8", opener=private_opener) as handle:  # 0600
                 handle.write(text)
 
     def _emit(self, event: AgentEvent, log_line: str) -> None:
@@ -209,7 +210,7 @@ class RunChecks:
         log = store.checks_log_path(run.id)
         if commands:
             log.parent.mkdir(parents=True, exist_ok=True)
-            with open(log, "a", encoding="utf-8") as handle:
+            with open(log, "a", encoding="utf-8", opener=private_opener) as handle:  # 0600
                 handle.write(f"== checks of run {run.id} on {tip[:7]} at {store.now()} ==\n")
         self._runner = CheckRunner(
             commands, worktree, timeout=self.timeout, on_events=self.on_events,
