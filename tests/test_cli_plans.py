@@ -78,3 +78,21 @@ def test_a_plans_dir_from_the_config_file_says_so(repo: Path, tmp_path: Path, is
     assert "(plans_dir in config.toml)" in result.stdout and "Configured plan" in result.stdout
     flagged = run_cli("plans", "--plans-dir", str(plans), cwd=repo)
     assert "(--plans-dir)" in flagged.stdout
+
+
+def test_a_plans_directory_outside_the_project_is_ignored_with_a_warning(repo: Path, tmp_path: Path):
+    outside = tmp_path / "outside"  # ../outside from the project: Claude Code ignores it too
+    outside.mkdir()
+    (outside / "secret.md").write_text("# Not a plan of this project\n")
+    (repo / ".claude").mkdir()
+    (repo / ".claude" / "settings.json").write_text(json.dumps({"plansDirectory": "../outside"}))
+    plans = Path(os.environ["CLAUDE_CONFIG_DIR"]) / "plans"
+    plans.mkdir(parents=True)
+    (plans / "x.md").write_text("# From Claude\n")
+    for args in (["plans"], ["plans", "--json"]):
+        result = run_cli(*args, cwd=repo)
+        assert result.returncode == 0, result.stderr
+        assert "From Claude" in result.stdout and "Not a plan" not in result.stdout
+        assert result.stderr == (f'hybrid-tui: warning: plansDirectory "../outside" in {repo / ".claude" / "settings.json"} '
+                                 "is outside the project: ignored\n")
+    assert "($CLAUDE_CONFIG_DIR/plans)" in run_cli("plans", cwd=repo).stdout

@@ -90,11 +90,39 @@ def test_home_settings_used_only_when_claude_config_dir_unset(project, isolated_
     assert find_plans_dir(project) == PlansLocation(project / "home-plans", f"plansDirectory in {home_settings}")
 
 
-def test_absolute_and_tilde_values(project, config_dir, isolated_env, tmp_path):
-    _settings(project / ".claude" / "settings.json", {"plansDirectory": str(tmp_path / "abs")})
-    assert find_plans_dir(project).path == tmp_path / "abs"
+def test_absolute_and_tilde_values_inside_the_project(project, config_dir, isolated_env, monkeypatch):
+    _settings(project / ".claude" / "settings.json", {"plansDirectory": str(project / "abs")})
+    assert find_plans_dir(project).path == project / "abs"
+    monkeypatch.setenv("HOME", str(project))
     _settings(project / ".claude" / "settings.json", {"plansDirectory": "~/my-plans"})
-    assert find_plans_dir(project).path == isolated_env / "my-plans"
+    assert find_plans_dir(project).path == project / "my-plans"
+
+
+@pytest.mark.parametrize("outside", ["../home/.ssh", "..", "/etc", "~/my-plans", "sub/../../x", "link-out", "link-out/deeper"])
+def test_a_plans_directory_outside_the_project_is_ignored_as_claude_ignores_it(project, config_dir, tmp_path, outside):
+    (tmp_path / "elsewhere").mkdir()
+    (project / "link-out").symlink_to(tmp_path / "elsewhere")  # a link in the project, pointing out
+    local = _settings(project / ".claude" / "settings.local.json", {"plansDirectory": outside})
+    found = find_plans_dir(project)
+    # The next source applies: the project's settings.json has none, the user's neither.
+    assert (found.path, found.source) == (config_dir / "plans", "$CLAUDE_CONFIG_DIR/plans")
+    assert found.ignored == (f"plansDirectory {json.dumps(outside)} in {local} is outside the project: ignored",)
+    project_settings = _settings(project / ".claude" / "settings.json", {"plansDirectory": "docs/plans"})
+    user = _settings(config_dir / "settings.json", {"plansDirectory": outside})
+    found = find_plans_dir(project)
+    assert found == PlansLocation(project / "docs" / "plans", f"plansDirectory in {project_settings}", found.ignored)
+    assert len(found.ignored) == 1
+    project_settings.unlink()
+    assert len(find_plans_dir(project).ignored) == 2 and str(user) in find_plans_dir(project).ignored[1]
+
+
+def test_a_plans_directory_that_is_the_project_or_a_link_within_it_is_followed(project, config_dir):
+    (project / "real").mkdir()
+    (project / "alias").symlink_to(project / "real")
+    _settings(project / ".claude" / "settings.json", {"plansDirectory": "alias"})
+    assert find_plans_dir(project).path == project / "alias" and not find_plans_dir(project).ignored
+    _settings(project / ".claude" / "settings.json", {"plansDirectory": "."})
+    assert find_plans_dir(project).path == project
 
 
 def test_claude_config_dir_plans_default(project, config_dir):

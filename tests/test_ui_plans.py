@@ -500,3 +500,20 @@ def test_a_plans_dir_from_the_config_file_is_named_in_the_header(repo: Path, tmp
         assert [p.path for p in screen.plans] == [plans / "01-fix-delete-types.md"]
 
     run(app, body)
+
+
+def test_a_plans_directory_outside_the_project_is_ignored_and_the_header_says_so(repo: Path, tmp_path: Path) -> None:
+    add_plan(tmp_path / "outside", "01-fix-delete-types.md", age=60)  # ../outside: not followed
+    kept = add_plan(claude_plans_dir(), "17-lightbox-button-align.md", age=30)
+    (repo / ".claude").mkdir()
+    (repo / ".claude" / "settings.json").write_text('{"plansDirectory": "../outside"}')
+    app = new_app(repo)
+
+    async def body(pilot: Pilot) -> None:
+        screen = await plans_shown(pilot)
+        header = str(screen.query_one("#plans-header", Static).render())
+        assert header == ("project · plans: ~/.claude/plans ($CLAUDE_CONFIG_DIR/plans)"
+                          " · a plansDirectory outside the project is ignored")
+        assert [p.path for p in screen.plans] == [kept]
+
+    run(app, body)

@@ -34,6 +34,8 @@ def cmd_plans(args: argparse.Namespace, settings: Settings) -> int:
         if args.plans_dir or not settings.plans_dir
         else find_plans_dir(root, settings.plans_dir, CONFIG_SOURCE)
     )
+    for ignored in location.ignored:  # a plansDirectory outside the project (Claude ignores it too)
+        print(f"hybrid-tui: warning: {ignored}", file=sys.stderr)
     if not location.path.is_dir():
         given = location.source == "--plans-dir"
         if location.path.exists():

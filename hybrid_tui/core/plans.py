@@ -5,9 +5,12 @@ Behaviour choices:
   the project's `.claude/settings.local.json`, then `.claude/settings.json` > `plansDirectory`
   in the user's settings (`$CLAUDE_CONFIG_DIR/settings.json`, or `~/.claude/settings.json` when
   CLAUDE_CONFIG_DIR is unset) > `$CLAUDE_CONFIG_DIR/plans` > `~/.claude/plans`. A
-  `plansDirectory` is relative to the project root wherever it is set; `~` is expanded. A
-  settings file that is missing, not a regular file, not JSON, or whose `plansDirectory` is not
-  a non-empty string is skipped silently. Nothing is ever created.
+  `plansDirectory` is relative to the project root wherever it is set; `~` is expanded. One
+  that lands outside the project root (`../home/.ssh`, an absolute path elsewhere, `~/x`, a
+  symlink in the project pointing out of it) is ignored, as Claude Code ignores it: the next
+  source applies, and `PlansLocation.ignored` says what was passed over. A settings file that
+  is missing, not a regular file, not JSON, or whose `plansDirectory` is not a non-empty
+  string is skipped silently. Nothing is ever created.
 - `list_plans` walks the directory recursively (people keep `plans/completed/...`). It lists
   `*.md` regular files (symlinks to regular files included); it skips FIFOs, sockets, broken
   symlinks, hidden files and directories, and does not descend into symlinked directories
@@ -68,10 +71,13 @@ class Plan:
 
 @dataclass(frozen=True)
 class PlansLocation:
-    """The plans dir and the reason it was chosen (for the status line and error messages)."""
+    """The plans dir and the reason it was chosen (for the status line and error messages);
+    `ignored`: each `plansDirectory` passed over on the way because it is outside the project,
+    said in words (`plansDirectory "../x" in FILE is outside the project: ignored`)."""
 
     path: Path
     source: str
+    ignored: tuple[str, ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -91,17 +97,30 @@ def find_plans_dir(project_root: Path, flag: Path | None = None, flag_source: st
     config_env = os.environ.get("CLAUDE_CONFIG_DIR")
     config_dir = Path(config_env).expanduser() if config_env else None
     user_settings = (config_dir or Path.home() / ".claude") / "settings.json"
+    ignored: list[str] = []
     for settings in (
         root / ".claude" / "settings.local.json",
         root / ".claude" / "settings.json",
         user_settings,
     ):
         value = _plans_directory_setting(settings)
-        if value is not None:
-            return PlansLocation(_absolute(root / Path(value).expanduser()), f"plansDirectory in {settings}")
+        if value is None:
+            continue
+        path = _absolute(root / Path(value).expanduser())
+        if not _within(path, root):  # Claude Code ignores it too, and keeps its default
+            ignored.append(f"plansDirectory {json.dumps(value)} in {settings} is outside the project: ignored")
+            continue
+        return PlansLocation(path, f"plansDirectory in {settings}", tuple(ignored))
     if config_dir is not None:
-        return PlansLocation(_absolute(config_dir / "plans"), "$CLAUDE_CONFIG_DIR/plans")
-    return PlansLocation(Path.home() / ".claude" / "plans", "~/.claude/plans")
+        return PlansLocation(_absolute(config_dir / "plans"), "$CLAUDE_CONFIG_DIR/plans", tuple(ignored))
+    return PlansLocation(Path.home() / ".claude" / "plans", "~/.claude/plans", tuple(ignored))
+
+
+def _within(path: Path, root: Path) -> bool:
+    """Whether `path` is `root` or under it, once symlinks are resolved (a link in the project
+    to a directory outside it is outside)."""
+    real, real_root = Path(os.path.realpath(path)), Path(os.path.realpath(root))
+    return real == real_root or real_root in real.parents
 
 
 def _absolute(path: Path) -> Path:

@@ -249,7 +249,8 @@ class PlansScreen(Screen[None]):
 
     def _header_text(self) -> str:
         where = short_path(self.location.path, self.root)
-        return f"{self.root.name} · plans: {where} ({describe_source(self.location, self.root)})"
+        ignored = " · a plansDirectory outside the project is ignored" if self.location.ignored else ""
+        return f"{self.root.name} · plans: {where} ({describe_source(self.location, self.root)}){ignored}"
 
     def _empty_text(self) -> str:
         where = short_path(self.location.path, self.root)
