@@ -79,6 +79,7 @@ class ReviewSettings(_Section):
     """`[review]`: the spec's checks run in the run's worktree when the agent finishes."""
 
     check_timeout: float = Field(default=120.0, gt=0)  # seconds per command
+    check_network: bool = False  # inside the sandbox, checks run without network unless this
 
 
 class MergeSettings(_Section):
@@ -100,6 +101,10 @@ class AdviceSettings(_Section):
 class Settings(_Section):
     plans_dir: Path | None = None
     state_dir: Path | None = None
+    # The agent and the checks run in a bubblewrap sandbox: "auto" when it works here,
+    # "required" refuses to run without it, "off" never (see agents/sandbox.py; the environment
+    # variable HYBRID_TUI_SANDBOX overrides it).
+    sandbox: Literal["auto", "required", "off"] = "auto"
     agents: AgentsSettings = AgentsSettings()
     ui: UiSettings = UiSettings()
     advice: AdviceSettings = AdviceSettings()

@@ -9,7 +9,7 @@
 
 Everything goes into one cache dir, `$HYBRID_TUI_AGENTS_DIR`, by default
 `${XDG_CACHE_HOME:-$HOME/.cache}/hybrid-tui-agents` (HOME as it was when this module was
-imported: the tests point HOME at a tmp dir later). Only PyPI and the npm registry are used,
+imported: the tests point HOME at a tmp dir later). Only PyPI, the npm registry and (for bubblewrap, `ensure_bubblewrap`) Debian's packages are used,
 through pip and npm as this machine configures them; Claude Code is installed with the system
 npm when there is one, else with the Node from PyPI that the Kimi Code install brings.
 
@@ -538,3 +538,34 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     sys.exit(main(sys.argv[1:]))
+
+
+# -- bubblewrap, the sandbox -------------------------------------------------------------------
+
+
+def ensure_bubblewrap() -> str:
+    """`bwrap` on PATH, installed from Debian's packages (`apt-get install bubblewrap`) when it
+    is missing and we are root with apt-get; returns its path or raises AgentInstallError."""
+    found = shutil.which("bwrap")
+    if found:
+        return found
+    if os.geteuid() != 0 or shutil.which("apt-get") is None:
+        raise AgentInstallError(
+            "bubblewrap (bwrap) is not installed and cannot be installed from here (needs root and "
+            "apt-get): install it (Debian/Ubuntu: apt-get install bubblewrap) for the sandbox tests"
+        )
+    report("hybrid-tui tests: installing bubblewrap (Debian package, for the sandbox tests) ...", end="")
+    started = time.monotonic()
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-q", "bubblewrap"]
+    done = subprocess.run(install, capture_output=True, text=True, env=env, timeout=_INSTALL_TIMEOUT)
+    if done.returncode != 0:  # an old or missing package list: update it once and try again
+        subprocess.run(["apt-get", "update", "-q"], capture_output=True, text=True, env=env, timeout=_INSTALL_TIMEOUT)
+        done = subprocess.run(install, capture_output=True, text=True, env=env, timeout=_INSTALL_TIMEOUT)
+    found = shutil.which("bwrap")
+    if done.returncode != 0 or not found:
+        report(" failed")
+        raise AgentInstallError(f"could not install bubblewrap: apt-get install bubblewrap exited with "
+                                f"{done.returncode}:\n{_tail(done.stdout + done.stderr)}")
+    report(f" done in {time.monotonic() - started:.1f} s")
+    return found

@@ -86,9 +86,17 @@ def agents_needed(items: list[pytest.Item]) -> list[str]:
 
 
 def pytest_collection_finish(session: pytest.Session) -> None:
-    """Before the first test: install the agent CLIs the selected e2e tests need. A failure is
-    remembered and fails those tests (through the fixtures) with its reason; the rest still run."""
-    if session.config.option.collectonly or session.config.getoption("--no-e2e"):
+    """Before the first test: install bubblewrap for the sandbox tests and the agent CLIs the
+    selected e2e tests need. A failure is said and fails those tests (the fixtures, or the
+    sandbox tests under HYBRID_TUI_REQUIRE_SANDBOX=1) with its reason; the rest still run."""
+    if session.config.option.collectonly:
+        return
+    if any("e2e" in item.keywords or item.path.name == "test_sandbox.py" for item in session.items):
+        try:
+            agent_clis.ensure_bubblewrap()
+        except agent_clis.AgentInstallError as error:
+            agent_clis.report(f"hybrid-tui tests: {error}")
+    if session.config.getoption("--no-e2e"):
         return
     for name in agents_needed(session.items):
         try:
@@ -132,6 +140,9 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("CLAUDE_CONFIG_DIR", str(home / ".claude"))
     monkeypatch.setenv("KIMI_SHARE_DIR", str(home / ".kimi"))
     monkeypatch.setenv("HYBRID_TUI_STATE_DIR", str(home / "state"))
+    # The stand-in kimi writes its test logs outside the worktree: unit tests run without the
+    # sandbox; tests/e2e and tests/test_sandbox.py turn it on.
+    monkeypatch.setenv("HYBRID_TUI_SANDBOX", "off")
     monkeypatch.setenv("HYBRID_TUI_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
     monkeypatch.setenv("XDG_STATE_HOME", str(home / ".local" / "state"))

@@ -18,6 +18,9 @@ def standin_env(fixture: str, **knobs: str) -> dict[str, str]:
     env = {
         "PATH": f"{STANDIN_DIR}{os.pathsep}{os.environ['PATH']}",
         "KIMI_STANDIN_FIXTURE": str(AGENT_STREAMS / f"{fixture}.jsonl"),
+        # The stand-in reads fixtures and writes logs outside the worktree, which the sandbox
+        # would hide or refuse: it runs unconfined (tests/test_sandbox.py confines it itself).
+        "HYBRID_TUI_SANDBOX": "off",
     }
     env.update(knobs)
     return env

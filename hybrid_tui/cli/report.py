@@ -106,6 +106,8 @@ def _print_run_end(run, detail: str, next_step: str) -> int:
     print(f"run {run.id}: {_status_text(run)}, {detail}")
     if run.message:
         print(run.message)
+    if run.sandbox is None and run.sandbox_reason:
+        print(f"no sandbox: {run.sandbox_reason}; writes outside the worktree were not watched")
     _print_review(run)
     print(f"next: hybrid-tui diff {run.id} | hybrid-tui accept {run.id} | {next_step}")
     return _run_exit_code(run)

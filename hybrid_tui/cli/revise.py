@@ -62,6 +62,7 @@ def cmd_revise(args: argparse.Namespace, settings: Settings) -> int:
     execution = RevisionExecution(
         store, run, agent, prompt, timeout=agent_timeout(run.agent, settings),
         on_events=_event_printer(args), check_timeout=args.check_timeout or settings.review.check_timeout,
+        sandbox=settings.sandbox, check_network=settings.review.check_network,
     )
     try:
         run = _run_until_done(execution.start, execution.cancel)

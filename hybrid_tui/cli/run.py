@@ -47,6 +47,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from git import GitCommandError
 
     from hybrid_tui.agents.registry import agent_timeout, make_agent
+    from hybrid_tui.core.confine import announce as announce_sandbox
     from hybrid_tui.core.dispatch import RunExecution, prepare_plan_run, prepare_run
     from hybrid_tui.core.runs import StateDirError
     from hybrid_tui.core.spec import is_spec_text
@@ -72,9 +73,11 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
 
     if not args.json:
         print(f"run {run.id}: {agent.display_name} on branch {run.branch} from {run.base_branch}@{run.base_sha[:7]}", flush=True)
+        print(announce_sandbox(settings.sandbox), flush=True)
     execution = RunExecution(
         store, run, agent, timeout=agent_timeout(args.agent, settings), on_events=show,
         check_timeout=args.check_timeout or settings.review.check_timeout,
+        sandbox=settings.sandbox, check_network=settings.review.check_network,
     )
     try:
         run = _run_until_done(execution.start, execution.cancel)
@@ -102,6 +105,9 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         "worktree": run.worktree,
         "session_id": run.session_id,
         "checkout_changes": run.checkout_changes,
+        "sandbox": run.sandbox,
+        "sandbox_reason": run.sandbox_reason,
+        "agent_data": run.agent_data,
         **_review_fields(run),
     }
     if args.json:
@@ -195,7 +201,10 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 
     show = _event_printer(args)
 
-    checks = RunChecks(store, run, timeout=args.timeout or settings.review.check_timeout, on_events=show)
+    checks = RunChecks(
+        store, run, timeout=args.timeout or settings.review.check_timeout, on_events=show,
+        sandbox=settings.sandbox, network=settings.review.check_network,
+    )
     try:
         results = _run_until_done(checks.start, checks.cancel)
     except (StateDirError, OSError, GitCommandError) as err:

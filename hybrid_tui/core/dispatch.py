@@ -31,7 +31,9 @@ from typing import TYPE_CHECKING
 from hybrid_tui.agents.base import Agent, ProcessOutcome
 from hybrid_tui.agents.events import AgentEvent, Exit, Notice
 from hybrid_tui.agents.process import AgentMissing, AgentProcess
+from hybrid_tui.agents.sandbox import SandboxUnavailable
 from hybrid_tui.core import tips, workspace
+from hybrid_tui.core.confine import confine_agent
 from hybrid_tui.core.errors import ActionFailed, InputError
 from hybrid_tui.core.plans import plan_title
 from hybrid_tui.core.repo_guard import RepoGuard
@@ -312,14 +314,20 @@ class RunExecution:
         timeout: float,
         on_events: EventSink,
         check_timeout: float | None = None,
+        sandbox: str = "auto",
+        check_network: bool = False,
     ) -> None:
-        """`check_timeout`: seconds for each verification command; None runs no checks."""
+        """`check_timeout`: seconds for each verification command; None runs no checks.
+        `sandbox`: the setting ("auto", "required", "off"; core/confine.py); `check_network`:
+        whether sandboxed checks keep the network."""
         self.store = store
         self.run = run
         self.agent = agent
         self.timeout = timeout
         self.on_events = on_events
         self.check_timeout = check_timeout
+        self.sandbox = sandbox
+        self.check_network = check_network
         self.parser = agent.parser()
         self._process: AgentProcess | None = None
         self._checks: RunChecks | None = None
@@ -357,6 +365,17 @@ class RunExecution:
         # Kimi's "auto" flavour is only known once the command is built.
         flavour = getattr(self.agent, "flavour", None)
         profile_of = getattr(self.agent, "profile", None)
+        try:
+            confined = confine_agent(
+                store, run, self.agent.name, flavour if isinstance(flavour, str) else "", invocation, mode=self.sandbox
+            )
+        except SandboxUnavailable as err:
+            return self._refuse(f"{err} -- {err.fix}")
+        invocation, sandbox = confined.invocation, confined.sandbox
+        store.update(
+            run, sandbox=sandbox.tool, sandbox_reason=sandbox.reason,
+            agent_data=str(confined.agent_data) if confined.agent_data else None,
+        )  # fmt: skip
         self._process = AgentProcess(
             invocation,
             timeout=self.timeout,
@@ -398,6 +417,14 @@ class RunExecution:
         self.on_events(notices)
         return run
 
+    def _refuse(self, message: str) -> Run:
+        """End the run before its agent started (the sandbox it requires is missing)."""
+        run = self.store.update(
+            self.run, status=Status.FAILED, failure_kind="sandbox", message=message, finished_at=self.store.now()
+        )
+        self.on_events([Exit(None, run.status.value, run.failure_kind, run.message)])
+        return run
+
     def _record_crash(self, err: BaseException) -> None:
         """Mark a run still at work `failed`/`crashed` after an unexpected error; commit what the
         agent left when it was still `running` (best effort: this is already a failure). A
@@ -432,6 +459,7 @@ class RunExecution:
         run, store = self.run, self.store
         self._checks = RunChecks(
             store, run, timeout=self.check_timeout or 0, on_events=self.on_events,
+            sandbox=self.sandbox, network=self.check_network,
             on_start=lambda pid: store.update(run, pgid=pid),
         )
         try:

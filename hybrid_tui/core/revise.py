@@ -298,14 +298,16 @@ class RevisionExecution(RunExecution):
         timeout: float,
         on_events: EventSink,
         check_timeout: float | None = None,
+        **options: object,
     ) -> None:
+        """`options`: `RunExecution`'s (sandbox, check_network)."""
         if not run.revisions or run.revisions[-1].status != "preparing":
             raise ActionFailed(f"run {run.id} has no prepared revision: call prepare_revision first")
         self.revision = run.revisions[-1]
         self.before = {key: getattr(run, key) for key in _TOTALS}
         super().__init__(
             store, run, ResumedAgent(agent, prompt, self.revision.session_id),  # type: ignore[arg-type]
-            timeout=timeout, on_events=on_events, check_timeout=check_timeout,
+            timeout=timeout, on_events=on_events, check_timeout=check_timeout, **options,  # type: ignore[arg-type]
         )
 
     async def start(self) -> Run:

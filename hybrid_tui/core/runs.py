@@ -185,6 +185,11 @@ class Run(BaseModel):
     # The agent's profile the run used, so a revise resumes with it: Kimi Code's KIMI_CODE_HOME,
     # the legacy CLI's config file.
     profile: str | None = None
+    # What confined the agent and the checks ("bwrap 0.8.0"), or None and the reason there was
+    # nothing (core/confine.py).
+    sandbox: str | None = None
+    sandbox_reason: str = ""
+    agent_data: str | None = None  # the run's copy of the agent's data dir (sandboxed runs)
     # From the agent's own account of the run (Claude's `result` line); None when not reported.
     turns: int | None = None
     tokens: int | None = None  # input (fresh and cached) plus output

@@ -68,8 +68,11 @@ class CheckRunner:
         log_path: Path | None = None,
         on_start: Callable[[int], None] | None = None,
         kill_grace: float = 2.0,
+        confine: Callable[[Invocation], Invocation] | None = None,
     ) -> None:
+        """`confine`: turns each command's invocation into a sandboxed one (core/confine.py)."""
         self.commands = list(commands)
+        self.confine = confine
         self.cwd = cwd
         self.timeout = timeout
         self.on_events = on_events
@@ -109,8 +112,9 @@ class CheckRunner:
         def on_line(line: str, truncated: bool) -> None:
             self.on_events([Text(line + (" …" if truncated else ""), raw=True)])
 
+        invocation = Invocation([SHELL, "-c", "exec 2>&1\n" + command], self.cwd)
         self._process = AgentProcess(
-            Invocation([SHELL, "-c", "exec 2>&1\n" + command], self.cwd),
+            self.confine(invocation) if self.confine else invocation,
             timeout=self.timeout,
             transcript=log,  # the raw output goes to the log as it comes
             stderr_log=log,
@@ -178,9 +182,15 @@ class RunChecks:
         timeout: float,
         on_events: EventSink,
         on_start: Callable[[int], None] | None = None,
+        sandbox: str = "auto",
+        network: bool = False,
     ) -> None:
+        """`sandbox`: the setting ("auto", "required", "off"); `network`: whether the checks
+        keep the network inside the sandbox."""
         self.store = store
         self.run = run
+        self.sandbox = sandbox
+        self.network = network
         self.timeout = timeout
         self.on_events = on_events
         self.on_start = on_start
@@ -212,9 +222,14 @@ class RunChecks:
             log.parent.mkdir(parents=True, exist_ok=True)
             with open(log, "a", encoding="utf-8", opener=private_opener) as handle:  # 0600
                 handle.write(f"== checks of run {run.id} on {tip[:7]} at {store.now()} ==\n")
+        from hybrid_tui.core.confine import confine_check
+
+        def confine(invocation: Invocation) -> Invocation:
+            return confine_check(store, run, invocation, mode=self.sandbox, network=self.network)[0]
+
         self._runner = CheckRunner(
             commands, worktree, timeout=self.timeout, on_events=self.on_events,
-            log_path=log, on_start=self.on_start,
+            log_path=log, on_start=self.on_start, confine=confine,
         )
         if self.cancelled:
             self._runner.cancel()
@@ -252,11 +267,13 @@ def require_rerunnable(run: Run) -> None:
         )
 
 
-async def rerun_checks(store: RunStore, run: Run, *, timeout: float, on_events: EventSink) -> list[CheckResult]:
+async def rerun_checks(
+    store: RunStore, run: Run, *, timeout: float, on_events: EventSink, sandbox: str = "auto", network: bool = False
+) -> list[CheckResult]:
     """Run a finished run's checks again (any run whose worktree is still there); records them.
     To be able to cancel, build `RunChecks` yourself after `require_rerunnable(run)`."""
     require_rerunnable(run)
-    return await RunChecks(store, run, timeout=timeout, on_events=on_events).start()
+    return await RunChecks(store, run, timeout=timeout, on_events=on_events, sandbox=sandbox, network=network).start()
 
 
 def checks_json(checks: list[CheckResult] | None) -> list[dict] | None:

@@ -46,6 +46,8 @@ class LiveRun:
         check_timeout: float | None = None,
         interval: float = 1 / 30,
         revision_prompt: str | None = None,
+        sandbox: str = "auto",
+        check_network: bool = False,
     ) -> None:
         """`check_timeout`: seconds for each of the spec's checks, which run after the agent
         finished (their output streams to `sink` too); None runs no checks. `revision_prompt`:
@@ -56,14 +58,15 @@ class LiveRun:
 
         if revision_prompt is None:
             self.execution: RunExecution = RunExecution(
-                store, run, agent, timeout=timeout, on_events=self._on_events, check_timeout=check_timeout
+                store, run, agent, timeout=timeout, on_events=self._on_events, check_timeout=check_timeout,
+                sandbox=sandbox, check_network=check_network,
             )
         else:
             from hybrid_tui.core.revise import RevisionExecution
 
             self.execution = RevisionExecution(
                 store, run, agent, revision_prompt, timeout=timeout, on_events=self._on_events,
-                check_timeout=check_timeout,
+                check_timeout=check_timeout, sandbox=sandbox, check_network=check_network,
             )
         self._sink = sink
         self._interval = interval

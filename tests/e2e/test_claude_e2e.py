@@ -227,3 +227,28 @@ def test_a_long_prompt_reaches_claude_through_stdin(project: Path, tmp_path: Pat
     prompt = server.turn_requests[0].all_text()
     assert "# Spec: 007 -- Long one" in prompt and requirement in prompt
     assert git(project, "show", f"{summary['branch']}:hello.txt") == "long"
+
+
+def test_claude_implements_may_run_bash_inside_the_sandbox(project: Path, plan: Path, isolated_env: Path, sandboxed: str):
+    """In the sandbox "Claude implements" gets Bash (`--allowedTools Bash`): it can run its own
+    tests; the command runs confined (a write to HOME is refused, the worktree write lands)."""
+    from hybrid_tui.agents.sandbox import probe
+
+    if not probe().on and sandboxed != "required":
+        pytest.skip(probe().reason)
+    canary = isolated_env / "canary"
+    command = f"echo from-bash > bash.txt; (echo pwned > {canary}) 2>/dev/null; echo home=$? >> bash.txt"
+
+    def bash(request: RecordedRequest):
+        return [tool_use("Bash", {"command": command, "description": "write a file"})]
+
+    with ScriptedAnthropic([bash, [text("Ran it.")]]) as server:
+        write_config(isolated_env, server)
+        result, events, summary, _ = run_claude(project, plan)
+    assert result.returncode == 0, result.stderr
+    assert summary["sandbox"] is not None
+    (bash_result,) = [e for e in events if e["kind"] == "tool_result"]
+    assert bash_result["is_error"] is False, bash_result
+    written = git(project, "show", f"{summary['branch']}:bash.txt").splitlines()
+    assert written[0] == "from-bash" and written[1] != "home=0"
+    assert not canary.exists()

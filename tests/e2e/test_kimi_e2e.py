@@ -168,9 +168,11 @@ def raw_lines(events: list[dict]) -> list[str]:
     return [e["text"] for e in events if e["kind"] == "text" and e["raw"]]
 
 
-def session_context(share: Path, session_id: str) -> list[dict]:
-    """The real CLI's record of the session: one JSON message per line."""
-    (context,) = share.glob(f"sessions/*/{session_id}/context.jsonl")
+def session_context(share: Path, summary: dict) -> list[dict]:
+    """The real CLI's record of the run's session: one JSON message per line. It is in the run's
+    copy of the data dir when the run was sandboxed (`agent_data`), else in `share`."""
+    data = Path(summary["agent_data"]) if summary.get("agent_data") else share
+    (context,) = data.glob(f"sessions/*/{summary['session_id']}/context.jsonl")
     return [json.loads(line) for line in context.read_text().splitlines()]
 
 
@@ -266,7 +268,7 @@ def test_write_edit_and_shell_land_on_the_run_branch(
     assert stderr_session_id(state_dir, summary["run_id"]) == session_id
     record = json.loads((state_dir / "runs" / summary["run_id"] / "run.json").read_text())
     assert record["session_id"] == session_id and record["status"] == "review"
-    (user,) = [m for m in session_context(share, session_id) if m["role"] == "user"]
+    (user,) = [m for m in session_context(share, summary) if m["role"] == "user"]
     assert user["content"].startswith("Implement the following spec")
     assert "# Spec: 001 -- Add a greeting" in user["content"]
     transcript = (state_dir / "runs" / summary["run_id"] / "transcript.jsonl").read_text()
@@ -375,6 +377,7 @@ def test_a_spec_over_100_kb_reaches_the_real_cli_through_stdin(
 
     assert result.returncode == 0, result.stderr
     assert summary["status"] == "review" and summary["steps"] == 1
-    (user,) = [m for m in session_context(share, summary["session_id"]) if m["role"] == "user"]
+    (user,) = [m for m in session_context(share, summary) if m["role"] == "user"]
     assert user["content"] == build_prompt(spec_text).strip()  # print mode strips the prompt
-    assert "Read command from stdin" in (share / "logs" / "kimi.log").read_text()
+    data = Path(summary["agent_data"]) if summary["agent_data"] else share
+    assert "Read command from stdin" in (data / "logs" / "kimi.log").read_text()

@@ -184,8 +184,9 @@ def test_write_edit_and_shell_land_on_the_run_branch(
     saved = record(state_dir, summary["run_id"])
     assert SESSION.match(summary["session_id"]) and saved["session_id"] == summary["session_id"]
     assert (saved["flavour"], saved["profile"], saved["requests"]) == ("code", str(kimi_home), 4)
-    # The session is in the profile's own data dir, for this worktree.
-    index = [json.loads(line) for line in (kimi_home / "session_index.jsonl").read_text().splitlines()]
+    # The session is in the run's data dir (the sandbox's copy of the profile), for this worktree.
+    data = Path(saved["agent_data"] or kimi_home)
+    index = [json.loads(line) for line in (data / "session_index.jsonl").read_text().splitlines()]
     assert {"sessionId": summary["session_id"], "workDir": saved["worktree"]}.items() <= index[-1].items()
 
 
@@ -369,7 +370,6 @@ def test_a_spec_over_200_kb_reaches_it_whole_through_a_file_it_reads_page_by_pag
 STUCK_MCP = """\
 import json, os, signal, sys, time
 signal.signal(signal.SIGTERM, signal.SIG_IGN)  # a server that will not go
-open(sys.argv[1], "w").write(str(os.getpid()))
 for line in sys.stdin:
     message = json.loads(line)
     if "id" not in message:
@@ -386,34 +386,65 @@ while True:
 """
 
 
-def _alive(pid: int) -> bool:
-    try:
-        with open(f"/proc/{pid}/stat") as handle:
-            return handle.read().split(") ", 1)[1][0] != "Z"
-    except OSError:
-        return False
+def running(script: Path) -> list[int]:
+    """Live processes (not zombies) whose command line names `script`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if str(script).encode() in (entry / "cmdline").read_bytes() and (entry / "stat").read_text().split(") ", 1)[1][0] != "Z":
+                found.append(int(entry.name))
+        except (OSError, ValueError, IndexError):
+            continue
+    return found
 
 
+@pytest.mark.parametrize("confined", [True, False], ids=["sandbox", "no-sandbox"])
 def test_a_process_that_lingers_after_its_resume_hint_is_stopped_and_the_run_finished(
-    kimi_code_bin: Path, repo: Path, plan: Path, tmp_path: Path, isolated_env: Path
+    kimi_code_bin: Path, repo: Path, plan: Path, isolated_env: Path, confined: bool, monkeypatch: pytest.MonkeyPatch
 ):
     """An MCP server that ignores SIGTERM keeps the real CLI alive after its resume hint (it
     waits for the server, then force-exits, leaving the server running in a session of its
     own). hybrid-tui stops the CLI `linger_grace` seconds after the hint, counts the run as
-    finished, and its supervisor stops the server the CLI left behind."""
-    server_script, pidfile = tmp_path / "stuck_mcp.py", tmp_path / "mcp.pid"
+    finished, and nothing the CLI left behind survives the run (the sandbox's pid namespace, or
+    without one the supervisor, stops the server)."""
+    if not confined:
+        monkeypatch.setenv("HYBRID_TUI_SANDBOX", "off")
+    server_script = isolated_env / "stuck_mcp.py"  # HOME: visible inside the sandbox too
     server_script.write_text(STUCK_MCP)
     script = [[tool_use("Write", {"path": "hello.txt", "content": "hi\n"})], [text("Done.")]]
     with ScriptedAnthropic(script) as server:
         kimi_home = configure(isolated_env, kimi_code_bin, server.base_url, linger_grace=0.5)
         kimi_home.mkdir(parents=True, exist_ok=True)
         (kimi_home / "mcp.json").write_text(json.dumps(
-            {"mcpServers": {"stuck": {"command": os.sys.executable, "args": [str(server_script), str(pidfile)]}}}
+            {"mcpServers": {"stuck": {"command": os.sys.executable, "args": [str(server_script)]}}}
         ))  # fmt: skip
         rc, events, summary = run_json(repo, "run", str(plan))
     assert rc == 0, summary
     assert (summary["status"], summary["failure_kind"]) == ("review", None)
     assert "was still running 0.5 s after the run ended and was stopped" in summary["message"]
     assert git(repo, "show", f"{summary['branch']}:hello.txt") == "hi"
-    mcp_pid = int(pidfile.read_text())
-    assert not _alive(mcp_pid)  # out of the CLI's process group, yet not left running
+    assert running(server_script) == []  # out of the CLI's process group, yet not left running
+    assert (summary["sandbox"] is not None) == confined
+
+
+def test_quota_exhaustion_is_its_own_failure_kind_and_the_work_before_it_is_kept(
+    kimi_code_bin: Path, repo: Path, plan: Path, isolated_env: Path
+):
+    """Only the `kimi` provider type says the quota is gone: a scripted OpenAI-style
+    `/v1/chat/completions` server answers the second request with Moonshot's 429. No retry."""
+    from tests.servers import openai
+
+    script = [[openai.tool_call("Write", {"path": "hello.txt", "content": "before the quota ran out\n"})],
+              openai.quota_exhausted()]  # fmt: skip
+    with openai.ScriptedOpenAI(script) as server:
+        configure(isolated_env, kimi_code_bin, server.base_url)
+        config = Path(os.environ["HYBRID_TUI_CONFIG"])
+        config.write_text(config.read_text().replace('"anthropic"', '"kimi"'))
+        rc, events, summary = run_json(repo, "run", str(plan))
+    assert rc == 1 and len(server.turn_requests) == 2  # no retry of a used-up quota
+    assert (summary["status"], summary["failure_kind"]) == ("failed", "quota")
+    assert summary["message"].startswith("provider.api_error: 429 You exceeded your current token quota")
+    assert "quota is used up" in summary["message"]
+    assert (summary["steps"], summary["requests"]) == (1, 2)
+    assert not [n for n in notices(events) if n.startswith("retrying")]
+    assert git(repo, "show", f"{summary['branch']}:hello.txt") == "before the quota ran out"

@@ -221,7 +221,7 @@ def test_revise_resumes_the_real_kimi_session(repo: Path, tmp_path: Path, isolat
     assert git(repo, "show", f"{summary['branch']}:hello.txt") == "hello, empty"
     assert len(out["new_commits"]) == 1
     # Kimi's own record of the session: the spec first, then the revision's note.
-    users = [m["content"] for m in session_context(share, summary["session_id"]) if m["role"] == "user"]
+    users = [m["content"] for m in session_context(share, summary) if m["role"] == "user"]
     assert len(users) == 2
     assert "# Spec: 001 -- Add a greeting" in users[0]
     assert "mention the empty case" in users[1] and "`grep -q empty hello.txt` failed with exit code 1" in users[1]

@@ -178,6 +178,8 @@ class RunScreen(Screen[None]):
             sink=lambda events: self.post_message(self.EventsArrived(events)),
             check_timeout=context.settings.review.check_timeout,
             revision_prompt=self.revision_prompt,
+            sandbox=context.settings.sandbox,
+            check_network=context.settings.review.check_network,
         )
         self.hybrid.live_runs.add(self.live)
         self.run_worker(
@@ -245,10 +247,13 @@ class RunScreen(Screen[None]):
         elapsed = format_elapsed((now - self._started).total_seconds()) if self._started else "-"
         usage = "".join(f" · {part}" for part in usage_parts(run)) if self.ended else ""
         revision = f" · revision {len(run.revisions)}" if self.revision_prompt is not None else ""
+        # Unconfined runs say so (their writes outside the worktree are not watched); the
+        # reason is the pane's first notice.
+        confined = " · [$warning]no sandbox[/]" if run.sandbox is None and run.sandbox_reason else ""
         header = (
             f"[b]{escape(self._agent_name)}[/b]{revision} · [$text-muted]{escape(run.branch)}[/]\n"
             f"{self._unit} {steps}{budget} · {elapsed} · {self._status_markup()}"
-            f"[$text-muted]{escape(usage)}[/]"
+            f"[$text-muted]{escape(usage)}[/]{confined}"
         )
         if said := self._ending_message():
             colour = "$error" if self.error else _STATUS_COLOURS.get(run.status, "$foreground")

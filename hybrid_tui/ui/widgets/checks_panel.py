@@ -177,8 +177,10 @@ class LiveChecks:
     """One re-run of a run's checks on its own thread and event loop."""
 
     def __init__(
-        self, store: RunStore, run: Run, *, timeout: float, sink: Callable[[list[AgentEvent]], None]
+        self, store: RunStore, run: Run, *, timeout: float, sink: Callable[[list[AgentEvent]], None],
+        sandbox: str = "auto", network: bool = False,
     ) -> None:
+        self.sandbox, self.network = sandbox, network
         self.store = store
         self.run = run
         self.timeout = timeout
@@ -198,7 +200,9 @@ class LiveChecks:
 
         require_rerunnable(self.run)
         batcher = EventBatcher(self._sink)
-        checks = RunChecks(self.store, self.run, timeout=self.timeout, on_events=batcher.add)
+        checks = RunChecks(
+            self.store, self.run, timeout=self.timeout, on_events=batcher.add, sandbox=self.sandbox, network=self.network
+        )
         with self._lock:
             self._loop = asyncio.get_running_loop()
             self._checks = checks

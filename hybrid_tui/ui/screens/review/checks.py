@@ -40,9 +40,11 @@ class ChecksMixin:
         assert store is not None
         panel = self.query_one(ChecksPanel)
         self.clear_message()
+        settings = self.hybrid.context.settings
         live = self.live_checks = LiveChecks(
-            store, self.run, timeout=self.hybrid.context.settings.review.check_timeout,
+            store, self.run, timeout=settings.review.check_timeout,
             sink=lambda events: self.post_message(self.ChecksOutput(events)),
+            sandbox=settings.sandbox, network=settings.review.check_network,
         )
         panel.running = True
         panel.start_output()
