@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import time
 from pathlib import Path
 from typing import Any
@@ -26,31 +25,13 @@ from hybrid_tui.agents.kimi import KimiAgent, detect_flavour
 from hybrid_tui.config import KimiSettings
 from hybrid_tui.core.dispatch import build_prompt
 from tests.conftest import git
+from tests.e2e.test_kimi_e2e import AUTHOR, PLAN, closed_port  # the same plan as for the legacy CLI
 from tests.helpers import checkout_fingerprint, run_cli
 from tests.servers.anthropic import ApiError, RecordedRequest, ScriptedAnthropic, text, tool_use
 
 pytestmark = pytest.mark.e2e
 
-AUTHOR = "Kimi (hybrid-tui) <kimi@hybrid-tui.invalid>"
 SESSION = re.compile(r"^session_[0-9a-f-]{36}$")
-
-PLAN = """\
-# Add a greeting
-
-## Context
-The app needs a greeting file.
-
-## Changes
-
-### 1. `hello.txt`
-Create it with a friendly line.
-
-### 2. `src/app.py`
-Return 2 instead of 1.
-
-## Verification
-- `test -f hello.txt`
-"""
 
 
 @pytest.fixture(autouse=True)
@@ -123,12 +104,6 @@ def assert_no_raw_json(events: list[dict]) -> None:
 
 def record(state_dir: Path, run_id: str) -> dict:
     return json.loads((state_dir / "runs" / run_id / "run.json").read_text())
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 # -- the tests ---------------------------------------------------------------------------------
