@@ -143,8 +143,8 @@ def test_each_kind_becomes_styled_lines() -> None:
 def test_long_lines_are_cut_and_control_characters_made_safe() -> None:
     ((_, long),) = event_lines(Text("y" * (LINE_CAP + 500)))
     assert long == "y" * LINE_CAP + " … [truncated]"
-    ((_, dirty),) = event_lines(Text("\x1b[31mred\x1b[0m\tcol\x07bell", raw=True))
-    assert dirty == "red col\ufffdbell"
+    ((_, dirty),) = event_lines(Text("\x1b[31mred\x1b[0m\tcol\x07bell \x1b]0;title\x07 \x9b2J", raw=True))
+    assert dirty == "red col\\x07bell \\x1b]0;title\\x07 \\x9b2J"  # colours dropped, the rest shown
 
 
 # -- drawing --------------------------------------------------------------------------------

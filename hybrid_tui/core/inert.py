@@ -54,13 +54,16 @@ def inert(text: str, *, one_line: bool = False) -> str:
     return (_UNSAFE_ONE_LINE if one_line else _UNSAFE).sub(_shown, text)
 
 
+def drop_colours(text: str) -> str:
+    """`text` without its SGR colour sequences (`ESC [ ... m`); everything else as it is."""
+    return _COLOUR.sub("", text) if "\x1b" in text else text
+
+
 def inert_output(text: str, *, one_line: bool = False) -> str:
     """Program output (the agent's, the checks'): colour sequences dropped, then `inert`."""
     if text.isprintable():
         return text
-    if "\x1b" in text:
-        text = _COLOUR.sub("", text)
-    return inert(text, one_line=one_line)
+    return inert(drop_colours(text), one_line=one_line)
 
 
 def inert_json(dumped: str) -> str:

@@ -28,10 +28,12 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from hybrid_tui.config_file import StartupSettings, config_path, read_config_table
 from hybrid_tui.core.errors import InputError
+from hybrid_tui.core.inert import inert
 from hybrid_tui.ui.live_run import LiveRuns
 from hybrid_tui.ui.theme import (
     DEFAULT_THEME,
@@ -168,6 +170,13 @@ class HybridApp(App[None]):
         """Set once the start-up work after the first frame is done (tests wait on it)."""
         super().__init__()
         self._startup_theme(context.startup.theme)
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = True) -> None:
+        """Every notification (the screens' and widgets' `notify` come here) is drawn inert
+        (`core.inert`): an error message may quote a path, a plan title or the agent's words."""
+        super().notify(inert(message), title=inert(title, one_line=True), severity=severity, timeout=timeout,
+                       markup=markup)
 
     def _startup_theme(self, wanted: str) -> None:
         """Register and apply the theme the first frame shows. With theme files in the user's

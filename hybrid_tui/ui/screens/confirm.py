@@ -13,6 +13,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from hybrid_tui.core.inert import inert
+
 
 class ConfirmScreen(ModalScreen[bool]):
     DEFAULT_CSS = """
@@ -52,8 +54,9 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Static(self.title_text, id="title", markup=False)
-            yield Static(self.body_text, id="body", markup=False)
+            # What lands, what is deleted: file names, branch names, the run's title (core.inert).
+            yield Static(inert(self.title_text), id="title", markup=False)
+            yield Static(inert(self.body_text), id="body", markup=False)
             with Horizontal(id="buttons"):
                 yield self._button(f"{self.yes_label} (y)", "yes", "primary")
                 yield self._button(f"{self.no_label} (n)", "no", "default")

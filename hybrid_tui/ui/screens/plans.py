@@ -62,6 +62,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.worker import Worker, WorkerState
 
 from hybrid_tui.core.errors import HybridError, InputError
+from hybrid_tui.core.inert import inert
 from hybrid_tui.core.plans import Plan, PlansLocation, find_plans_dir, list_plans, read_plan, watch_plans
 from hybrid_tui.core.project import find_project_root
 from hybrid_tui.ui.widgets.plan_list import BADGE_COLOURS, PlanList
@@ -98,8 +99,8 @@ def advice_line(advice: Advice) -> Content:
     """`Advice: Delegate to Kimi — <reason>`, the label in its badge colour."""
     return Content.from_markup(
         f"[$text-muted]Advice:[/] [b ${BADGE_COLOURS[advice.choice]}]$label[/] [$text-muted]— $reason[/]",
-        label=advice.label,
-        reason=advice.reason,
+        label=inert(advice.label, one_line=True),
+        reason=inert(advice.reason, one_line=True),  # it may name the plan's files
     )
 
 
@@ -234,8 +235,8 @@ class PlansScreen(Screen[None]):
         except InputError:
             self.root = Path(repo)
         self.location = find_plans_dir(self.root, self.context.plans_dir, self.context.plans_dir_source)
-        self.query_one("#plans-header", Static).update(Content(self._header_text()))
-        self.query_one("#plans-empty", Static).update(Content(self._empty_text()))
+        self.query_one("#plans-header", Static).update(Content(inert(self._header_text(), one_line=True)))
+        self.query_one("#plans-empty", Static).update(Content(inert(self._empty_text())))
         self.query_one("#preview-message", Static).update("Reading plans…")
         # The first listing is synchronous: a stat and a 64 KiB head per plan (a few ms for a
         # dozen) so the first frame shows the list; advice (which converts every plan) and all
@@ -318,7 +319,7 @@ class PlansScreen(Screen[None]):
         if advise:
             self._advise(plans)
         if not plans:
-            self.query_one("#plans-empty", Static).update(Content(self._empty_text()))
+            self.query_one("#plans-empty", Static).update(Content(inert(self._empty_text())))
             self._preview_key = None
             self.shown_preview = None
             self.preview_complete = False
@@ -380,10 +381,10 @@ class PlansScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="plan-preview")
     def _read_preview(self, path: Path) -> tuple[Path, str | None, str | None]:
-        try:
-            return path, read_plan(path), None
+        try:  # shown inert: no escape sequence of the plan's reaches the terminal (core.inert)
+            return path, inert(read_plan(path)), None
         except InputError as err:
-            return path, None, str(err)
+            return path, None, inert(str(err))
 
     def _show_preview(self, path: Path, text: str | None, error: str | None) -> None:
         if self._preview_key is None or self._preview_key[0] != path:

@@ -22,7 +22,9 @@ from textual.markup import escape
 from textual.screen import ModalScreen
 from textual.widgets import Static, TextArea
 
+from hybrid_tui.core.inert import inert
 from hybrid_tui.core.runs import Run
+from hybrid_tui.ui.widgets.inert_text_area import InertTextArea
 
 
 def agent_name(run: Run) -> str:
@@ -81,9 +83,10 @@ class ReviseScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="revise-dialog"):
-            yield Static(f"Send back to {escape(agent_name(self.run))}: {escape(self.run.title)}", id="revise-title")
-            yield Static(revise_summary(self.run), id="revise-summary")
-            yield TextArea(self.initial_note, id="revise-note", soft_wrap=True)
+            yield Static(inert(f"Send back to {escape(agent_name(self.run))}: {escape(self.run.title)}"), id="revise-title")
+            yield Static(inert(revise_summary(self.run)), id="revise-summary")
+            # The note may start as Claude's points, which quote the branch: shown inert, sent so.
+            yield InertTextArea(inert(self.initial_note), id="revise-note", soft_wrap=True)
             yield Static("Write what the agent should change.", id="revise-error", markup=False)
             yield Static("ctrl+s send · esc cancel", id="revise-keys", markup=False)
 

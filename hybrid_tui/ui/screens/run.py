@@ -48,6 +48,7 @@ from textual.worker import Worker, WorkerState
 
 from hybrid_tui.agents.events import AgentEvent, Notice
 from hybrid_tui.core.errors import HybridError
+from hybrid_tui.core.inert import inert
 from hybrid_tui.core.runs import Run, Status
 from hybrid_tui.ui.live_run import LiveRun
 from hybrid_tui.ui.screens.confirm import ConfirmScreen
@@ -258,7 +259,7 @@ class RunScreen(Screen[None]):
         if said := self._ending_message():
             colour = "$error" if self.error else _STATUS_COLOURS.get(run.status, "$foreground")
             header += f"\n[{colour}]{escape(said)}[/]"
-        self.query_one("#run-header", Static).update(header)
+        self.query_one("#run-header", Static).update(inert(header))  # the agent's message may hold escapes
 
     def _ending_message(self) -> str:
         """Why the run did not end in review, and what to do (the log's last line is cut to the

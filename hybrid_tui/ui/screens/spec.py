@@ -17,6 +17,9 @@ Behaviour choices:
   after the last keystroke (one timer, restarted on each `TextArea.Changed`).
 - `enter` or a click on a problem, or `f8` (next problem after the cursor, wrapping), moves
   the editor's cursor to that line and focuses the editor.
+- Control characters of the plan (or of Claude's conversion, or pasted) are in the editor as
+  inert text (`\x1b` for ESC, `core.inert`), never raw: the terminal cannot be driven by them,
+  and that text is what runs.
 - `ctrl+r` runs exactly the text in the editor. It validates first, at once; with errors
   nothing is started and a notification names the first one. Otherwise `prepare_run` (kimi
   agent from the settings) runs in a thread worker; an `InputError` (spec, git, agent missing)
@@ -58,6 +61,7 @@ from textual.widgets.option_list import Option
 from textual.worker import Worker, WorkerState
 
 from hybrid_tui.core.errors import HybridError, InputError
+from hybrid_tui.core.inert import inert
 from hybrid_tui.core.plans import Plan, read_plan
 from hybrid_tui.core.spec import Problem, validate_spec
 
@@ -140,7 +144,7 @@ def problem_row(problem: Problem) -> Content:
         f"[$text-muted]$where[/][{colour} bold]$severity[/]: $message",
         where=where,
         severity=problem.severity,
-        message=problem.message,
+        message=inert(problem.message, one_line=True),  # it may quote the spec
     )
 
 
@@ -191,7 +195,7 @@ class SpecScreen(Screen[None]):
         return self._editor.text if self._editor is not None else None
 
     def compose(self) -> ComposeResult:
-        yield Static(Content(f"{self.plan.name} → Kimi"), id="spec-header", classes="screen-header")
+        yield Static(Content(inert(f"{self.plan.name} → Kimi", one_line=True)), id="spec-header", classes="screen-header")
         yield Static(id="spec-status")
         yield Container(id="spec-editor-pane")
         yield OptionList(id="spec-problems")
@@ -218,7 +222,7 @@ class SpecScreen(Screen[None]):
 
     def _status(self, text: str | None, *, error: bool = False) -> None:
         status = self.query_one("#spec-status", Static)
-        status.update(Content(text or ""))
+        status.update(Content(inert(text or "")))
         status.display = bool(text)
         status.set_class(error, "-error")
 
@@ -232,15 +236,18 @@ class SpecScreen(Screen[None]):
         self.source = source
         if source.base:
             header = self.query_one("#spec-header", Static)
-            header.update(Content(f"{self.plan.name} → Kimi · base {source.base}"))
+            header.update(Content(inert(f"{self.plan.name} → Kimi · base {source.base}", one_line=True)))
         self._status(source.blocker, error=True)
         if source.text is None:
             return
-        from textual.widgets import TextArea
+        from hybrid_tui.ui.widgets.inert_text_area import InertTextArea
 
-        self._original = source.text if self.plan.path not in self.drafts else None
-        self._editor = TextArea.code_editor(
-            source.text, language="markdown", theme="css", soft_wrap=True, id="spec-editor"
+        # The plan's (or the draft's) control characters show as `\x1b`... text, and that text
+        # is what runs: the editor never draws them raw (core.inert).
+        text = inert(source.text)
+        self._original = text if self.plan.path not in self.drafts else None
+        self._editor = InertTextArea.code_editor(
+            text, language="markdown", theme="css", soft_wrap=True, id="spec-editor"
         )
         await self.query_one("#spec-editor-pane").mount(self._editor)
         self.query_one("#spec-problems").display = True
@@ -340,7 +347,7 @@ class SpecScreen(Screen[None]):
             )
             return
         document = self._editor.document
-        self._editor.replace(result.text or "", (0, 0), document.end)
+        self._editor.replace(inert(result.text or ""), (0, 0), document.end)
         self._editor.cursor_location = (0, 0)
         self.validate()
         self.notify(f"{result.message}. ctrl+z brings the previous spec back.", timeout=10, markup=False)
@@ -417,7 +424,7 @@ class SpecScreen(Screen[None]):
         in the spec, "dispatch" refused by `prepare_run`) so that it can be withdrawn once it no
         longer holds: the errors fixed, or the run started (it would otherwise still say "Not
         run" over the Run screen)."""
-        notification = Notification(text, "", "error", timeout, markup=False)
+        notification = Notification(inert(text), "", "error", timeout, markup=False)
         self.app.post_message(Notify(notification))
         self._refusals.append((kind, notification))
 

@@ -31,6 +31,7 @@ from textual.containers import Vertical
 from textual.markup import escape
 from textual.widgets import Static
 
+from hybrid_tui.core.inert import inert
 from hybrid_tui.ui.widgets.event_log import EventLog
 
 if TYPE_CHECKING:
@@ -58,7 +59,7 @@ def check_row(check: CheckResult, status_width: int = 0, seconds_width: int = 0)
     status = f"{check_status(check):<{status_width}}"
     if not check.ok:
         status = f"[$text-error]{status}[/]"
-    return f"{mark} {status} [$text-muted]{check.seconds:>{seconds_width}.1f}s[/]  {escape(check.command)}"
+    return f"{mark} {status} [$text-muted]{check.seconds:>{seconds_width}.1f}s[/]  {escape(inert(check.command, one_line=True))}"
 
 
 def checks_title(run: Run, tip: str | None, running: bool) -> str:

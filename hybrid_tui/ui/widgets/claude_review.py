@@ -22,12 +22,13 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from hybrid_tui.core.errors import HybridError
+from hybrid_tui.core.inert import inert
 from hybrid_tui.core.runs import ClaudeReview, ReviewPoint
 
 
 def point_prompt(point: ReviewPoint) -> str:
-    where = escape(point.file or "(no file)") + (f":{point.line}" if point.line else "")
-    return f"[b]{where}[/b]  {escape(point.problem)}"
+    where = escape(inert(point.file or "(no file)", one_line=True)) + (f":{point.line}" if point.line else "")
+    return f"[b]{where}[/b]  {escape(inert(point.problem, one_line=True))}"
 
 
 class ClaudeReviewPanel(Vertical):
@@ -105,9 +106,9 @@ class ClaudeReviewPanel(Vertical):
         badge, summary, points, css = self._state
         verdict = self.query_one("#claude-verdict", Static)
         verdict.set_classes(css)
-        verdict.update(badge)
+        verdict.update(inert(badge))
         summary_widget = self.query_one("#claude-summary", Static)
-        summary_widget.update(summary)
+        summary_widget.update(inert(summary))  # Claude's words, an error's message: outside text
         summary_widget.display = bool(summary)
         options = self.query_one(OptionList)
         options.clear_options()

@@ -33,20 +33,21 @@ from typing import Any
 from rich.cells import cell_len
 
 from hybrid_tui.core.hunks import FileHunks, parse_hunks
+from hybrid_tui.core.inert import inert
 
 SYNTAX_BLOCK = 128
 SYNTAX_MAX_LINE = 2_000
 SYNTAX_EAGER_LINES = 3_000  # files up to this many lines are highlighted in the worker
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 
 
 def clean(line: str) -> str:
-    """A line safe to draw: tabs expanded, control characters replaced, no trailing CR."""
+    """A line safe to draw: tabs expanded, no trailing CR, and every other control character
+    shown as text (`\\x1b` for ESC, `core.inert`): a file's bytes never drive the terminal."""
     if not line.isprintable():
         line = line.removesuffix("\r")
         if "\t" in line:
             line = line.expandtabs(4)
-        line = _CONTROL.sub("\ufffd", line)
+        line = inert(line, one_line=True)
     return line
 
 

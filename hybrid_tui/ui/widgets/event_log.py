@@ -10,7 +10,9 @@ Behaviour choices:
   and a first row "… N earlier lines in the transcript" says so. The transcript on disk is whole.
 - Lines longer than `LINE_CAP` characters are cut with a "… [truncated]" marker; rows wider
   than the pane are cropped with a final "…" (no horizontal scrolling, no wrapping).
-- Control characters are made visible as "�", ANSI escape sequences are dropped, tabs expand.
+- Nothing the agent or a check prints reaches the terminal raw (`core.inert`): colour
+  sequences are dropped, every other escape sequence and control character shows as text
+  (`\x1b]0;title\x07`), tabs expand.
 - Follows the tail while the view is at the bottom; once the user scrolls up it stays on the
   same lines, even while old lines drop off the top, until they scroll back to the bottom.
 - Colours come from the component classes below, which use the theme variables of
@@ -45,6 +47,7 @@ from hybrid_tui.agents.events import (
     ToolCall,
     ToolResult,
 )
+from hybrid_tui.core.inert import drop_colours, inert
 
 Line = tuple[str, str]
 """A display line: (style key, text). The style key names a component class `event-log--KEY`."""
@@ -68,18 +71,14 @@ STYLE_KEYS = (
     "elided",
 )
 
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[@-_]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-
-
 def _clean(text: str) -> str:
-    """One physical line, safe to draw: no escapes or control characters, capped in length."""
+    """One physical line, safe to draw (`core.inert`: colours dropped, every other control
+    shown as `\\xNN`), tabs expanded, capped in length."""
     if not text.isprintable():  # fast C check; the common case skips the regexes
-        if "\x1b" in text:
-            text = _ANSI.sub("", text)
+        text = drop_colours(text)
         if "\t" in text:
             text = text.expandtabs(4)
-        text = _CONTROL.sub("\ufffd", text)
+        text = inert(text, one_line=True)
     if len(text) > LINE_CAP:
         text = text[:LINE_CAP] + TRUNCATED
     return text

@@ -32,6 +32,7 @@ from rich.text import Text
 from textual.widgets import OptionList
 from textual.widgets.option_list import Option
 
+from hybrid_tui.core.inert import inert
 from hybrid_tui.core.plans import Plan
 
 if TYPE_CHECKING:
@@ -89,8 +90,8 @@ class PlanRow:
         title = Text(no_wrap=True, overflow="ellipsis")
         folder = plan.name.rpartition("/")[0]
         if folder:
-            title.append(f"{folder}/ ", style="dim")
-        title.append(plan.title)
+            title.append(f"{inert(folder, one_line=True)}/ ", style="dim")
+        title.append(inert(plan.title, one_line=True))  # a plan's bytes never reach the terminal raw
         with_size = options.max_width >= SIZE_MIN_WIDTH
         grid = Table.grid(expand=True, padding=(0, 1))
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from textual.markup import escape
 from textual.widgets import Static
 
+from hybrid_tui.core.inert import inert
 from hybrid_tui.core.runs import Status
 from hybrid_tui.ui.widgets.event_log import status_words
 
@@ -53,4 +54,4 @@ class HeaderMixin:
             if self.selection:
                 facts.append(f"[$text-success]{self._selection_summary()}[/]")
             lines.append(" · ".join(facts))
-        self.query_one("#review-header", Static).update("\n".join(lines))
+        self.query_one("#review-header", Static).update(inert("\n".join(lines)))  # title, message: outside text

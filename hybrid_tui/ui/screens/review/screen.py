@@ -65,6 +65,7 @@ from textual.widgets import Footer, OptionList, Static
 from textual.worker import Worker, WorkerState
 
 from hybrid_tui.core.errors import HybridError
+from hybrid_tui.core.inert import inert
 from hybrid_tui.core.runs import Run
 from hybrid_tui.ui.screens.review.checks import ChecksMixin
 from hybrid_tui.ui.screens.review.claude_review import ClaudeReviewMixin
@@ -366,7 +367,7 @@ class ReviewScreen(
 
     def show_message(self, text: str, *, advice: bool = False) -> None:
         message = self.query_one("#review-message", Static)
-        message.update(self._short(text))
+        message.update(inert(self._short(text)))  # git's and the agent's words: outside text
         message.set_class(advice, "-advice")
         message.add_class("-shown")
 
