@@ -57,7 +57,7 @@ def test_controls_are_shown_as_escapes_and_tab_and_newline_kept() -> None:
 
 
 def test_inert_is_idempotent_and_leaves_nothing_raw() -> None:
-    every = "".join(map(chr, range(0x00, 0xA0))) + "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+    every = "".join(map(chr, range(0xA0))) + "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
     once = inert(every)
     assert inert(once) == once
     assert_inert(once.replace("\t", "").replace("\n", ""))
@@ -92,7 +92,7 @@ def hostile_run(repo: Path, tmp_path: Path) -> tuple[Path, str, object]:
     plan.write_text(HOSTILE_PLAN)
     result = run_cli("run", str(plan), *_approval(repo), cwd=repo, env=standin_env("hostile_escapes"))
     assert result.returncode in (0, 1), result.stderr
-    run_id = re.search(r"^run (\d{6}-\d{6}-[a-z0-9]{2})", result.stdout, re.M).group(1)
+    run_id = re.search(r"^run (\d{6}-\d{6}-[a-z0-9]{2})", result.stdout, re.MULTILINE).group(1)
     return plan, run_id, result
 
 

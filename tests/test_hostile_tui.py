@@ -33,7 +33,14 @@ from hybrid_tui.ui.screens.revise import ReviseScreen
 from hybrid_tui.ui.screens.spec import SpecScreen
 from hybrid_tui.ui.widgets.diff_view import DiffView
 from tests.conftest import AGENT_STREAMS, git, make_repo
-from tests.test_ui_run import build_app, open_run, prepare, until, until_ended, use_standin
+from tests.test_ui_run import (
+    build_app,
+    open_run,
+    prepare,
+    until,
+    until_ended,
+    use_standin,
+)
 
 ESC = "\x1b"
 RAW = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

@@ -91,7 +91,7 @@ def bwrap() -> str:
     if path is None:
         reason = "bubblewrap (bwrap) is not installed: apt-get install bubblewrap"
     else:
-        probe = subprocess.run([path, "--dev-bind", "/", "/", "true"], capture_output=True, text=True)
+        probe = subprocess.run([path, "--dev-bind", "/", "/", "true"], capture_output=True, text=True, check=False)
         reason = f"bwrap cannot make its namespaces here: {probe.stderr.strip()}" if probe.returncode else ""
     if reason:
         if os.environ.get("HYBRID_TUI_REQUIRE_SANDBOX") == "1":
@@ -105,7 +105,7 @@ def in_bwrap(bwrap: str, options: list[str], argv: list[str], *, cwd: Path, env:
     """`argv` with the whole file system as it is, but `options` (a read-only bind, a tmpfs)."""
     return subprocess.run(
         [bwrap, "--dev-bind", "/", "/", *options, "--chdir", str(cwd), "--", *argv],
-        env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout,
+        env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout, check=False,
     )
 
 

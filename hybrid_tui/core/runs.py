@@ -266,11 +266,12 @@ def check_run_id(text: str) -> str:
 
 # -- files of the state dir: private, written whole -------------------------------------------
 
+
 class StateDirError(InputError):
     """The state dir could not be written (read-only, no permission, no space left, a file
     where a directory should be). Nothing half-written is left: the record or file that was
     being written is as it was. An `InputError` (exit 2) where a command could not start;
-    `run` and `revise` report one that stops a run mid-way as a failed run (exit 1)."""
+    `run`, `revise` and `verify` report one that stops them mid-way as a failure (exit 1)."""
 
 
 def state_dir_error(err: OSError, path: Path, what: str) -> StateDirError:
@@ -512,13 +513,13 @@ class RunStore:
         try:
             run = Run.model_validate_json(_read_record(path))
         except OSError as err:
-            raise _unreadable(path, f"cannot be read ({err.strerror or err})") from None
+            raise UnreadableRecord(path, f"cannot be read ({err.strerror or err})") from None
         except UnicodeDecodeError as err:
-            raise _unreadable(path, f"not UTF-8 (invalid byte at offset {err.start})") from None
+            raise UnreadableRecord(path, f"not UTF-8 (invalid byte at offset {err.start})") from None
         except ValidationError as err:
-            raise _unreadable(path, _validation_reason(err)) from None
+            raise UnreadableRecord(path, _validation_reason(err)) from None
         if run.id != path.parent.name:
-            raise _unreadable(path, f"its id {run.id!r} is not its directory's name")
+            raise UnreadableRecord(path, f"its id {run.id!r} is not its directory's name")
         return run
 
 
@@ -562,7 +563,3 @@ class UnreadableRecord(InputError):
     def __init__(self, path: Path, reason: str) -> None:
         super().__init__(f"{path}: unreadable run record: {reason}")
         self.reason = reason
-
-
-def _unreadable(path: Path, reason: str) -> UnreadableRecord:
-    return UnreadableRecord(path, reason)

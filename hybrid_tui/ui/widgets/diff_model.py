@@ -24,7 +24,6 @@ Behaviour choices:
 
 from __future__ import annotations
 
-import re
 import threading
 from array import array
 from dataclasses import dataclass, field
