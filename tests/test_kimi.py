@@ -366,6 +366,7 @@ def test_code_flavour_long_prompt_goes_to_a_file_beside_the_worktree(tmp_path):
     folder = code_prompt_dir(worktree)
     assert folder == tmp_path / "worktrees" / "r1.prompt"
     assert (folder / "prompt.md").read_text() == prompt
+    assert (folder.stat().st_mode & 0o777, (folder / "prompt.md").stat().st_mode & 0o777) == (0o700, 0o600)
     assert not any(worktree.iterdir())  # nothing in the worktree, so nothing on the branch
     assert inv.stdin is None
     assert inv.argv[:5] == ["kimi", "--output-format", "stream-json", "--add-dir", str(folder)]

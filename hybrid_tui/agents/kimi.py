@@ -55,6 +55,7 @@ from hybrid_tui.agents.base import (
 from hybrid_tui.agents import kimi_code
 from hybrid_tui.agents.events import AgentEvent, Notice, Text, Thinking, ToolCall, ToolResult
 from hybrid_tui.config import KimiSettings
+from hybrid_tui.core.private_files import private_dir, write_private
 
 INSTALL_HINT = (
     "install the Kimi Code CLI with `npm install -g @moonshot-ai/kimi-code` (needs Node >= "
@@ -430,9 +431,9 @@ class KimiAgent:
             prompt_file = None
             if too_long:
                 folder = code_prompt_dir(worktree)
-                folder.mkdir(parents=True, exist_ok=True)
+                private_dir(folder)  # 0700, the file 0600: it is a run's prompt, as private as prompt.md
                 prompt_file = folder / CODE_PROMPT_FILE
-                prompt_file.write_text(prompt, encoding="utf-8")
+                write_private(prompt_file, prompt)
                 argv += ["--add-dir", str(folder)]
                 prompt = code_prompt_pointer(prompt_file, prompt)
             return Invocation(
