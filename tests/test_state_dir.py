@@ -379,3 +379,23 @@ def test_a_state_dir_filling_up_mid_run_fails_the_run_with_exit_1(repo: Path, sp
     assert not [name for name in report["files"] if name.endswith(".tmp")], report["files"]
     listed = report["steps"]["runs"]
     assert listed["rc"] == 0 and len(json.loads(listed["stdout"])) == 2, listed["stderr"]
+
+
+def test_a_worktree_git_cannot_create_leaves_no_run_behind(repo: Path, state_dir: Path, monkeypatch: pytest.MonkeyPatch):
+    from hybrid_tui.agents.registry import make_agent
+    from hybrid_tui.config import Settings
+    from hybrid_tui.core.dispatch import prepare_run
+    from hybrid_tui.core.runs import StateDirError
+
+    for key, value in standin_env("kimi_success").items():
+        monkeypatch.setenv(key, value)
+    store = RunStore(state_dir, id_factory=lambda now: "261101-120000-aa")
+    in_the_way = state_dir / "worktrees" / "261101-120000-aa"
+    in_the_way.mkdir(parents=True)
+    (in_the_way / "someone-elses.txt").write_text("not a worktree\n")  # git refuses a non-empty dir
+    refs = git(repo, "for-each-ref", "--format=%(refname)")
+    with pytest.raises(StateDirError, match="cannot create the run's worktree .*261101-120000-aa: .*already exists"):
+        prepare_run(store, repo, SPEC, make_agent("kimi", Settings()))
+    assert not (state_dir / "runs" / "261101-120000-aa").exists()
+    assert git(repo, "for-each-ref", "--format=%(refname)") == refs  # no branch left either
+    assert (in_the_way / "someone-elses.txt").read_text() == "not a worktree\n"

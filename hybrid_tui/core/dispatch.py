@@ -188,6 +188,7 @@ def _create_worktree(base: _Base, worktree: Path, branch: str) -> None:
     dir, say), whatever it made of them is removed and `StateDirError` (exit 2) says why."""
     from git import GitCommandError
 
+    there_before = os.path.lexists(worktree)  # not ours to remove then
     try:
         workspace.create_worktree(base.repo, worktree, branch, base.sha)
     except (GitCommandError, OSError) as err:
@@ -196,7 +197,8 @@ def _create_worktree(base: _Base, worktree: Path, branch: str) -> None:
         with contextlib.suppress(GitCommandError, OSError):
             if workspace.ref_sha(base.root, f"refs/heads/{branch}") == base.sha:  # ours, nothing on it
                 workspace.delete_branch(base.root, branch)
-        shutil.rmtree(worktree, ignore_errors=True)
+        if not there_before:
+            shutil.rmtree(worktree, ignore_errors=True)
         said = (err.stderr or str(err)).strip().splitlines() if isinstance(err, GitCommandError) else [err.strerror or str(err)]
         raise StateDirError(
             f"cannot create the run's worktree {worktree}: {said[-1] if said else err}",
