@@ -44,6 +44,10 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         items[:] = kept
 
 
+# Test modules that use bubblewrap (the sandbox, tmpfs-backed full or read-only state dirs).
+BWRAP_TESTS = {"test_sandbox.py", "test_state_dir.py", "test_repo_guard.py"}
+
+
 # -- the real agent CLIs -----------------------------------------------------------------------
 
 # The fixture that hands a test each agent, by the name tests/agent_clis.py knows it by.
@@ -91,7 +95,7 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     sandbox tests under HYBRID_TUI_REQUIRE_SANDBOX=1) with its reason; the rest still run."""
     if session.config.option.collectonly:
         return
-    if any("e2e" in item.keywords or item.path.name == "test_sandbox.py" for item in session.items):
+    if any("e2e" in item.keywords or item.path.name in BWRAP_TESTS for item in session.items):
         try:
             agent_clis.ensure_bubblewrap()
         except agent_clis.AgentInstallError as error:
