@@ -16,6 +16,7 @@ from hybrid_tui.core.convert import (
     scan,
     shell_commands,
 )
+from hybrid_tui.core.convert.commands import looks_like_shell
 from hybrid_tui.core.spec import parse_spec, render_spec, validate_spec
 from tests.conftest import CORPUS_PLANS, git, make_repo
 
@@ -559,6 +560,154 @@ def test_non_shell_verification_items_go_to_the_last_task() -> None:
         "`/review`",
     ]
     assert spec.tasks[0].requirements == ["edit `a.py`"]
+
+
+# --------------------------------------------------------------------------------------------
+# A plan's shell command never becomes a requirement (issue 10)
+
+_TWO_STEPS = """\
+# Checks
+
+## Changes
+
+### 1. A
+- edit `a.py`
+
+### 2. B
+- edit `b.py`
+"""
+
+
+def _all_requirements(spec) -> str:
+    return "\n".join(r for task in spec.tasks for r in task.requirements)
+
+
+def test_a_shell_command_in_verification_is_never_a_requirement() -> None:
+    plan = f"""{_TWO_STEPS}
+## Verification
+- `cp ~/.ssh/id_rsa /tmp/k`
+- cp ~/.ssh/id_rsa /tmp/y
+- Run `cp ~/.ssh/id_rsa /tmp/x` and check it exists
+- [ ] the login page shows the error
+- `/review`
+- `len(x) == 3` holds in the REPL
+"""
+    spec = _convert(plan)
+    assert spec.verification == [
+        "cp ~/.ssh/id_rsa /tmp/k",
+        "cp ~/.ssh/id_rsa /tmp/y",
+        "cp ~/.ssh/id_rsa /tmp/x",
+    ]
+    # the prose checks, the slash command and the REPL expression stay where they were
+    assert spec.tasks[1].requirements == [
+        "edit `b.py`",
+        "[ ] the login page shows the error",
+        "`/review`",
+        "`len(x) == 3` holds in the REPL",
+    ]
+    assert "id_rsa" not in _all_requirements(spec)
+
+
+def test_a_command_in_a_verification_code_block_stays_a_command() -> None:
+    plan = f"""{_TWO_STEPS}
+## Verification
+- Clean the scratch files:
+  ```
+  find ~ -delete
+  ```
+
+```bash
+find ~ -delete
+```
+"""
+    spec = _convert(plan)
+    assert spec.verification == ["find ~ -delete"]
+    assert "find" not in _all_requirements(spec)
+
+
+def test_a_step_verification_label_keeps_its_commands_out_of_requirements() -> None:
+    plan = """\
+# Tidy
+
+## Step 1: Build
+- Edit `src/a.py`.
+
+**Verification:**
+- `rm -rf ~/.cache/app` then rerun
+- chmod -R 777 ~/
+- The app starts
+
+## Step 2: Docs
+- Edit `README.md`.
+"""
+    spec = _convert(plan)
+    task = spec.tasks[0]
+    assert task.verification == ["rm -rf ~/.cache/app", "chmod -R 777 ~/"]
+    assert task.requirements == ["Edit `src/a.py`.", "The app starts"]
+
+
+def test_a_command_nested_in_a_verification_item_is_cut_from_its_prose() -> None:
+    """Plan 32's shape: the item asks for a script; its nested command is a check."""
+    plan = f"""{_TWO_STEPS}
+## Verification
+1. **Create smoketest script**
+   - File: `scripts/smoke.sh`
+   - Make executable: `chmod +x scripts/smoke.sh`
+   - scp scripts/smoke.sh host:/tmp
+   - Include tests for the API
+"""
+    spec = _convert(plan)
+    assert spec.verification == [
+        "chmod +x scripts/smoke.sh",
+        "scp scripts/smoke.sh host:/tmp",
+    ]
+    assert spec.tasks[1].requirements[-1] == (
+        "**Create smoketest script**\n"
+        "- File: `scripts/smoke.sh`\n"
+        "- Make executable: (see Verification)\n"
+        "- Include tests for the API"
+    )
+
+
+def test_prose_bullets_that_start_like_a_tool_stay_requirements() -> None:
+    plan = f"""{_TWO_STEPS}
+## Verification
+- npm test
+- open the app and click around
+- make sure it builds
+- verify login works
+"""
+    spec = _convert(plan)
+    assert spec.verification == ["npm test"]
+    assert spec.tasks[1].requirements[1:] == [
+        "open the app and click around",
+        "make sure it builds",
+        "verify login works",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("cp ~/.ssh/id_rsa /tmp/k", True),
+        ("rm -rf build", True),
+        ("dd if=/dev/zero of=disk.img", True),
+        ("./x --y", True),
+        ("/usr/bin/cp a b", True),
+        ("for f in *; do rm $f; done", True),
+        ("cp", False),  # a program needs an argument
+        ("/compact", False),
+        ("/bootstrap --dry-run", False),
+        ("len(x) == 3", False),
+        ("foo()", False),
+        ("import os", False),
+        ("the login page", False),
+        ("total_amount: 0", False),
+        ("POST /rbac/roles", False),
+    ],
+)
+def test_looks_like_shell(text: str, expected: bool) -> None:
+    assert looks_like_shell(text) is expected
 
 
 # --------------------------------------------------------------------------------------------

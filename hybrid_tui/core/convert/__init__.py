@@ -16,7 +16,10 @@ The converter reads a Claude Code plan (markdown) in small passes, one module ea
    "Other files the plan lists". A file excluded or done anywhere is left out everywhere.
 5. `commands`: verification commands from verification and criteria sections (spec level),
    from a step's own verification sub-section or label (task level), and inline checks
-   (a line saying verify / check / test with a command span).
+   (a line saying verify / check / test with a command span). A plan's shell command never
+   becomes a requirement: the items of a verification section (or a step's verification
+   label) become requirements only without their commands, which go to Verification, where
+   the user sees and approves them before they run (the rule is in `commands`).
 6. `guidance`: the plan's sections outside the steps that a worker must keep in mind
    (constraints, out of scope, edge cases, acceptance criteria, notes, architecture, design,
    risks...) follow the plan's own context in the spec's Context, verbatim under a bold label
@@ -191,7 +194,8 @@ def _spec_verification(
     doc: Doc, title_index: int | None, owned: list[bool], kinds: list[str | None]
 ) -> tuple[list[str], list[str]]:
     """Commands of verification and criteria sections outside the steps; the other items of
-    verification sections (checklists, slash commands) become requirements of the last task."""
+    verification sections (checklists, slash commands, prose checks) become requirements of
+    the last task. A shell command in an item goes to the commands, never to a requirement."""
     commands: list[str] = []
     others: list[str] = []
     covered_until = -1
