@@ -80,6 +80,9 @@ class ReviewSettings(_Section):
 
     check_timeout: float = Field(default=120.0, gt=0)  # seconds per command
     check_network: bool = False  # inside the sandbox, checks run without network unless this
+    # The CLI runs a run's checks only with --approve-checks; true approves them always (the
+    # commands are still printed before the agent starts). The TUI asks each time.
+    approve_checks: bool = False
 
 
 class MergeSettings(_Section):

@@ -157,8 +157,8 @@ def test_ctrl_c_cancels_the_run_and_commits_its_work(repo: Path, plan: Path, sta
 
 def test_ctrl_c_during_a_check_stops_it_and_says_so(repo: Path, tmp_path: Path):
     spec = spec_file(tmp_path, ["CREATE hello.txt"], ["sleep 60"])
-    process = start_cli("run", str(spec), cwd=repo, env=standin_env("kimi_success"))
-    read_until(process, "$ sleep 60")
+    process = start_cli("run", str(spec), "--approve-checks", cwd=repo, env=standin_env("kimi_success"))
+    read_until(process, "• $ sleep 60")  # the check running, not its listing before the agent
     started = time.monotonic()
     process.send_signal(signal.SIGINT)
     out, err = process.communicate(timeout=30)
@@ -264,7 +264,7 @@ def test_verify_says_when_a_run_has_no_checks(repo: Path, tmp_path: Path):
     _, _, summary = run_spec(repo, spec)
     result = run_cli("verify", summary["run_id"][:12], cwd=repo)
     assert result.returncode == 0
-    assert result.stdout.strip() == f"run {summary['run_id']}: no checks to run (its spec has no verification command)"
+    assert result.stdout.strip() == f"run {summary['run_id']}: no checks to run (the spec names no verification command)"
 
 
 # -- accept --only -------------------------------------------------------------------------------

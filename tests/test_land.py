@@ -18,7 +18,7 @@ def run(repo: Path, tmp_path: Path) -> dict:
     """A finished run of the stand-in: hello.txt created on the run's branch."""
     plan = tmp_path / "plan.md"
     plan.write_text(PLAN)
-    result = run_cli("run", str(plan), "--json", cwd=repo, env=standin_env("kimi_success"))
+    result = run_cli("run", str(plan), "--json", "--approve-checks", cwd=repo, env=standin_env("kimi_success"))
     assert result.returncode == 0, result.stderr
     return json.loads(result.stdout.splitlines()[-1])
 

@@ -47,6 +47,7 @@ def test_kill_9_of_hybrid_tui_leaves_the_run_recoverable(repo: Path, tmp_path: P
     try:
         # The second event (the tool result of WriteFile) means hello.txt is written and the
         # agent now blocks on the FIFO.
+        assert json.loads(proc.stdout.readline())["type"] == "checks"  # the list comes first
         first = json.loads(proc.stdout.readline())
         second = json.loads(proc.stdout.readline())
         assert (first["kind"], second["kind"]) == ("text", "tool_call")

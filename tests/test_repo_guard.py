@@ -44,10 +44,11 @@ def run_stream(repo: Path, tmp_path: Path, stream: Path, commands: list[str] | N
     """`hybrid-tui run --json` of a spec creating hello.txt, the stand-in replaying `stream`:
     (process result, events, summary)."""
     spec = spec_file(tmp_path, ["CREATE hello.txt"], commands or [])
-    result = run_cli("run", str(spec), "--json", cwd=repo, env=standin_env("kimi_success", KIMI_STANDIN_FIXTURE=str(stream), **knobs))
+    result = run_cli("run", str(spec), "--json", "--approve-checks", cwd=repo,
+                     env=standin_env("kimi_success", KIMI_STANDIN_FIXTURE=str(stream), **knobs))
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines and lines[-1]["type"] == "summary", result.stderr
-    return result, lines[:-1], lines[-1]
+    return result, [e for e in lines[:-1] if e["type"] == "event"], lines[-1]
 
 
 def warnings(events: list[dict]) -> list[str]:

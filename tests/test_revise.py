@@ -76,7 +76,7 @@ def revise_cli(repo: Path, tmp_path: Path, run_id: str, *args: str, stream: Path
     log = tmp_path / f"revise-{len(list(tmp_path.glob('revise-*.log')))}.log"  # one per call
     env = standin_env("kimi_success", KIMI_STANDIN_FIXTURE=str(stream or revision_stream(tmp_path)),
                       KIMI_STANDIN_LOG=str(log))
-    result = run_cli("revise", run_id, *args, cwd=repo, env=env)
+    result = run_cli("revise", run_id, "--approve-checks", *args, cwd=repo, env=env)
     return result, calls(log)
 
 
@@ -113,7 +113,7 @@ def test_revise_resumes_the_session_and_adds_a_commit_on_the_same_branch(repo: P
     assert git(repo, "log", "-1", "--format=%an", branch) == "Kimi (hybrid-tui)"
     assert [(c["command"], c["ok"]) for c in out["checks"]] == [(CHECK, True)]
     assert out["resumed_session"] == SESSION and out["session_id"] == SESSION
-    assert [e["kind"] for e in lines[:-1]][-1] == "exit"
+    assert [e["kind"] for e in lines[:-1] if e["type"] == "event"][-1] == "exit"
     # The run record holds the revision.
     saved = record(state_dir, run_id)
     assert saved["status"] == "review" and saved["head_sha"] == out["head_sha"]
@@ -212,7 +212,9 @@ def finished(store: RunStore, repo: Path, tmp_path: Path, monkeypatch: pytest.Mo
     for key, value in standin_env("kimi_success", KIMI_STANDIN_FIXTURE=str(first_stream(tmp_path))).items():
         monkeypatch.setenv(key, value)
     run = prepare_run(store, repo, spec, kimi()).run
-    run = asyncio.run(RunExecution(store, run, kimi(), timeout=30, on_events=lambda e: None, check_timeout=30).start())
+    run = asyncio.run(RunExecution(
+        store, run, kimi(), timeout=30, on_events=lambda e: None, check_timeout=30, approved_checks=[CHECK]
+    ).start())
     assert run.status == Status.REVIEW and run.checks_ok is False
     return run
 
@@ -228,7 +230,9 @@ def test_revision_execution_goes_running_verifying_review(store: RunStore, repo:
     def seen(events) -> None:
         statuses.append(store.load(run.id).status.value)
 
-    run = asyncio.run(RevisionExecution(store, run, kimi(), prompt, timeout=30, on_events=seen, check_timeout=30).start())
+    run = asyncio.run(RevisionExecution(
+        store, run, kimi(), prompt, timeout=30, on_events=seen, check_timeout=30, approved_checks=[CHECK]
+    ).start())
 
     assert statuses[0] == "running" and "verifying" in statuses
     assert run.status == Status.REVIEW and run.checks_ok is True

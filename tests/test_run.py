@@ -52,7 +52,7 @@ def run_json(repo: Path, plan: Path, fixture: str, *extra: str, **knobs: str):
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines and lines[-1]["type"] == "summary", result.stderr
     calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    return result, lines[:-1], lines[-1], calls
+    return result, [e for e in lines[:-1] if e["type"] == "event"], lines[-1], calls
 
 
 def test_success_commits_on_the_run_branch_and_leaves_the_checkout_alone(repo: Path, plan: Path, state_dir: Path):
@@ -189,7 +189,7 @@ def run_claude_json(repo: Path, source: Path, fixture: str, *extra: str):
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines and lines[-1]["type"] == "summary", result.stderr
     calls = [json.loads(line) for line in log.read_text().splitlines()] if log.exists() else []
-    return result, lines[:-1], lines[-1], calls
+    return result, [e for e in lines[:-1] if e["type"] == "event"], lines[-1], calls
 
 
 def test_claude_gets_the_plan_itself_and_the_summary_has_its_usage(repo: Path, plan: Path, state_dir: Path):

@@ -203,7 +203,7 @@ def test_checks_that_write_into_the_users_checkout_are_reported(tmp_path: Path, 
     git(repo, "checkout", "README.md")
     (repo / "dropped.txt").unlink()
     store().update(run, checkout_changes=[])
-    result = run_cli("verify", run.id, cwd=repo)
+    result = run_cli("verify", run.id, "--approve-checks", cwd=repo)
     assert result.returncode == 0, result.stderr
     assert "Your checkout changed while the checks ran: README.md, dropped.txt" in result.stdout
     assert record(state_dir, run.id)["checkout_changes"] == ["README.md", "dropped.txt"]

@@ -56,7 +56,7 @@ def run_hostile(repo: Path, home: Path, shell: list[str], *, sandbox: str, files
     result = run_cli("run", str(spec), "--json", cwd=repo, env=env, timeout=120)
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines and lines[-1]["type"] == "summary", result.stdout + result.stderr
-    return lines[-1] | {"events": lines[:-1]}
+    return lines[-1] | {"events": [e for e in lines[:-1] if e["type"] == "event"]}
 
 
 def test_a_hostile_agent_writes_only_its_worktree(bwrap, repo: Path, isolated_env: Path):
@@ -89,6 +89,26 @@ def test_a_hostile_agent_writes_only_its_worktree(bwrap, repo: Path, isolated_en
     assert git(repo, "show", f"{summary['branch']}:inside.txt") == "made inside"
     assert git(repo, "log", "-1", "--format=%an", summary["branch"]) == "Kimi (hybrid-tui)"
     assert checkout_fingerprint(repo) == before and summary["checkout_changes"] == []
+
+
+def test_an_approved_find_home_delete_check_deletes_nothing_in_the_sandbox(bwrap, repo: Path, isolated_env: Path, state_dir: Path):
+    """Approval is the user's call; the sandbox is the net under it: `find ~ -delete` approved
+    and run still deletes nothing outside the worktree (HOME, state dir and checkout read-only)."""
+    canary = isolated_env / "precious" / "thesis.tex"
+    canary.parent.mkdir()
+    canary.write_text("years of work\n")
+    before = checkout_fingerprint(repo)
+    stream = agent_stream(isolated_env, "quiet", [("Shell", {"command": "echo hi > inside.txt"})])
+    spec = spec_file(isolated_env, ["CREATE inside.txt"], ["find ~ -delete"])
+    env = standin_env("kimi_success", KIMI_STANDIN_FIXTURE=str(stream), HYBRID_TUI_SANDBOX="required")
+    result = run_cli("run", str(spec), "--json", "--approve-checks", cwd=repo, env=env, timeout=120)
+    summary = json.loads(result.stdout.splitlines()[-1])
+    assert summary["status"] == "review" and summary["sandbox"].startswith("bubblewrap"), summary
+    assert [(c["command"], c["ok"]) for c in summary["checks"]] == [("find ~ -delete", False)]  # it tried
+    assert canary.read_text() == "years of work\n"
+    assert (state_dir / "runs" / summary["run_id"] / "run.json").is_file()
+    assert checkout_fingerprint(repo) == before
+    assert git(repo, "show", f"{summary['branch']}:inside.txt") == "hi"
 
 
 def test_without_the_sandbox_the_run_says_what_is_not_watched(repo: Path, isolated_env: Path):
@@ -182,10 +202,12 @@ def test_checks_run_without_network_unless_allowed(bwrap, repo: Path, isolated_e
     store = RunStore(state_dir)
     run = store.load(summary["run_id"])
     with server:
-        offline = asyncio.run(RunChecks(store, run, timeout=30, on_events=lambda e: None, sandbox="required").start())
-        online = asyncio.run(
-            RunChecks(store, store.load(run.id), timeout=30, on_events=lambda e: None, sandbox="required", network=True).start()
+        offline = asyncio.run(
+            RunChecks(store, run, timeout=30, on_events=lambda e: None, approved=[connect], sandbox="required").start()
         )
+        online = asyncio.run(RunChecks(
+            store, store.load(run.id), timeout=30, on_events=lambda e: None, approved=[connect], sandbox="required", network=True,
+        ).start())
     assert [c.ok for c in offline] == [False] and [c.ok for c in online] == [True]
 
 

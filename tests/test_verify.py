@@ -52,12 +52,12 @@ def spec_file(directory: Path, files: list[str], commands: list[str], *, title: 
 
 
 def run_spec(repo: Path, spec: Path, stream: Path | None = None, *extra: str, fixture: str = "kimi_success"):
-    """`hybrid-tui run SPEC --json`: (process result, events, summary)."""
+    """`hybrid-tui run SPEC --json --approve-checks`: (process result, events, summary)."""
     knobs = {"KIMI_STANDIN_FIXTURE": str(stream)} if stream else {}
-    result = run_cli("run", str(spec), "--json", *extra, cwd=repo, env=standin_env(fixture, **knobs))
+    result = run_cli("run", str(spec), "--json", "--approve-checks", *extra, cwd=repo, env=standin_env(fixture, **knobs))
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines and lines[-1]["type"] == "summary", result.stderr
-    return result, lines[:-1], lines[-1]
+    return result, [e for e in lines[:-1] if e["type"] == "event"], lines[-1]
 
 
 def record(state_dir: Path, run_id: str) -> dict:
@@ -170,8 +170,10 @@ def test_a_failed_run_gets_no_checks_but_can_run_them_from_the_review(repo: Path
     _, _, summary = run_spec(repo, spec, fixture="kimi_max_steps")
     assert (summary["status"], summary["checks"]) == ("failed", None)
 
-    rerun = run_cli("verify", summary["run_id"], "--json", cwd=repo)
+    rerun = run_cli("verify", summary["run_id"], "--json", "--approve-checks", cwd=repo)
     lines = [json.loads(line) for line in rerun.stdout.splitlines()]
+    assert lines.pop(0) == {"type": "checks", "run_id": summary["run_id"], "commands": ["test -f hello.txt"],
+                            "risks": [[]], "approved": True}
     # The stopped agent never wrote hello.txt, so the check runs and fails.
     assert lines[0] == {"type": "event", "kind": "notice", "text": "$ test -f hello.txt", "level": "info"}
     assert lines[-1]["type"] == "summary" and lines[-1]["ok"] is False
@@ -187,13 +189,13 @@ def test_rerun_after_a_fix_and_refused_over_uncommitted_work(repo: Path, tmp_pat
     worktree = Path(record(state_dir, run_id)["worktree"])
 
     (worktree / "fixed.txt").write_text("by hand\n")  # uncommitted: the checks would discard it
-    refused = run_cli("verify", run_id, cwd=repo)
+    refused = run_cli("verify", run_id, "--approve-checks", cwd=repo)
     assert refused.returncode == 1 and "fixed.txt" in refused.stderr and "would discard them" in refused.stderr
     assert (worktree / "fixed.txt").read_text() == "by hand\n"
 
     git(worktree, "add", "fixed.txt")
     git(worktree, "commit", "-q", "-m", "the fix")
-    rerun = run_cli("verify", run_id, cwd=repo)
+    rerun = run_cli("verify", run_id, "--approve-checks", cwd=repo)
     assert rerun.returncode == 0, rerun.stdout + rerun.stderr
     assert "$ test -f fixed.txt" in rerun.stdout and "1 of 1 check(s) passed" in rerun.stdout
     stored = record(state_dir, run_id)
@@ -207,7 +209,7 @@ def test_kill_9_during_the_checks_keeps_their_litter_off_the_branch(repo: Path, 
     spec = spec_file(tmp_path, ["CREATE hello.txt"], [f"echo junk > litter.txt; echo ready; cat {fifo}"])
     env = {**os.environ, **standin_env("kimi_success")}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hybrid_tui", "run", str(spec), "--json"],
+        [sys.executable, "-m", "hybrid_tui", "run", str(spec), "--json", "--approve-checks"],
         cwd=repo, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     try:

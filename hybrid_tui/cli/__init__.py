@@ -88,7 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     p = add("check", "validate a spec: FILE:LINE: severity: message lines (exit 1 on errors)")
     p.add_argument("spec", type=Path, metavar="SPEC_FILE")
     p = add("run", "run the worker on a plan or a spec, on a new branch; events as they come, "
-            "then the spec's checks, then a summary (exit 0: the agent finished and every check passed)",
+            "then the checks you approved (--approve-checks), then a summary (exit 0: the agent finished and no check failed)",
             json_flag=True, json_help="one JSON object per line on stdout: the events as they come, then a summary")
     p.add_argument("source", type=Path, metavar="PLAN_OR_SPEC_FILE", help=SOURCE_HELP)
     p.add_argument("--agent", default="kimi", metavar="kimi|claude",
@@ -99,6 +99,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="seconds for each verification command (default: [review] check_timeout, 120)")
     p.add_argument("--spec", action="store_true",
                    help="convert a plan into a spec first even for --agent claude (which otherwise gets the plan itself)")
+    p.add_argument("--approve-checks", action="store_true",
+                   help="run the verification commands printed before the agent starts (default: skipped, "
+                        "unless [review] approve_checks = true)")
     add("runs", "list the runs of this repository (all runs outside a repository), newest first", json_flag=True)
     p = add("diff", "show a run's changes against its base", repo=False, json_flag=True)
     p.add_argument("run_id", metavar="RUN_ID", help=RUN_ID_HELP)
@@ -106,6 +109,8 @@ def _parser() -> argparse.ArgumentParser:
             repo=False, json_flag=True, json_help="one JSON object per line on stdout: the events as they come, then a summary")
     p.add_argument("run_id", metavar="RUN_ID", help=RUN_ID_HELP)
     p.add_argument("--timeout", type=_seconds, metavar="S", help="seconds for each command (default: [review] check_timeout, 120)")
+    p.add_argument("--approve-checks", action="store_true",
+                   help="run them: without it (or [review] approve_checks = true) they are only printed, exit 2")
     p = add("accept", "land a run's branch on its base branch (all of it, or --only some files)", repo=False, json_flag=True)
     p.add_argument("run_id", metavar="RUN_ID", help=RUN_ID_HELP)
     p.add_argument("--only", nargs="+", action="extend", metavar="PATH",
@@ -130,6 +135,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="seconds before the agent is stopped (default: [agents.NAME] timeout)")
     p.add_argument("--check-timeout", type=_seconds, metavar="S",
                    help="seconds for each verification command (default: [review] check_timeout, 120)")
+    p.add_argument("--approve-checks", action="store_true",
+                   help="run the verification commands printed before the agent starts (default: skipped, "
+                        "unless [review] approve_checks = true)")
     p = add("review", "ask Claude (headless, read-only) to review a run's branch: exit 0 approve, 1 request changes", repo=False, json_flag=True)
     p.add_argument("run_id", metavar="RUN_ID", help=RUN_ID_HELP)
     p.add_argument("--timeout", type=_seconds, metavar="S", help="seconds before Claude is stopped (default: [agents.claude] timeout, 600)")

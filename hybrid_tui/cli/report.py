@@ -76,6 +76,7 @@ def _review_fields(run) -> dict[str, Any]:
 
     return {
         "checks": checks_json(run.checks),
+        "checks_skipped": run.checks_skipped,
         "out_of_scope": run.out_of_scope,
         "untouched": run.untouched,
         "partial_accepts": [p.model_dump() for p in run.partial_accepts],
@@ -99,6 +100,31 @@ def _print_review(run) -> None:
         print(f"untouched (in the spec, not changed): {', '.join(run.untouched)}")
 
 
+def _announce_checks(args: argparse.Namespace, run, commands: list[str], approved: bool, *, when: str) -> None:
+    """Before anything runs, the exact checks (with what is risky in each, core/risky_commands.py)
+    and whether they will run: `when` says when ("after the agent"). With --json, one line
+    `{"type": "checks", "commands", "risks", "approved"}`."""
+    from hybrid_tui.core.risky_commands import command_risks
+
+    risks = [command_risks(command) for command in commands]
+    if args.json:
+        _print_json({"type": "checks", "run_id": run.id, "commands": commands, "risks": risks, "approved": approved})
+        return
+    if not commands:
+        print(f"checks {when}: none ({_no_checks_reason(run)})", flush=True)
+        return
+    how = "approved" if approved else "not approved, so they will be skipped (add --approve-checks to run them)"
+    print(f"checks {when} ({how}):", flush=True)
+    for command, found in zip(commands, risks):
+        print(f"  $ {command}", flush=True)
+        for risk in found:
+            print(f"    ! this check {risk}", flush=True)
+
+
+def _no_checks_reason(run) -> str:
+    return "the plan names no verification command" if run.prompt_source == "plan" else "the spec names no verification command"
+
+
 def _print_run_end(run, detail: str, next_step: str) -> int:
     """The plain ending of `run` and `revise`: status and `detail`, the message, what the review
     knows, the next commands; returns the exit code: 0 only when the agent finished and no check
@@ -109,6 +135,8 @@ def _print_run_end(run, detail: str, next_step: str) -> int:
     if run.sandbox is None and run.sandbox_reason:
         print(f"no sandbox: {run.sandbox_reason}; writes outside the worktree were not watched")
     _print_review(run)
+    if run.checks_skipped:
+        print(f"checks skipped ({run.checks_skipped}): hybrid-tui verify {run.id} --approve-checks runs them")
     print(f"next: hybrid-tui diff {run.id} | hybrid-tui accept {run.id} | {next_step}")
     return _run_exit_code(run)
 

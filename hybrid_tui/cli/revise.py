@@ -18,6 +18,7 @@ from hybrid_tui.cli.common import (
     _with_agent_timeout,
 )
 from hybrid_tui.cli.report import (
+    _announce_checks,
     _event_printer,
     _print_run_end,
     _review_fields,
@@ -41,6 +42,7 @@ def cmd_revise(args: argparse.Namespace, settings: Settings) -> int:
         prepare_revision,
     )
     from hybrid_tui.core.runs import StateDirError
+    from hybrid_tui.core.verify import check_commands
 
     store = _runs_for(args, settings)
     run = _load_run(store, args.run_id)
@@ -59,9 +61,13 @@ def cmd_revise(args: argparse.Namespace, settings: Settings) -> int:
     if not args.json:
         how = f"resumes session {revision.session_id}" if revision.session_id else "starts a fresh session"
         print(f"run {run.id}: revision {len(run.revisions)}, {agent.display_name} {how} on {run.branch}", flush=True)
+    commands = check_commands(run)
+    approved = args.approve_checks or settings.review.approve_checks
+    _announce_checks(args, run, commands, approved, when="after the agent")
     execution = RevisionExecution(
         store, run, agent, prompt, timeout=agent_timeout(run.agent, settings),
         on_events=_event_printer(args), check_timeout=args.check_timeout or settings.review.check_timeout,
+        approved_checks=commands if approved else None,
         sandbox=settings.sandbox, check_network=settings.review.check_network,
     )
     try:

@@ -25,6 +25,8 @@ from hybrid_tui.cli.common import (
 )
 from hybrid_tui.cli.report import (
     _event_printer,
+    _announce_checks,
+    _no_checks_reason,
     _print_checks,
     _print_run_end,
     _review_fields,
@@ -42,8 +44,11 @@ if TYPE_CHECKING:
 def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     """Run an agent on a spec or a plan. A spec file (first line `# Spec:`) runs as it is. A
     plan goes to Kimi as the spec converted from it; Claude ("Claude implements") gets the plan
-    itself as its prompt, no conversion (so no checks and no scope flags), unless `--spec` asks
-    for the converted spec as for Kimi."""
+    itself as its prompt, no conversion (so no scope flags; its checks are the plan's own
+    verification commands), unless `--spec` asks for the converted spec as for Kimi. The checks
+    are printed before the agent starts and run only with `--approve-checks` (or `[review]
+    approve_checks = true`); otherwise they are skipped and the summary says so (exit 0 when
+    the agent finished)."""
     from git import GitCommandError
 
     from hybrid_tui.agents.registry import agent_timeout, make_agent
@@ -51,6 +56,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from hybrid_tui.core.dispatch import RunExecution, prepare_plan_run, prepare_run
     from hybrid_tui.core.runs import StateDirError
     from hybrid_tui.core.spec import is_spec_text
+    from hybrid_tui.core.verify import check_commands
 
     text = _read_input(args.source)
     settings = _with_agent_timeout(settings, args.agent, args.timeout)
@@ -74,9 +80,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     if not args.json:
         print(f"run {run.id}: {agent.display_name} on branch {run.branch} from {run.base_branch}@{run.base_sha[:7]}", flush=True)
         print(announce_sandbox(settings.sandbox), flush=True)
+    commands = check_commands(run)
+    approved = args.approve_checks or settings.review.approve_checks
+    _announce_checks(args, run, commands, approved, when="after the agent")
     execution = RunExecution(
         store, run, agent, timeout=agent_timeout(args.agent, settings), on_events=show,
         check_timeout=args.check_timeout or settings.review.check_timeout,
+        approved_checks=commands if approved else None,
         sandbox=settings.sandbox, check_network=settings.review.check_network,
     )
     try:
@@ -190,20 +200,31 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    """A run's checks again. They are printed first and run only with `--approve-checks` (or
+    `[review] approve_checks = true`); otherwise nothing runs and the exit is 2 (bad usage)."""
     from git import GitCommandError
 
     from hybrid_tui.core.runs import StateDirError
-    from hybrid_tui.core.verify import RunChecks, checks_json, require_rerunnable
+    from hybrid_tui.core.verify import RunChecks, check_commands, checks_json, require_rerunnable
 
     store = _runs_for(args, settings)
     run = _load_run(store, args.run_id)
     require_rerunnable(run)
+    commands = check_commands(run)
+    approved = args.approve_checks or settings.review.approve_checks
+    if commands:
+        _announce_checks(args, run, commands, approved, when="to run")
+        if not approved:
+            raise InputError(
+                f"run {run.id}: its {len(commands)} check(s) were not run: a check runs only once you approve it",
+                fix=f"Read them above, then: hybrid-tui verify {run.id} --approve-checks",
+            )
 
     show = _event_printer(args)
 
     checks = RunChecks(
         store, run, timeout=args.timeout or settings.review.check_timeout, on_events=show,
-        sandbox=settings.sandbox, network=settings.review.check_network,
+        approved=commands, sandbox=settings.sandbox, network=settings.review.check_network,
     )
     try:
         results = _run_until_done(checks.start, checks.cancel)
@@ -213,8 +234,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json({"type": "summary", "run_id": run.id, "checks": checks_json(results), "ok": ok})
     elif not results and not checks.cancelled:
-        why = "it ran the plan itself, with no spec" if run.prompt_source == "plan" else "its spec has no verification command"
-        print(f"run {run.id}: no checks to run ({why})")
+        print(f"run {run.id}: no checks to run ({_no_checks_reason(run)})")
     else:
         passed = sum(check.ok for check in results)
         print(f"run {run.id}: {passed} of {len(results)} check(s) passed")

@@ -47,6 +47,19 @@ def announce(mode: str) -> str:
         return str(err)
 
 
+def checks_confinement(mode: str, network: bool) -> str:
+    """Where a run's checks will run, to finish "These checks ...": "run in the worktree, in a
+    sandbox (bwrap 0.8.0) without network", or without one and why."""
+    try:
+        sandbox = sb.sandbox_status(mode)
+    except sb.SandboxUnavailable as err:
+        return f"will not run: {err}"
+    if sandbox.on:
+        net = "with network" if network else "without network"
+        return f"run in the worktree, in a sandbox ({sandbox.tool}) {net}, where only the worktree is writable"
+    return f"run in the worktree with your own permissions, no sandbox ({sandbox.reason})"
+
+
 def worktree_git(run: Run) -> sb.WorktreeGit:
     """The run's worktree admin dir and the repository's common dir, found from the repository
     (never from the worktree's own `.git` file, which the agent could have rewritten); works

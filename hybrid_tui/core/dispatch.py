@@ -4,13 +4,15 @@
 outside the project, spec, agent binary) so that bad input changes nothing; only then does it
 create the run record, the branch and the worktree. `prepare_plan_run` is the same for "Claude implements": the plan itself is the
 prompt, no spec (`Run.prompt_source == "plan"`, `spec_path` a copy of the plan), so such a run
-has no checks and no scope flags. Either way `runs/<id>/prompt.md` holds the exact prompt.
+has no scope flags; its checks are the plan's own verification commands. Either way `runs/<id>/prompt.md` holds the exact prompt.
 
 `RunExecution` runs the agent in the worktree, streams its events, and, however the agent
 ends, commits what it left on the run's branch and records the scope check (`out_of_scope`,
 `untouched`). When the agent finished (`done`) and `check_timeout` is given,
 the run goes `verifying`: the spec's checks run in the worktree (`verify.RunChecks`, output
-streamed as events) and are recorded in `checks`; then `review`. Checks run only for a run whose
+streamed as events) and are recorded in `checks`; then `review`. They run only when the user
+approved them (`approved_checks`); unapproved, they are skipped (`checks_skipped`) and the run
+goes to review. Checks run only for a run whose
 agent finished: a failed or stopped run can have them run from the review (`rerun_checks`).
 Failing checks do not change the status: the review shows them. The agent's own account of
 the run (`parser.stats()`: Claude's turns, tokens and cost) is recorded in `turns`, `tokens`,
@@ -39,7 +41,7 @@ from hybrid_tui.core.plans import plan_title
 from hybrid_tui.core.repo_guard import RepoGuard
 from hybrid_tui.core.repo_lock import RepositoryWatch
 from hybrid_tui.core.runs import Run, RunStore, StateDirError, Status
-from hybrid_tui.core.scope import load_spec, record_scope
+from hybrid_tui.core.scope import record_scope
 from hybrid_tui.core.spec import SpecError, validate_spec
 
 if TYPE_CHECKING:
@@ -246,7 +248,8 @@ def prepare_plan_run(
     checks as `prepare_run` (git repository, branch, agent binary) except the spec's, plus a
     plan with something in it. The plan is copied to `runs/<id>/plan.md` (`spec_path`; Claude
     may rewrite the plan file later), the prompt is `build_plan_prompt(plan)`. Such a run has
-    no checks and no scope flags (there is no spec to take them from). `title` defaults to the
+    no scope flags (there is no spec to take them from); its checks are the plan's verification
+    commands (`verify.plan_check_commands`). `title` defaults to the
     plan's first heading, else the plan file's name."""
     base = _open_base(repo_path)
     _require_state_outside(store, base.root)
@@ -297,10 +300,14 @@ def commit_run(run: Run, display_name: str, author: str, outcome: str) -> tuple[
 EventSink = Callable[[list[AgentEvent]], None]
 
 
-def _has_commands(run: Run) -> bool:
-    """Whether the run's spec names a verification command (only then are checks announced)."""
-    spec = load_spec(run.spec_path)
-    return spec is not None and bool(spec.all_commands())
+def _planned_checks(run: Run) -> list[str] | None:
+    """The run's verification commands; None when they cannot be read (RunChecks says why)."""
+    from hybrid_tui.core.verify import check_commands
+
+    try:
+        return check_commands(run)
+    except ActionFailed:
+        return None
 
 
 class RunExecution:
@@ -316,10 +323,14 @@ class RunExecution:
         timeout: float,
         on_events: EventSink,
         check_timeout: float | None = None,
+        approved_checks: list[str] | None = None,
         sandbox: str = "auto",
         check_network: bool = False,
     ) -> None:
         """`check_timeout`: seconds for each verification command; None runs no checks.
+        `approved_checks`: the verification commands the user saw and approved
+        (`verify.check_commands(run)` as shown); None: not approved, so the checks are skipped
+        (`checks_skipped = "not approved"`) and the run goes to review when the agent finished.
         `sandbox`: the setting ("auto", "required", "off"; core/confine.py); `check_network`:
         whether sandboxed checks keep the network."""
         self.store = store
@@ -328,6 +339,7 @@ class RunExecution:
         self.timeout = timeout
         self.on_events = on_events
         self.check_timeout = check_timeout
+        self.approved_checks = approved_checks
         self.sandbox = sandbox
         self.check_network = check_network
         self.parser = agent.parser()
@@ -401,19 +413,22 @@ class RunExecution:
             self.parser.feed_stderr(outcome.stderr_tail)
             verdict = self.agent.verdict(outcome, self.parser)
             verdict_status, kind, message = verdict.status, verdict.failure_kind, verdict.message
-        verify = (
-            verdict_status == "done"
-            and self.check_timeout is not None
-            and not self._cancel_requested
-            and run.prompt_source != "plan"  # a plan run has no spec, so no checks
-        )
+        due = verdict_status == "done" and self.check_timeout is not None and not self._cancel_requested
+        planned = _planned_checks(run) if due else []
+        # Only approved checks run; a spec without commands still records `checks == []`.
+        verify = due and (self.approved_checks is not None or planned == [])
         notices = self._finish(outcome, verdict_status, kind, message, before, verify=verify)
         if verify:
-            if _has_commands(run):
-                notices.append(Notice("The agent finished; running the spec's checks in the worktree."))
+            if planned:
+                where = "plan's" if run.prompt_source == "plan" else "spec's"
+                notices.append(Notice(f"The agent finished; running the {where} checks in the worktree."))
             self.on_events(notices)
             notices = []
             await self._verify()
+        elif due:
+            run = self.store.update(run, checks_skipped="not approved")
+            count = f"{len(planned)} check(s)" if planned else "checks"
+            notices.append(Notice(f"The agent finished; its {count} did not run: you did not approve them.", "warning"))
         run = self.run
         notices.append(Exit(run.exit_code, run.status.value, run.failure_kind, run.message))
         self.on_events(notices)
@@ -461,7 +476,7 @@ class RunExecution:
         run, store = self.run, self.store
         self._checks = RunChecks(
             store, run, timeout=self.check_timeout or 0, on_events=self.on_events,
-            sandbox=self.sandbox, network=self.check_network,
+            approved=self.approved_checks or [], sandbox=self.sandbox, network=self.check_network,
             on_start=lambda pid: store.update(run, pgid=pid),
         )
         try:

@@ -158,7 +158,7 @@ class Run(BaseModel):
     spec_path: str  # the spec the agent implements; a copy of the plan for a `plan` run
     # What the agent was asked to implement: "spec" (spec_path, the default) or "plan" (the
     # plan itself, no spec: spec_path is a copy of the plan, which `load_spec` cannot parse,
-    # so a plan run has no checks and no scope flags).
+    # so a plan run has no scope flags; its checks are the plan's own verification commands).
     prompt_source: str = "spec"
     prompt_path: str | None = None  # runs/<id>/prompt.md: the exact prompt the agent got
     agent: str = "kimi"
@@ -203,6 +203,9 @@ class Run(BaseModel):
     checks: list[CheckResult] | None = None
     checks_at: str | None = None
     checks_sha: str | None = None  # the branch tip the checks ran on
+    # Why the checks did not run after the agent: "not approved" (core/verify.py: a check runs
+    # only once the user approved it); None once they ran.
+    checks_skipped: str | None = None
     out_of_scope: list[str] = []  # changed files the spec did not name
     untouched: list[str] = []  # files the spec named that the branch did not change
     partial_accepts: list[PartialAccept] = []

@@ -62,6 +62,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 from hybrid_tui.core.errors import InputError
+from hybrid_tui.core.risky_commands import risks_text
 from hybrid_tui.core.spec_paths import git_dir_problem, link_problem
 
 Action = Literal["CREATE", "MODIFY", "DELETE"]
@@ -223,7 +224,7 @@ class _Located:
     spec: Spec | None
     header: int = 0
     tasks: list[_TaskLines] = field(default_factory=list)
-    commands: list[int] = field(default_factory=list)
+    commands: list[tuple[int, str]] = field(default_factory=list)  # (line, command)
     problems: list[Problem] = field(default_factory=list)
 
 
@@ -539,7 +540,7 @@ class _Parser:
                     self.error(i, "an empty verification command")
                 else:
                     out.append(command)
-                    self.located.commands.append(i + 1)
+                    self.located.commands.append((i + 1, command))
             i += 1
         if current is not None:
             out.append("\n".join(current))
@@ -597,7 +598,8 @@ def validate_spec(text: str, *, tree: set[str] | None = None) -> tuple[Spec | No
     backslash, inside a `.git` directory, or (with `tree`'s symlinks) leading out of the
     repository through a tracked symlink (a warning when it leads to a file inside: core/spec_paths.py);
     the same path twice in one task; the same path in two [INDEPENDENT] tasks.
-    Warnings: a task without files; no verification command in the whole spec; task numbers
+    Warnings: a verification command that reaches outside the worktree or destroys data
+    (core/risky_commands.py); a task without files; no verification command in the whole spec; task numbers
     out of sequence; and with `tree` (repo-relative files of the base commit): MODIFY/DELETE of a
     file that is not there, CREATE of a file that is. A file CREATEd by an earlier task counts as
     present for later tasks (and a DELETEd one as absent).
@@ -665,6 +667,9 @@ def validate_spec(text: str, *, tree: set[str] | None = None) -> tuple[Spec | No
                         )
                     if change.action == "DELETE":
                         present.discard(key)
+    for line, command in located.commands:
+        if risks := risks_text(command):
+            problems.append(Problem(line, "warning", f"this check {risks}: it runs only once you approve it"))
     if not spec.all_commands():
         problems.append(Problem(0, "warning", "no verification command anywhere in the spec"))
     return spec, sorted(problems, key=lambda p: p.line)

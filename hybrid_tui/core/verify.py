@@ -22,6 +22,13 @@ Behaviour choices:
   and a change is named in a warning and added to `run.checkout_changes` (invariant 1); the
   repository's git config, hooks and attributes are put back (core/repo_guard.py, `by: checks`).
 - A spec without commands gives `checks == []`.
+- A check runs only once the user has seen and approved it (issue 10): `RunChecks` takes the
+  `approved` commands and runs nothing when the run's commands are not exactly those (the spec
+  changed meanwhile, say). Where the approval comes from is the caller's: the TUI's
+  confirmation, the CLI's `--approve-checks` or `[review] approve_checks = true`. A run whose
+  checks were not approved records `checks_skipped = "not approved"` (core/dispatch.py).
+- A plan run ("Claude implements") has the plan's own verification commands as its checks
+  (`plan_check_commands`: the converter's reading of the plan), with the same approval.
 """
 
 from __future__ import annotations
@@ -43,8 +50,8 @@ from hybrid_tui.core.runs import CheckResult, Run, RunStore
 from hybrid_tui.core.scope import load_spec
 
 __all__ = [
-    "CheckResult", "CheckRunner", "RunChecks", "check_commands", "checks_json", "require_rerunnable",
-    "rerun_checks", "run_checks",
+    "CheckResult", "CheckRunner", "RunChecks", "check_commands", "checks_json", "plan_check_commands",
+    "require_rerunnable", "rerun_checks", "run_checks", "text_check_commands",
 ]
 
 SHELL = "/bin/sh"
@@ -159,11 +166,35 @@ async def run_checks(
     return await runner.run()
 
 
+def plan_check_commands(plan_text: str) -> list[str]:
+    """The verification commands a plan names, as the converter finds them (a plan run's checks:
+    "Claude implements" gets the plan itself, never a spec)."""
+    from hybrid_tui.core.convert import convert_plan
+
+    return convert_plan(plan_text, source="plan").all_commands()
+
+
+def text_check_commands(text: str) -> list[str]:
+    """The checks a run made from `text` will have: a spec's commands, else the plan's (what
+    the TUI shows for approval before it prepares the run)."""
+    from hybrid_tui.core.spec import is_spec_text, validate_spec
+
+    if is_spec_text(text):
+        spec, _ = validate_spec(text)
+        return spec.all_commands() if spec is not None else []
+    return plan_check_commands(text)
+
+
 def check_commands(run: Run) -> list[str]:
-    """The run's verification commands: its spec's, task-level first, without repeats. A run
-    whose prompt was the plan itself ("Claude implements") has no spec, so no checks."""
+    """The run's verification commands: its spec's, task-level first, without repeats; for a
+    run whose prompt was the plan itself ("Claude implements"), the plan's (`plan_check_commands`
+    on the run's copy of the plan)."""
     if run.prompt_source == "plan":
-        return []
+        try:
+            text = Path(run.spec_path).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise ActionFailed(f"run {run.id}: its plan {run.spec_path} cannot be read ({err}), so its checks are unknown") from None
+        return plan_check_commands(text)
     spec = load_spec(run.spec_path)
     if spec is None:
         raise ActionFailed(f"run {run.id}: its spec {run.spec_path} cannot be read, so its checks are unknown")
@@ -181,14 +212,18 @@ class RunChecks:
         *,
         timeout: float,
         on_events: EventSink,
+        approved: list[str],
         on_start: Callable[[int], None] | None = None,
         sandbox: str = "auto",
         network: bool = False,
     ) -> None:
-        """`sandbox`: the setting ("auto", "required", "off"); `network`: whether the checks
-        keep the network inside the sandbox."""
+        """`approved`: the commands the user saw and approved (`check_commands(run)` as shown
+        to them); the checks run only when they are still exactly those. `sandbox`: the
+        setting ("auto", "required", "off"); `network`: whether the checks keep the network
+        inside the sandbox."""
         self.store = store
         self.run = run
+        self.approved = list(approved)
         self.sandbox = sandbox
         self.network = network
         self.timeout = timeout
@@ -209,7 +244,14 @@ class RunChecks:
         tip = workspace.ref_sha(Path(run.repo_root), f"refs/heads/{run.branch}")
         if tip is None:
             raise ActionFailed(f"run {run.id}: its branch {run.branch} no longer exists")
-        return worktree, tip, check_commands(run)
+        commands = check_commands(run)
+        if commands != self.approved:
+            raise ActionFailed(
+                f"run {run.id}: its checks are not the ones you approved (now: "
+                f"{'; '.join(commands) or 'none'}), so none ran",
+                fix=f"Look at them again (hybrid-tui verify {run.id}) and approve those.",
+            )
+        return worktree, tip, commands
 
     async def start(self) -> list[CheckResult]:
         run, store = self.run, self.store
@@ -254,7 +296,7 @@ class RunChecks:
                 f"The checks left changes in the worktree ({shown}); they were discarded: "
                 "the branch holds only the agent's work."
             )])
-        store.update(run, checks=results, checks_at=store.now(), checks_sha=tip)
+        store.update(run, checks=results, checks_at=store.now(), checks_sha=tip, checks_skipped=None)
         return results
 
 
@@ -268,12 +310,16 @@ def require_rerunnable(run: Run) -> None:
 
 
 async def rerun_checks(
-    store: RunStore, run: Run, *, timeout: float, on_events: EventSink, sandbox: str = "auto", network: bool = False
+    store: RunStore, run: Run, *, timeout: float, on_events: EventSink, approved: list[str],
+    sandbox: str = "auto", network: bool = False,
 ) -> list[CheckResult]:
-    """Run a finished run's checks again (any run whose worktree is still there); records them.
-    To be able to cancel, build `RunChecks` yourself after `require_rerunnable(run)`."""
+    """Run a finished run's checks again (any run whose worktree is still there) when they are
+    the `approved` ones; records them. To be able to cancel, build `RunChecks` yourself after
+    `require_rerunnable(run)`."""
     require_rerunnable(run)
-    return await RunChecks(store, run, timeout=timeout, on_events=on_events, sandbox=sandbox, network=network).start()
+    return await RunChecks(
+        store, run, timeout=timeout, on_events=on_events, approved=approved, sandbox=sandbox, network=network
+    ).start()
 
 
 def checks_json(checks: list[CheckResult] | None) -> list[dict] | None:

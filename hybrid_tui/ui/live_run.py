@@ -44,13 +44,15 @@ class LiveRun:
         timeout: float,
         sink: Callable[[list[AgentEvent]], None],
         check_timeout: float | None = None,
+        approved_checks: list[str] | None = None,
         interval: float = 1 / 30,
         revision_prompt: str | None = None,
         sandbox: str = "auto",
         check_network: bool = False,
     ) -> None:
         """`check_timeout`: seconds for each of the spec's checks, which run after the agent
-        finished (their output streams to `sink` too); None runs no checks. `revision_prompt`:
+        finished (their output streams to `sink` too); None runs no checks. `approved_checks`:
+        the checks the user approved (None: not approved, so skipped). `revision_prompt`:
         the prompt `revise.prepare_revision` returned for `run`; the agent then works on that
         revision (`RevisionExecution`: its session resumed, on the same branch)."""
         # GitPython comes with dispatch: imported here, never before the first frame.
@@ -59,14 +61,15 @@ class LiveRun:
         if revision_prompt is None:
             self.execution: RunExecution = RunExecution(
                 store, run, agent, timeout=timeout, on_events=self._on_events, check_timeout=check_timeout,
-                sandbox=sandbox, check_network=check_network,
+                approved_checks=approved_checks, sandbox=sandbox, check_network=check_network,
             )
         else:
             from hybrid_tui.core.revise import RevisionExecution
 
             self.execution = RevisionExecution(
                 store, run, agent, revision_prompt, timeout=timeout, on_events=self._on_events,
-                check_timeout=check_timeout, sandbox=sandbox, check_network=check_network,
+                check_timeout=check_timeout, approved_checks=approved_checks, sandbox=sandbox,
+                check_network=check_network,
             )
         self._sink = sink
         self._interval = interval

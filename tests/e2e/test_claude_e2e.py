@@ -94,7 +94,7 @@ def run_claude(project: Path, source: Path):
     seconds = time.monotonic() - started
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines and lines[-1]["type"] == "summary", result.stdout + result.stderr
-    return result, lines[:-1], lines[-1], seconds
+    return result, [e for e in lines[:-1] if e["type"] == "event"], lines[-1], seconds
 
 
 def worktree_of(summary: dict) -> Path:

@@ -156,7 +156,7 @@ def run_plan(repo: Path, source: Path) -> tuple[subprocess.CompletedProcess, lis
     result = run_cli("run", str(source), "--json", cwd=repo, timeout=180)
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines and lines[-1]["type"] == "summary", result.stdout + result.stderr
-    return result, lines[:-1], lines[-1]
+    return result, [e for e in lines[:-1] if e["type"] == "event"], lines[-1]
 
 
 def tool_calls(events: list[dict]) -> list[tuple[str, str, str]]:

@@ -83,7 +83,7 @@ def run_json(repo: Path, *args: str) -> tuple[int, list[dict], dict]:
     result = run_cli(*args, "--json", cwd=repo, timeout=180)
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines and lines[-1]["type"] == "summary", result.stdout + result.stderr
-    return result.returncode, lines[:-1], lines[-1]
+    return result.returncode, [e for e in lines[:-1] if e["type"] == "event"], lines[-1]
 
 
 def tool_calls(events: list[dict]) -> list[tuple[str, str]]:

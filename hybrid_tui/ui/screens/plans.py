@@ -37,8 +37,9 @@ Behaviour choices:
   first and the badges follow. A plan that cannot be read gets no badge and no advice line.
   `advised` is set once the badges of the current listing are drawn (tests wait on it).
 - `d` / `enter` opens the Spec screen for the highlighted plan ("Delegate to Kimi").
-- `c` ("Claude implements") starts Claude on the highlighted plan at once: the plan itself is
-  the prompt (`dispatch.prepare_plan_run`; a plan file that is already a spec runs as that
+- `c` ("Claude implements") starts Claude on the highlighted plan: when the plan names
+  verification commands, `CheckApprovalScreen` lists them first (y: Claude, then them; s: Claude
+  alone; n: nothing). The plan itself is the prompt (`dispatch.prepare_plan_run`; a plan file that is already a spec runs as that
   spec), prepared in a thread worker (git work); the Run screen follows. Bad input (not a
   git repository, detached HEAD, `claude` not installed, an unreadable plan) is a
   notification with the message and its fix, and nothing is started. A second `c` while one
@@ -104,14 +105,15 @@ def advice_line(advice: Advice) -> Content:
     )
 
 
-def prepare_claude_run(store: RunStore, repo: Path, plan: Plan, settings: Settings) -> Prepared:
-    """Prepare "Claude implements" for `plan`: the plan itself as the prompt, or the plan as a
-    spec when it is one. Git and file work: call it from a worker."""
+def prepare_claude_run(store: RunStore, repo: Path, plan: Plan, settings: Settings, text: str | None = None) -> Prepared:
+    """Prepare "Claude implements" for `plan` (its `text` as read when the user approved its
+    checks, else read now): the plan itself as the prompt, or the plan as a spec when it is
+    one. Git and file work: call it from a worker."""
     from hybrid_tui.agents.registry import make_agent
     from hybrid_tui.core.dispatch import prepare_plan_run, prepare_run
     from hybrid_tui.core.spec import is_spec_text
 
-    text = read_plan(plan.path)
+    text = read_plan(plan.path) if text is None else text
     agent = make_agent("claude", settings)
     prepare = prepare_run if is_spec_text(text) else prepare_plan_run
     return prepare(store, repo, text, agent, plan_path=plan.path)
@@ -200,6 +202,7 @@ class PlansScreen(Screen[None]):
         """Whether the badges of the current listing are drawn."""
         self._advice_cache: dict[AdviceKey, Advice | None] = {}
         self.starting_claude = False
+        self._claude_checks: list[str] | None = []  # what the user approved at c
 
     @property
     def context(self):  # noqa: ANN201 - AppContext, kept untyped to avoid importing the app
@@ -470,20 +473,38 @@ class PlansScreen(Screen[None]):
         if self.starting_claude:
             self.notify("Claude is being started: wait for it.", severity="warning", markup=False)
             return
-        self.starting_claude = True
-        self.notify(f"Starting Claude on {plan.name}…", markup=False)
-        self._dispatch_claude(plan)
+        from hybrid_tui.core.verify import text_check_commands
+        from hybrid_tui.ui.screens.check_approval import ask_check_approval
+
+        try:
+            text = read_plan(plan.path)
+        except InputError as err:
+            self.notify(f"Not started: {err}", severity="error", timeout=10, markup=False)
+            return
+
+        def approved(checks: list[str] | None) -> None:
+            if self.starting_claude:
+                return
+            self.starting_claude = True
+            self._claude_checks = checks
+            self.notify(f"Starting Claude on {plan.name}…", markup=False)
+            self._dispatch_claude(plan, text)
+
+        ask_check_approval(
+            self.app, "Claude implements this plan, then its checks?", text_check_commands(text),
+            self.context.settings, approved,
+        )  # fmt: skip
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="claude-dispatch")
-    def _dispatch_claude(self, plan: Plan) -> Prepared:
+    def _dispatch_claude(self, plan: Plan, text: str) -> Prepared:
         context = self.context
-        return prepare_claude_run(context.store, context.repo, plan, context.settings)
+        return prepare_claude_run(context.store, context.repo, plan, context.settings, text)
 
     def _claude_started(self, prepared: Prepared) -> None:
         from hybrid_tui.ui.screens.run import RunScreen
 
         self.starting_claude = False
-        self.app.push_screen(RunScreen(prepared.run, warnings=prepared.warnings))
+        self.app.push_screen(RunScreen(prepared.run, warnings=prepared.warnings, approved_checks=self._claude_checks))
 
     def action_toggle_list(self) -> None:
         hidden = not self.has_class("-list-hidden")

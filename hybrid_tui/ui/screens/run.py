@@ -7,8 +7,9 @@ run on the UI thread. Event batches come back as `EventsArrived` messages.
 The same screen serves both agents: Kimi on a spec, Claude on a spec or on the plan itself;
 and a revision (`revision_prompt`, from `revise.prepare_revision`: the run sent back to its
 agent from the review, which resumes its session on the same branch; `RevisionExecution`).
-After the agent finished, the spec's checks run in the worktree (`settings.review.
-check_timeout` each; not for a plan run, which has no spec) and stream into the same pane.
+After the agent finished, the checks the user approved before the run (`approved_checks`; a
+plan run's are the plan's own) run in the worktree (`settings.review.check_timeout` each) and
+stream into the same pane; unapproved ones are skipped and the pane says so.
 
 Behaviour choices:
 - The header shows the agent ("Kimi", "Claude"), the branch, the budget used — Kimi's
@@ -118,11 +119,20 @@ class RunScreen(Screen[None]):
             super().__init__()
             self.events = events
 
-    def __init__(self, run: Run, *, warnings: list[str] | None = None, revision_prompt: str | None = None) -> None:
+    def __init__(
+        self,
+        run: Run,
+        *,
+        warnings: list[str] | None = None,
+        revision_prompt: str | None = None,
+        approved_checks: list[str] | None = None,
+    ) -> None:
         """`revision_prompt`: run the revision `revise.prepare_revision` prepared for `run`
-        (that function's prompt) instead of the run itself."""
+        (that function's prompt) instead of the run itself. `approved_checks`: the checks the
+        user approved (`CheckApprovalScreen`); None skips them."""
         super().__init__()
         self.run = run
+        self.approved_checks = approved_checks
         self.warnings = list(warnings or [])
         self.revision_prompt = revision_prompt
         self.live: LiveRun | None = None
@@ -178,6 +188,7 @@ class RunScreen(Screen[None]):
             timeout=agent_timeout(self.run.agent, context.settings),
             sink=lambda events: self.post_message(self.EventsArrived(events)),
             check_timeout=context.settings.review.check_timeout,
+            approved_checks=self.approved_checks,
             revision_prompt=self.revision_prompt,
             sandbox=context.settings.sandbox,
             check_network=context.settings.review.check_network,
@@ -209,7 +220,10 @@ class RunScreen(Screen[None]):
         elif worker.name == "retry":
             if state == WorkerState.SUCCESS:
                 prepared: Prepared = worker.result  # type: ignore[assignment]
-                self.app.switch_screen(RunScreen(prepared.run, warnings=prepared.warnings))
+                # the same spec or plan, so the same checks: approved already
+                self.app.switch_screen(
+                    RunScreen(prepared.run, warnings=prepared.warnings, approved_checks=self.approved_checks)
+                )
             elif state == WorkerState.ERROR:
                 err = worker.error
                 text = str(err) if isinstance(err, HybridError) else f"Retry failed: {err}"

@@ -21,7 +21,9 @@ Behaviour choices:
   inert text (`\x1b` for ESC, `core.inert`), never raw: the terminal cannot be driven by them,
   and that text is what runs.
 - `ctrl+r` runs exactly the text in the editor. It validates first, at once; with errors
-  nothing is started and a notification names the first one. Otherwise `prepare_run` (kimi
+  nothing is started and a notification names the first one. Otherwise, when the spec names
+  checks, `CheckApprovalScreen` lists them (risks under each): y runs the agent and then them,
+  s the agent alone (the run records its checks as not approved), n nothing. Then `prepare_run` (kimi
   agent from the settings) runs in a thread worker; an `InputError` (spec, git, agent missing)
   becomes a notification with its message and fix, and nothing else happens. Such a "Not run"
   notification is taken back once it no longer holds: the errors fixed, or the run started.
@@ -178,6 +180,7 @@ class SpecScreen(Screen[None]):
         self.source: SpecSource | None = None
         self.problems: list[Problem] = []
         self.dispatching = False
+        self._approved_checks: list[str] | None = []  # what the user approved at ctrl+r
         self.converting = False
         self._original: str | None = None
         self._editor: TextArea | None = None
@@ -373,9 +376,20 @@ class SpecScreen(Screen[None]):
             self._refuse(f"Not run: {count_text(errors)} in the spec. First: {errors[0]}. {fix}, then ctrl+r.",
                          "errors")
             return
-        self.dispatching = True
-        self._status("Starting the run…")
-        self._dispatch(text)
+        from hybrid_tui.core.verify import text_check_commands
+        from hybrid_tui.ui.screens.check_approval import ask_check_approval
+
+        def approved(checks: list[str] | None) -> None:
+            if self.dispatching:
+                return
+            self.dispatching = True
+            self._approved_checks = checks
+            self._status("Starting the run…")
+            self._dispatch(text)
+
+        ask_check_approval(
+            self.app, "Run Kimi on this spec, then its checks?", text_check_commands(text), self.context.settings, approved
+        )
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="spec-dispatch")
     def _dispatch(self, text: str) -> Prepared:
@@ -391,7 +405,7 @@ class SpecScreen(Screen[None]):
         self.drafts.pop(self.plan.path, None)
         self._editor = None  # nothing to keep as a draft when the screen goes
         self._withdraw_refusals()  # an earlier "Not run" no longer holds
-        self.app.switch_screen(RunScreen(prepared.run, warnings=prepared.warnings))
+        self.app.switch_screen(RunScreen(prepared.run, warnings=prepared.warnings, approved_checks=self._approved_checks))
 
     async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker

@@ -179,9 +179,11 @@ class LiveChecks:
 
     def __init__(
         self, store: RunStore, run: Run, *, timeout: float, sink: Callable[[list[AgentEvent]], None],
-        sandbox: str = "auto", network: bool = False,
+        approved: list[str], sandbox: str = "auto", network: bool = False,
     ) -> None:
+        """`approved`: the commands the user approved (they run only if they are still the run's)."""
         self.sandbox, self.network = sandbox, network
+        self.approved = list(approved)
         self.store = store
         self.run = run
         self.timeout = timeout
@@ -202,7 +204,8 @@ class LiveChecks:
         require_rerunnable(self.run)
         batcher = EventBatcher(self._sink)
         checks = RunChecks(
-            self.store, self.run, timeout=self.timeout, on_events=batcher.add, sandbox=self.sandbox, network=self.network
+            self.store, self.run, timeout=self.timeout, on_events=batcher.add, approved=self.approved,
+            sandbox=self.sandbox, network=self.network,
         )
         with self._lock:
             self._loop = asyncio.get_running_loop()

@@ -1,5 +1,6 @@
-"""Re-running the checks: `c` runs them in a thread (`LiveChecks`; not offered for a plan run,
-which has no spec); their output streams into the checks panel's output pane (`o` shows or hides
+"""Re-running the checks: `c` lists them for approval (`CheckApprovalScreen`: they come from the
+spec, or the plan of a plan run, so they are untrusted), then runs them in a thread
+(`LiveChecks`); their output streams into the checks panel's output pane (`o` shows or hides
 it, with the last run's output from `checks.log`). Leaving the screen stops them.
 """
 
@@ -36,13 +37,37 @@ class ChecksMixin:
     def action_rerun_checks(self) -> None:
         if not self.idle:
             return
+        from hybrid_tui.core.errors import HybridError
+        from hybrid_tui.core.verify import check_commands
+        from hybrid_tui.ui.screens.check_approval import ask_check_approval
+
+        try:
+            commands = check_commands(self.run)
+        except HybridError as err:
+            self.show_error(err)
+            return
+        if not commands:
+            what = "plan" if self.run.prompt_source == "plan" else "spec"
+            self.notify(f"The {what} names no checks.", markup=False)
+            return
+
+        def approved(checks: list[str] | None) -> None:
+            if checks and self.idle:
+                self._start_checks(checks)
+
+        ask_check_approval(
+            self.app, "Run the checks again?", commands, self.hybrid.context.settings, approved,
+            allow_skip=False, approve_label="Run them",
+        )  # fmt: skip
+
+    def _start_checks(self, approved: list[str]) -> None:
         store = self.hybrid.context.store
         assert store is not None
         panel = self.query_one(ChecksPanel)
         self.clear_message()
         settings = self.hybrid.context.settings
         live = self.live_checks = LiveChecks(
-            store, self.run, timeout=settings.review.check_timeout,
+            store, self.run, timeout=settings.review.check_timeout, approved=approved,
             sink=lambda events: self.post_message(self.ChecksOutput(events)),
             sandbox=settings.sandbox, network=settings.review.check_network,
         )

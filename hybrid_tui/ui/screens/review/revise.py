@@ -1,7 +1,8 @@
 """Sending the run back: `R` opens `ReviseScreen` (the note starts as Claude's points when a
 review is shown). A thread worker checks and records the revision (`revise.prepare_revision`; a
 refusal goes to the message area with its fix), then the `RunScreen` replaces the review screen
-and runs it (the agent resumes its session on the same branch, the checks run again).
+and runs it (the agent resumes its session on the same branch, the checks run again once the
+user approved them in `CheckApprovalScreen`, shown after the note).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from hybrid_tui.ui.widgets.claude_review import ClaudeReviewPanel
 class ReviseMixin:
     """`ReviewScreen`'s `R` key."""
 
+    _revision_checks: list[str] | None = None  # the checks approved with the note
+
     def action_revise(self) -> None:
         if not self.idle:
             return
@@ -20,11 +23,29 @@ class ReviseMixin:
         note = self.query_one(ClaudeReviewPanel).note() or ""  # Claude's points, when shown
 
         def sent(text: str | None) -> None:
-            if text and self.idle:
-                self.busy = "revise"
-                self.clear_message()
-                self.refresh_bindings()
-                self._worker(lambda: self._prepare_revision(text), "revise")
+            if not (text and self.idle):
+                return
+            from hybrid_tui.core.errors import HybridError
+            from hybrid_tui.core.verify import check_commands
+            from hybrid_tui.ui.screens.check_approval import ask_check_approval
+
+            try:
+                commands = check_commands(self.run)
+            except HybridError as err:
+                self.show_error(err)
+                return
+
+            def approved(checks: list[str] | None) -> None:
+                if self.idle:
+                    self._revision_checks = checks
+                    self.busy = "revise"
+                    self.clear_message()
+                    self.refresh_bindings()
+                    self._worker(lambda: self._prepare_revision(text), "revise")
+
+            ask_check_approval(
+                self.app, "Send the note, then run the checks again?", commands, self.hybrid.context.settings, approved
+            )
 
         self.app.push_screen(ReviseScreen(self.run, initial_note=note), sent)
 
@@ -41,4 +62,4 @@ class ReviseMixin:
         from hybrid_tui.ui.screens.run import RunScreen
 
         self.busy = None
-        self.app.switch_screen(RunScreen(self.run, revision_prompt=prompt))
+        self.app.switch_screen(RunScreen(self.run, revision_prompt=prompt, approved_checks=self._revision_checks))

@@ -292,8 +292,6 @@ class ReviewScreen(
             if self.run.rebase is None:
                 return False
             return True if self.idle else None
-        if action == "rerun_checks" and self.run.prompt_source == "plan":
-            return False  # the plan was the prompt: no spec, no checks to run
         if action in ("rerun_checks", "revise"):
             return True if self.idle else None
         if action == "claude_review":  # C again stops a review under way
