@@ -32,6 +32,7 @@ from hybrid_tui.ui.screens.review import ReviewScreen
 from hybrid_tui.ui.screens.revise import ReviseScreen
 from hybrid_tui.ui.screens.spec import SpecScreen
 from hybrid_tui.ui.widgets.diff_view import DiffView
+from hybrid_tui.core.verify import check_commands
 from tests.conftest import AGENT_STREAMS, git, make_repo
 from tests.test_ui_run import (
     build_app,
@@ -165,7 +166,7 @@ def finished_run(app, repo: Path) -> Run:
     prepared = prepare(app, repo, SPEC)
     agent = make_agent("kimi", app.context.settings)
     execution = RunExecution(app.context.store, prepared.run, agent, timeout=30, on_events=lambda events: None,
-                             check_timeout=30)
+                             check_timeout=30, approved_checks=check_commands(prepared.run))
     run = asyncio.run(execution.start())
     assert run.status == Status.REVIEW and run.checks
     return run

@@ -238,7 +238,7 @@ def test_c_runs_claude_on_the_plan_itself_live_then_review_and_accept(repo: Path
         await until_ended(pilot, screen)
         run = screen.run
         assert (run.status, run.prompt_source, run.agent) == (Status.REVIEW, "plan", "claude")
-        assert (run.turns, run.tokens, run.cost_usd, run.checks) == (5, TOKENS, 0.0123, None)
+        assert (run.turns, run.tokens, run.cost_usd, run.checks) == (5, TOKENS, 0.0123, [])  # the plan names no checks
         header = header_text(screen)
         assert "turn 5/8 · 0:00 · review · 4,250 tokens · $0.0123" in header
         text = log_text(screen)
@@ -246,17 +246,17 @@ def test_c_runs_claude_on_the_plan_itself_live_then_review_and_accept(repo: Path
                          "▶ Bash  grep -n return src/app.py", "  ⎿ 2:    return 2",
                          "• 5 turns, 4,250 tokens, $0.0123", "■ review · exit 0: Claude finished after 5 turn(s)"):
             assert expected in text, expected
-        assert "running the spec's checks" not in text  # a plan run has no spec, so no checks
+        assert "running the spec's checks" not in text  # the plan names no checks, so none ran
 
         await pilot.press("enter")
         await until(pilot, lambda: isinstance(app.screen, ReviewScreen) and app.screen.files is not None,
                     "the review")
         review: ReviewScreen = app.screen  # type: ignore[assignment]
         assert [f.path for f in review.files] == ["hello.txt", "src/app.py"]
-        # No spec, so no checks: the panel says why, and `c` (run them) is not offered.
-        assert review.query_one(ChecksPanel).text() == "Checks · none: a plan run has no spec"
-        assert review.check_action("rerun_checks", ()) is False
+        # The plan names no checks: the panel says so, and `c` says there is nothing to run.
+        assert review.query_one(ChecksPanel).text() == "Checks · the plan names none"
         await pilot.press("c")
+        await until(pilot, lambda: "The plan names no checks." in notifications(app), "the notice")
         assert not review.checks_running and not review.query_one(ChecksPanel).output_shown
         await pilot.press("a")
         await until(pilot, lambda: isinstance(app.screen, ConfirmScreen), "the confirmation")

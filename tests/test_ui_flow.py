@@ -27,6 +27,7 @@ from hybrid_tui.ui.widgets.diff_view import DiffView
 from tests.conftest import git
 from tests.test_ui_run import (
     RUN_ID,
+    answer_checks,
     build_app,
     every_kind_stream,
     log_text,
@@ -94,6 +95,7 @@ class Flow:
         await pilot.press("end", "space", "n", "o", "w")
         assert spec.text.startswith("# Spec: 001 -- Add a greeting now\n")
         await pilot.press("ctrl+r")
+        await answer_checks(pilot)
         await until(pilot, lambda: isinstance(app.screen, RunScreen), "the run screen")
         screen: RunScreen = app.screen  # type: ignore[assignment]
         await until(pilot, lambda: "File successfully overwritten" in log_text(screen), "the first live events")

@@ -27,11 +27,13 @@ from hybrid_tui.ui.screens.review import ReviewScreen, describe_selection, total
 from hybrid_tui.ui.widgets.checks_panel import ChecksPanel, check_row, checks_rows
 from hybrid_tui.ui.widgets.diff_view import DiffView
 from hybrid_tui.ui.widgets.file_list import FileList, Row, row_text
+from hybrid_tui.core.verify import check_commands
 from tests.conftest import git, make_repo
 from tests.helpers import checkout_fingerprint
 from tests.test_ui_run import (
     RUN_ID,
     SIZES,
+    answer_checks,
     build_app,
     every_kind_stream,
     prepare,
@@ -48,8 +50,9 @@ def finished_run(app: HybridApp, repo: Path, spec: str | None = None, *, check_t
     prepared = prepare(app, repo) if spec is None else prepare(app, repo, spec)
     agent = make_agent("kimi", app.context.settings)
     assert app.context.store is not None
+    approved = check_commands(prepared.run) if check_timeout is not None else None
     execution = RunExecution(app.context.store, prepared.run, agent, timeout=30, on_events=lambda events: None,
-                             check_timeout=check_timeout)
+                             check_timeout=check_timeout, approved_checks=approved)
     run = asyncio.run(execution.start())
     assert run.status == Status.REVIEW
     return run
@@ -268,6 +271,7 @@ def test_checks_rerun_from_the_keyboard_pass_then_fail(checked, repo: Path) -> N
         panel = screen.query_one(ChecksPanel)
         assert "(ran on " in panel.text()  # the recorded checks are of an older tip
         await pilot.press("c")
+        assert await answer_checks(pilot) == ["grep -q hello hello.txt", "grep -q 'return 3' src/app.py"]
         assert panel.output_shown
         await until(pilot, lambda: not screen.checks_running, "the checks to finish")
         lines = panel.text().splitlines()

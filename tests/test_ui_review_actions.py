@@ -42,6 +42,7 @@ from tests.test_ui_run import (
     FIXED_NOW,
     RUN_ID,
     SIZES,
+    answer_checks,
     build_app,
     every_kind_stream,
     header_text,
@@ -147,6 +148,7 @@ def test_revise_resumes_the_session_and_the_review_shows_the_new_commit(
         modal = await write_note(pilot, NOTE)
         assert modal.query_one(TextArea).text == NOTE  # no Claude review: the note starts empty
         await pilot.press("ctrl+s")
+        assert await answer_checks(pilot) == ["test -f hello.txt"]
         await until(pilot, lambda: isinstance(pilot.app.screen, RunScreen), "the run screen")
         run_screen: RunScreen = pilot.app.screen  # type: ignore[assignment]
         assert screen not in pilot.app.screen_stack  # the run screen took the review's place
@@ -184,6 +186,7 @@ def test_a_refused_revision_says_why_with_the_fix_and_records_nothing(reviewed) 
         screen = await open_review(pilot, run)
         await write_note(pilot, NOTE)
         await pilot.press("ctrl+s")
+        await answer_checks(pilot)
         await until(pilot, lambda: screen.message_text() is not None and not screen.busy, "the refusal")
         assert pilot.app.screen is screen
         text = screen.message_text() or ""

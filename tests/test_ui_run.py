@@ -150,9 +150,28 @@ async def until(pilot: Pilot, predicate: Callable[[], object], what: str, timeou
         await pilot.pause(0.01)
 
 
-async def open_run(pilot: Pilot, prepared: Prepared, warnings: list[str] | None = None) -> RunScreen:
+async def answer_checks(pilot: Pilot, key: str = "y") -> list[str]:
+    """Wait for the check-approval dialog, answer it with `key` (y, s or n); the commands it listed."""
+    from hybrid_tui.ui.screens.check_approval import CheckApprovalScreen
+
+    await until(pilot, lambda: isinstance(pilot.app.screen, CheckApprovalScreen), "the check approval")
+    dialog: CheckApprovalScreen = pilot.app.screen  # type: ignore[assignment]
+    commands = list(dialog.commands)
+    await pilot.press(key)
+    await until(pilot, lambda: pilot.app.screen is not dialog, "the check approval to close")
+    return commands
+
+
+async def open_run(
+    pilot: Pilot, prepared: Prepared, warnings: list[str] | None = None, *, approve_checks: bool = True
+) -> RunScreen:
+    """The run screen as ctrl+r opens it; `approve_checks`: as if the user approved the spec's checks."""
+    from hybrid_tui.core.verify import check_commands
+
     await until(pilot, lambda: len(pilot.app.screen_stack) >= 2, "the plans screen")
-    screen = RunScreen(prepared.run, warnings=warnings if warnings is not None else prepared.warnings)
+    approved = check_commands(prepared.run) if approve_checks else None
+    screen = RunScreen(prepared.run, warnings=warnings if warnings is not None else prepared.warnings,
+                       approved_checks=approved)
     await pilot.app.push_screen(screen)
     return screen
 

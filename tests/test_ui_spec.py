@@ -21,6 +21,7 @@ from tests.conftest import git, make_repo
 from tests.e2e.test_claude_e2e import write_config
 from tests.helpers import standin_env, world
 from tests.servers.anthropic import ScriptedAnthropic, tool_use
+from tests.test_ui_run import answer_checks
 from tests.test_ui_plans import (
     NOW,
     RUN_ID,
@@ -191,6 +192,7 @@ def test_ctrl_r_runs_the_edited_spec(repo: Path, plan: Path, state_dir: Path,
         assert "- Also Update `UseObjectTypesReturn` interface\n" in edited
 
         await pilot.press("ctrl+r")
+        await answer_checks(pilot)  # the spec's checks, approved
         await wait_until(pilot, lambda: isinstance(app.screen, RunScreen), "the run screen")
         spec_md = RunStore(state_dir).spec_path(RUN_ID)
         assert spec_md.read_text(encoding="utf-8") == edited
@@ -215,6 +217,7 @@ def test_a_missing_agent_is_a_notification_and_changes_nothing(repo: Path, plan:
         screen = await open_spec(pilot)
         before = world(repo, state_dir)
         await pilot.press("ctrl+r")
+        await answer_checks(pilot)  # the spec's checks, approved
         await wait_until(pilot, lambda: any("kimi-not-installed-here" in m for m in notifications(app)), "the notice")
         message = next(m for m in notifications(app) if "kimi-not-installed-here" in m)
         assert message.startswith("Not run: agent command 'kimi-not-installed-here': not found on PATH\n")
@@ -234,6 +237,7 @@ def test_not_a_git_repository(tmp_path: Path, plan: Path, state_dir: Path) -> No
         assert status_text(screen).startswith(f"{plain}: not a git repository\n")
         assert editor(screen).text.startswith("# Spec: 001 -- Fix Delete Types Not Working")  # still readable
         await pilot.press("ctrl+r")
+        await answer_checks(pilot)  # the spec's checks, approved
         await wait_until(pilot, lambda: any("not a git repository" in m for m in notifications(app)), "the notice")
         assert app.screen is screen
         assert not (state_dir / "runs").exists()
@@ -256,6 +260,7 @@ def test_detached_head_is_shown_and_refused(repo: Path, plan: Path, state_dir: P
         assert f"HEAD is detached at {sha}" in status_text(screen)
         before = world(repo, state_dir)
         await pilot.press("ctrl+r")
+        await answer_checks(pilot)  # the spec's checks, approved
         await wait_until(pilot, lambda: any("HEAD is detached" in m for m in notifications(app)), "the notice")
         assert app.screen is screen
         assert world(repo, state_dir) == before
@@ -264,6 +269,7 @@ def test_detached_head_is_shown_and_refused(repo: Path, plan: Path, state_dir: P
         # showing over the Run screen.
         git(repo, "switch", "-q", "main")
         await pilot.press("ctrl+r")
+        await answer_checks(pilot)  # the spec's checks, approved
         await wait_until(pilot, lambda: isinstance(app.screen, RunScreen), "the run screen")
         await pilot.pause()
         assert not [m for m in notifications(app) if m.startswith("Not run")]

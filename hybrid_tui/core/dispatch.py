@@ -426,7 +426,8 @@ class RunExecution:
             notices = []
             await self._verify()
         elif due:
-            run = self.store.update(run, checks_skipped="not approved")
+            # Results of an earlier tip (before a revision) no longer say anything about this one.
+            run = self.store.update(run, checks=None, checks_at=None, checks_sha=None, checks_skipped="not approved")
             count = f"{len(planned)} check(s)" if planned else "checks"
             notices.append(Notice(f"The agent finished; its {count} did not run: you did not approve them.", "warning"))
         run = self.run

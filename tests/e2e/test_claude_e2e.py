@@ -87,10 +87,11 @@ def write_config(home: Path, server: ScriptedAnthropic, **claude: object) -> Non
     Path(os.environ["HYBRID_TUI_CONFIG"]).write_text("\n".join(lines) + "\n")
 
 
-def run_claude(project: Path, source: Path):
-    """`hybrid-tui run SOURCE --agent claude --json`: (process, events, summary, seconds)."""
+def run_claude(project: Path, source: Path, *, approve_checks: bool = True):
+    """`hybrid-tui run SOURCE --agent claude [--approve-checks] --json`: (process, events, summary, seconds)."""
     started = time.monotonic()
-    result = run_cli("run", str(source), "--agent", "claude", "--json", cwd=project, timeout=90)
+    approve = ["--approve-checks"] if approve_checks else []
+    result = run_cli("run", str(source), "--agent", "claude", *approve, "--json", cwd=project, timeout=90)
     seconds = time.monotonic() - started
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines and lines[-1]["type"] == "summary", result.stdout + result.stderr
@@ -133,13 +134,17 @@ def test_claude_writes_a_file_and_the_branch_holds_it(project: Path, plan: Path,
     # The stream, parsed: init notice, text, Write (path relative to the worktree), its result,
     # the final text, the cost summary, the exit.
     kinds = [e["kind"] for e in events]
-    assert kinds == ["notice", "text", "tool_call", "tool_result", "text", "notice", "exit"]
+    assert kinds == ["notice", "text", "tool_call", "tool_result", "text", "notice", "notice", "notice", "notice", "exit"]
+    # Then the plan's own check, approved with --approve-checks, in the worktree.
+    assert [e["text"] for e in events[6:8]] == ["The agent finished; running the plan's checks in the worktree.",
+                                                "$ test -f hello.txt"]
+    assert events[8]["text"].startswith("✓ passed in ") and summary["checks"][0]["ok"] is True
     assert events[0]["text"].startswith("model ") and "permission mode acceptEdits" in events[0]["text"]
     assert (events[2]["name"], events[2]["key_arg"]) == ("Write", "hello.txt")
     assert events[3]["is_error"] is False and "File created successfully" in events[3]["text"]
     assert events[4]["text"] == "Created hello.txt."
     assert events[5]["text"].startswith("2 turns, ") and "$" in events[5]["text"]
-    assert events[6]["status"] == "review"
+    assert events[-1]["status"] == "review"
     assert summary["steps"] == 2 and summary["session_id"]
     # The branch holds exactly the file, authored by Claude; the user's checkout is untouched.
     branch = summary["branch"]
@@ -244,7 +249,7 @@ def test_claude_implements_may_run_bash_inside_the_sandbox(project: Path, plan: 
 
     with ScriptedAnthropic([bash, [text("Ran it.")]]) as server:
         write_config(isolated_env, server)
-        result, events, summary, _ = run_claude(project, plan)
+        result, events, summary, _ = run_claude(project, plan, approve_checks=False)  # its check wants hello.txt
     assert result.returncode == 0, result.stderr
     assert summary["sandbox"] is not None
     (bash_result,) = [e for e in events if e["kind"] == "tool_result"]

@@ -153,7 +153,7 @@ def configure(
 
 
 def run_plan(repo: Path, source: Path) -> tuple[subprocess.CompletedProcess, list[dict], dict]:
-    result = run_cli("run", str(source), "--json", cwd=repo, timeout=180)
+    result = run_cli("run", str(source), "--approve-checks", "--json", cwd=repo, timeout=180)
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines and lines[-1]["type"] == "summary", result.stdout + result.stderr
     return result, [e for e in lines[:-1] if e["type"] == "event"], lines[-1]

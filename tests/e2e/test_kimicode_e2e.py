@@ -80,7 +80,9 @@ def configure(home: Path, binary: Path, base_url: str, *, max_steps: int = 100, 
 
 
 def run_json(repo: Path, *args: str) -> tuple[int, list[dict], dict]:
-    result = run_cli(*args, "--json", cwd=repo, timeout=180)
+    """`hybrid-tui ARGS --json`, the checks approved as a user would: (exit code, events, summary)."""
+    approve = ["--approve-checks"] if args[0] in ("run", "revise", "verify") else []
+    result = run_cli(*args, *approve, "--json", cwd=repo, timeout=180)
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines and lines[-1]["type"] == "summary", result.stdout + result.stderr
     return result.returncode, [e for e in lines[:-1] if e["type"] == "event"], lines[-1]

@@ -55,7 +55,7 @@ def kimi_run(project: Path, tmp_path: Path) -> dict:
         ("WriteFile", {"path": "hello.txt", "content": "hello\n"}),
         ("StrReplaceFile", {"path": "src/app.py", "edit": {"old": "return 1", "new": "return 2"}}),
     ])  # fmt: skip
-    result = run_cli("run", str(spec), "--json", cwd=project, env=standin_env("kimi_success", KIMI_STANDIN_FIXTURE=str(stream)))
+    result = run_cli("run", str(spec), "--approve-checks", "--json", cwd=project, env=standin_env("kimi_success", KIMI_STANDIN_FIXTURE=str(stream)))
     summary = json.loads(result.stdout.splitlines()[-1])
     assert summary["status"] == "review", result.stderr
     return summary
@@ -176,10 +176,10 @@ def test_revise_resumes_the_real_claude_session(project: Path, tmp_path: Path, i
     ]  # fmt: skip
     with ScriptedAnthropic(turns) as server:
         write_config(isolated_env, server)
-        first = run_cli("run", str(spec), "--agent", "claude", "--json", cwd=project, timeout=90)
+        first = run_cli("run", str(spec), "--agent", "claude", "--approve-checks", "--json", cwd=project, timeout=90)
         summary = json.loads(first.stdout.splitlines()[-1])
         assert summary["status"] == "review", first.stdout + first.stderr
-        result = run_cli("revise", summary["run_id"], "-m", "handle the empty case", "--json", cwd=project, timeout=90)
+        result = run_cli("revise", summary["run_id"], "-m", "handle the empty case", "--approve-checks", "--json", cwd=project, timeout=90)
 
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout.splitlines()[-1])
@@ -205,14 +205,14 @@ def test_revise_resumes_the_real_kimi_session(repo: Path, tmp_path: Path, isolat
     share = configure(isolated_env, kimi_bin, steps=[
         [call("c1", "WriteFile", path="hello.txt", content="hello\n")], ["text: Done."],
     ])  # fmt: skip
-    first = run_cli("run", str(spec), "--json", cwd=repo, timeout=180)
+    first = run_cli("run", str(spec), "--approve-checks", "--json", cwd=repo, timeout=180)
     summary = json.loads(first.stdout.splitlines()[-1])
     assert summary["status"] == "review" and summary["checks"][0]["ok"] is False, first.stderr
 
     configure(isolated_env, kimi_bin, steps=[
         [call("c2", "WriteFile", path="hello.txt", content="hello, empty\n")], ["text: Revised."],
     ])  # fmt: skip
-    result = run_cli("revise", summary["run_id"], "-m", "mention the empty case", "--json", cwd=repo, timeout=180)
+    result = run_cli("revise", summary["run_id"], "-m", "mention the empty case", "--approve-checks", "--json", cwd=repo, timeout=180)
 
     assert result.returncode == 0, result.stderr
     out = json.loads(result.stdout.splitlines()[-1])

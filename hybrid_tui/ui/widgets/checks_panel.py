@@ -67,12 +67,13 @@ def checks_title(run: Run, tip: str | None, running: bool) -> str:
     if running:
         return "[b]Checks[/b] · [$text-warning]running…[/] [$text-muted](output below)[/]"
     checks = run.checks
-    if run.prompt_source == "plan":  # "Claude implements": the plan was the prompt
-        return "[b]Checks[/b] · [$text-muted]none: a plan run has no spec[/]"
+    source = "plan" if run.prompt_source == "plan" else "spec"  # a plan run checks the plan's own commands
+    if checks is None and run.checks_skipped:
+        return f"[b]Checks[/b] · [$text-warning]skipped: {escape(run.checks_skipped)}[/] [$text-muted]· c runs them[/]"
     if checks is None:
         return "[b]Checks[/b] · [$text-muted]not run yet · c runs them[/]"
     if not checks:
-        return "[b]Checks[/b] · [$text-muted]the spec names none[/]"
+        return f"[b]Checks[/b] · [$text-muted]the {source} names none[/]"
     failed = sum(1 for c in checks if not c.ok)
     if failed:
         text = f"[b]Checks[/b] · [$text-error]{failed} of {len(checks)} failed[/]"
