@@ -348,7 +348,7 @@ def test_a_recovery_after_kill_9_puts_back_what_the_agent_planted(tmp_path: Path
     RepoGuard.take(store(), run)
     dead = subprocess.Popen(["true"])
     dead.wait()
-    store().update(run, status=Status.RUNNING, owner_pid=dead.pid, pgid=None)
+    store().transition(run, Status.RUNNING, owner_pid=dead.pid, pgid=None)
     evil = plant(repo)
     result = run_cli("runs", "--json", cwd=repo)
     assert result.returncode == 0, result.stderr

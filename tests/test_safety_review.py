@@ -323,7 +323,7 @@ def test_recovery_lists_a_run_whose_worktree_cannot_be_committed(tmp_path: Path)
         tmp_path, {}, [("WriteFile", {"path": "two.txt", "content": "2\n"})], ["CREATE two.txt"], repo=repo
     )
     for run in (broken, other):
-        store().update(run, status=Status.RUNNING, owner_pid=dead_pid(), pgid=None)
+        store().transition(run, Status.RUNNING, owner_pid=dead_pid(), pgid=None)
         (Path(run.worktree) / "late.txt").write_text("written before the crash\n")
     subprocess.run(["sh", "-c", "rm -rf .git && git init -q"], cwd=broken.worktree, check=True)
     (Path(other.worktree) / ".git").unlink()  # this one is repaired, its work committed

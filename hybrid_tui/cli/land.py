@@ -102,7 +102,7 @@ def _only_paths(run, paths: list[str]) -> list[str]:
     from hybrid_tui.core.land import require_open, run_diff
     from hybrid_tui.core.merge import base_tip
 
-    require_open(run, "accepted")
+    require_open(run, "accept")
     root = Path(run.repo_root)
     files = run_diff(run)
     changed = {name for f in files for name in (f.path, f.old_path) if name}

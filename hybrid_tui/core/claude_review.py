@@ -124,7 +124,7 @@ def require_reviewable(run: Run) -> Path:
     """The run's worktree (Claude's cwd); `ActionFailed` when the run cannot be reviewed now."""
     from hybrid_tui.core.land import require_open
 
-    require_open(run, "reviewed")
+    require_open(run, "review")
     worktree = Path(run.worktree)
     if not worktree.is_dir():
         raise ActionFailed(f"run {run.id}: its worktree {worktree} no longer exists, so Claude has nowhere to read.")

@@ -397,8 +397,8 @@ class RunExecution:
             stderr_log=store.stderr_path(run.id),
             install_hint=self.agent.install_hint,
         )
-        store.update(
-            run, status=Status.RUNNING, started_at=store.now(), owner_pid=os.getpid(),
+        store.transition(
+            run, Status.RUNNING, started_at=store.now(), owner_pid=os.getpid(),
             flavour=flavour if isinstance(flavour, str) else run.flavour,
             profile=profile_of() if callable(profile_of) else run.profile,
         )  # fmt: skip
@@ -437,8 +437,8 @@ class RunExecution:
 
     def _refuse(self, message: str) -> Run:
         """End the run before its agent started (the sandbox it requires is missing)."""
-        run = self.store.update(
-            self.run, status=Status.FAILED, failure_kind="sandbox", message=message, finished_at=self.store.now()
+        run = self.store.transition(
+            self.run, Status.FAILED, failure_kind="sandbox", message=message, finished_at=self.store.now()
         )
         self.on_events([Exit(None, run.status.value, run.failure_kind, run.message)])
         return run
@@ -459,9 +459,9 @@ class RunExecution:
                 run.head_sha = head_sha
         reason = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
         with contextlib.suppress(Exception):
-            store.update(
+            store.transition(
                 run,
-                status=Status.FAILED,
+                Status.FAILED,
                 failure_kind="crashed",
                 message=f"hybrid-tui stopped the run on an unexpected error ({reason}); "
                 "the work so far is on the branch",
@@ -489,7 +489,7 @@ class RunExecution:
                 self.on_events([Notice(f"Checks cancelled after {len(results)} command(s).", "warning")])
         finally:
             self._checks = None
-        store.update(run, status=Status.REVIEW)
+        store.transition(run, Status.REVIEW)
 
     def _usage(self) -> dict[str, object]:
         """turns, tokens and cost the agent reported (`parser.stats()`: Claude's result line);
@@ -541,9 +541,9 @@ class RunExecution:
                 )
             )
         status = Status.VERIFYING if verify else _STATUS_OF_VERDICT.get(verdict_status, Status.FAILED)
-        store.update(
+        store.transition(
             run,
-            status=status,
+            status,
             failure_kind=failure_kind,
             message=message,
             finished_at=store.now(),

@@ -38,7 +38,7 @@ from hybrid_tui.core.merge import (
     require_clean_worktree,
     run_writer,
 )
-from hybrid_tui.core.runs import Run, RunStore, Status
+from hybrid_tui.core.runs import Action, Run, RunStore, Status
 from hybrid_tui.core.scope import Scope, load_spec, scope_check
 
 REJECTED_REF = "refs/hybrid-tui/rejected/{run_id}"
@@ -72,15 +72,10 @@ def run_scope(run: Run, files: list[workspace.FileDiff] | None = None) -> Scope 
     return scope_check(spec, run_diff(run) if files is None else files)
 
 
-def require_open(run: Run, action: str) -> None:
-    """Refuse (ActionFailed) to land a run still at work or already accepted/rejected."""
-    if run.is_active:
-        raise ActionFailed(
-            f"run {run.id} is still {run.status.value}: it cannot be {action} yet.",
-            fix="Wait for it to finish, or cancel it first.",
-        )
-    if run.status in (Status.ACCEPTED, Status.REJECTED):
-        raise ActionFailed(f"run {run.id} was already {run.status.value}.")
+def require_open(run: Run, action: Action) -> None:
+    """Refuse (ActionFailed, `Run.refusal`) a run still at work or already accepted/rejected."""
+    if refusal := run.refusal(action):
+        raise refusal
 
 
 def accept_run(store: RunStore, run: Run, strategy: str = "merge") -> Run:
@@ -95,7 +90,7 @@ def accept_run(store: RunStore, run: Run, strategy: str = "merge") -> Run:
 
 
 def _accept(store: RunStore, run: Run, strategy: str) -> Run:
-    require_open(run, "accepted")
+    require_open(run, "accept")
     root = Path(run.repo_root)
     raise_blocking(preflight(run, strategy))
     kept = None
@@ -123,8 +118,8 @@ def _accept(store: RunStore, run: Run, strategy: str) -> Run:
     workspace.remove_worktree(root, Path(run.worktree))
     workspace.delete_branch(root, run.branch)  # its commits are reachable from the base or `kept`
     tips.drop(run)  # what the agent discarded on its way was never part of the result
-    return store.update(
-        run, status=Status.ACCEPTED, merge_sha=merge_sha, strategy=strategy, accepted_ref=kept, rebase=None
+    return store.transition(
+        run, Status.ACCEPTED, merge_sha=merge_sha, strategy=strategy, accepted_ref=kept, rebase=None
     )
 
 
@@ -142,7 +137,7 @@ def reject_run(store: RunStore, run: Run) -> Run:
 def _reject(store: RunStore, run: Run) -> Run:
     if run.status == Status.REJECTED:
         return run
-    require_open(run, "rejected")
+    require_open(run, "reject")
     root = Path(run.repo_root)
     if Path(run.worktree).is_dir():
         require_clean_worktree(run, "reject")
@@ -157,4 +152,4 @@ def _reject(store: RunStore, run: Run) -> Run:
     tips.keep(run)  # the reflogs go with the branch and the worktree: every tip stays reachable
     workspace.remove_worktree(root, Path(run.worktree))
     workspace.delete_branch(root, run.branch)
-    return store.update(run, status=Status.REJECTED, rejected_ref=ref if tip else None)
+    return store.transition(run, Status.REJECTED, rejected_ref=ref if tip else None)

@@ -32,7 +32,7 @@ from pathlib import Path
 
 from hybrid_tui.core import repo_lock, tips, workspace
 from hybrid_tui.core.errors import ActionFailed
-from hybrid_tui.core.runs import RebaseRecord, RebaseStart, Run, RunStore, Status
+from hybrid_tui.core.runs import RebaseRecord, RebaseStart, Run, RunStore
 from hybrid_tui.core.scope import record_scope
 
 PRE_REBASE_REF = "refs/hybrid-tui/pre-rebase/{run_id}"
@@ -263,8 +263,8 @@ def require_clean_worktree(run: Run, action: str) -> Path:
 
 
 def _require_rebasable(run: Run) -> Path:
-    if run.is_active or run.status in (Status.ACCEPTED, Status.REJECTED):
-        raise ActionFailed(f"run {run.id} is {run.status.value}: only a run under review can be rebased.")
+    if refusal := run.refusal("rebase"):
+        raise refusal
     return require_clean_worktree(run, "rebase")
 
 

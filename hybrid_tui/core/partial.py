@@ -196,7 +196,7 @@ def accept_selection(store: RunStore, run: Run, selection: Selection) -> str:
 
 
 def _accept_selection(store: RunStore, run: Run, selection: Selection) -> str:
-    require_open(run, "accepted")
+    require_open(run, "accept")
     root = Path(run.repo_root)
     files = run_hunks(run)
     try:

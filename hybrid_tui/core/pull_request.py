@@ -34,7 +34,7 @@ from pathlib import Path
 from hybrid_tui.core import workspace
 from hybrid_tui.core.errors import ActionFailed
 from hybrid_tui.core.merge import run_writer
-from hybrid_tui.core.runs import Run, RunStore, Status
+from hybrid_tui.core.runs import Run, RunStore
 
 GH_INSTALL_HINT = "install the GitHub CLI (https://cli.github.com) and log in with `gh auth login`"
 COMMAND_TIMEOUT = 120.0
@@ -60,10 +60,8 @@ def find_gh(path: str | None = None) -> str | None:
 
 def pr_available(run: Run, *, path: str | None = None) -> tuple[bool, str]:
     """(can a PR be opened for `run` now, why not / what it will do). Reads only."""
-    if run.is_active:
-        return False, f"run {run.id} is still {run.status.value}"
-    if run.status in (Status.ACCEPTED, Status.REJECTED):
-        return False, f"run {run.id} was already {run.status.value}"
+    if blocked := run.blocked():
+        return False, blocked
     root = Path(run.repo_root)
     if workspace.ref_sha(root, f"refs/heads/{run.branch}") is None:
         return False, f"the run's branch {run.branch} no longer exists"

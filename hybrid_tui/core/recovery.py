@@ -107,9 +107,9 @@ def _recover(store: RunStore, run: Run) -> None:
                 "hybrid-tui stopped while this run was going, and its work could not be "
                 f"committed ({reason}); what the agent left is still in {run.worktree}."
             )
-    store.update(
+    store.transition(
         run,
-        status=Status.INTERRUPTED,
+        Status.INTERRUPTED,
         failure_kind=run.failure_kind or "crashed",
         message=message,
         finished_at=store.now(),

@@ -47,7 +47,7 @@ from hybrid_tui.core.dispatch import (
 )
 from hybrid_tui.core.errors import ActionFailed, InputError
 from hybrid_tui.core.merge import require_clean_worktree
-from hybrid_tui.core.runs import CheckResult, Revision, Run, RunStore
+from hybrid_tui.core.runs import CheckResult, Revision, Run, RunStore, Status
 
 OUTPUT_TAIL_LINES = 30
 OUTPUT_LINE_CHARS = 300
@@ -206,7 +206,7 @@ def require_revisable(run: Run) -> Path:
     """The run's worktree, or `ActionFailed` when the run cannot be sent back now."""
     from hybrid_tui.core.land import require_open
 
-    require_open(run, "revised")
+    require_open(run, "revise")
     if workspace.ref_sha(Path(run.repo_root), f"refs/heads/{run.branch}") is None:
         raise ActionFailed(f"run {run.id}: its branch {run.branch} no longer exists")
     return require_clean_worktree(run, "revise")
@@ -229,7 +229,7 @@ def prepare_revision(
     session = None if fresh else run.session_id
     prompt = revision_prompt(store, run, note, resume=session is not None)
     revisions = [
-        rev.model_copy(update={"status": "interrupted"}) if rev.status in ("preparing", "running") else rev
+        rev.model_copy(update={"status": Status.INTERRUPTED}) if rev.status in (Status.PREPARING, Status.RUNNING) else rev
         for rev in run.revisions
     ]
     tip = workspace.ref_sha(Path(run.repo_root), f"refs/heads/{run.branch}")
@@ -312,16 +312,16 @@ class RevisionExecution(RunExecution):
 
     async def start(self) -> Run:
         revision, store = self.revision, self.store
-        revision.status = "running"
+        revision.status = Status.RUNNING
         try:
             run = await super().start()
         except BaseException:
             # RunExecution recorded the run failed/crashed when it could; else it was stopped.
-            revision.status = "interrupted" if self.run.is_active else self.run.status.value
+            revision.status = Status.INTERRUPTED if self.run.is_active else self.run.status
             revision.finished_at = store.now()
             store.save(self.run)
             raise
-        revision.status = run.status.value
+        revision.status = run.status
         revision.failure_kind = run.failure_kind
         revision.finished_at = run.finished_at
         revision.head_sha = run.head_sha

@@ -35,10 +35,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ValidationError
 
-from hybrid_tui.core.errors import InputError
+from hybrid_tui.core.errors import ActionFailed, InputError
 from hybrid_tui.core.private_files import PRIVATE_FILE, private_dir, write_private
 
 
@@ -61,6 +62,28 @@ LANDED = frozenset({Status.ACCEPTED, Status.REJECTED})
 REVIEWABLE = frozenset(
     {Status.REVIEW, Status.FAILED, Status.TIMED_OUT, Status.CANCELLED, Status.INTERRUPTED}
 )
+
+# The lifecycle as data: the statuses a run may go to from each status. `RunStore.transition`
+# is the one writer of `status` and refuses a move this table does not hold. A reviewable run
+# goes back to running when it is revised, or fails before its revision's agent started (the
+# sandbox it requires is missing); a landed run stays landed.
+_ENDS = frozenset({Status.REVIEW, Status.FAILED, Status.TIMED_OUT, Status.CANCELLED, Status.INTERRUPTED})
+TRANSITIONS: dict[Status, frozenset[Status]] = {
+    Status.PREPARING: frozenset({Status.RUNNING, Status.FAILED, Status.CANCELLED, Status.INTERRUPTED}),
+    Status.RUNNING: _ENDS | {Status.VERIFYING},
+    Status.VERIFYING: frozenset({Status.REVIEW, Status.FAILED, Status.INTERRUPTED}),
+    **{status: frozenset({Status.RUNNING, Status.FAILED, Status.ACCEPTED, Status.REJECTED}) for status in REVIEWABLE},
+    Status.ACCEPTED: frozenset(),
+    Status.REJECTED: frozenset(),
+}
+
+# What may be done to a run, for `Run.refusal`: the word each refusal uses for it.
+Action = Literal["accept", "reject", "revise", "review", "rebase", "verify", "pr"]
+_ACTION_DONE = {
+    "accept": "accepted", "reject": "rejected", "revise": "revised", "review": "reviewed",
+    "rebase": "rebased", "verify": "verified", "pr": "pushed",
+}  # fmt: skip
+WAIT_FIX = "Wait for it to finish, or cancel it first."
 
 
 class CheckResult(BaseModel):
@@ -120,7 +143,7 @@ class Revision(BaseModel):
     started_at: str
     session_id: str | None = None
     from_sha: str | None = None  # the branch tip the revision started from
-    status: str = "preparing"
+    status: Status = Status.PREPARING
     failure_kind: str | None = None
     finished_at: str | None = None
     head_sha: str | None = None  # the branch tip after the revision's work was committed
@@ -224,6 +247,30 @@ class Run(BaseModel):
     @property
     def is_reviewable(self) -> bool:
         return self.status in REVIEWABLE
+
+    def blocked(self) -> str | None:
+        """Why nothing can be done to the branch now, in a few words ("run X is still running",
+        "run X was already accepted"); None for a run under review (or failed, still reviewable)."""
+        if self.is_active:
+            return f"run {self.id} is still {self.status.value}"
+        if self.status in LANDED:
+            return f"run {self.id} was already {self.status.value}"
+        return None
+
+    def refusal(self, action: Action) -> ActionFailed | None:
+        """Why `action` cannot be done to this run now, as the error to raise; None when it can.
+        Every guard (land, partial accept, rebase, revise, verify, Claude's review, pr) asks
+        this: a run still at work waits, a landed run is done with (its checks can still be
+        re-run while its worktree is there)."""
+        blocked = self.blocked()
+        if blocked is None or (action == "verify" and not self.is_active):
+            return None
+        if self.is_active:
+            what = "its checks run when the agent ends." if action == "verify" else f"it cannot be {_ACTION_DONE[action]} yet."
+            return ActionFailed(f"{blocked}: {what}", fix=WAIT_FIX)
+        if action == "rebase":
+            return ActionFailed(f"run {self.id} is {self.status.value}: only a run under review can be rebased.")
+        return ActionFailed(f"{blocked}.")
 
     @property
     def checks_ok(self) -> bool | None:
@@ -451,8 +498,24 @@ class RunStore:
             raise state_dir_error(err, path, "the run record") from None
         return run
 
+    def transition(self, run: Run, to: Status, **changes: object) -> Run:
+        """Move `run` to status `to` with `changes`, in place, and write it; `ActionFailed` (and
+        nothing written) when `TRANSITIONS` does not allow it. The only writer of `status`."""
+        if to not in TRANSITIONS[run.status]:
+            raise ActionFailed(
+                f"run {run.id} is {run.status.value}: it cannot become {to.value} "
+                "(hybrid-tui refused a change of state that its lifecycle does not allow)"
+            )
+        return self._apply(run, {"status": to, **changes})
+
     def update(self, run: Run, **changes: object) -> Run:
-        """Apply `changes` to `run` in place and write it; returns the run."""
+        """Apply `changes` to `run` in place and write it; returns the run. A status change
+        goes through `transition`."""
+        if "status" in changes:
+            raise ValueError("RunStore.update cannot change a run's status: use RunStore.transition")
+        return self._apply(run, changes)
+
+    def _apply(self, run: Run, changes: dict[str, object]) -> Run:
         for key, value in changes.items():
             setattr(run, key, value)
         return self.save(run)

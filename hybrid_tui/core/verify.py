@@ -302,11 +302,8 @@ class RunChecks:
 
 def require_rerunnable(run: Run) -> None:
     """Refuse (ActionFailed) to re-run the checks of a run whose agent is still at work."""
-    if run.is_active:
-        raise ActionFailed(
-            f"run {run.id} is still {run.status.value}: its checks run when the agent ends.",
-            fix="Wait for it to finish, or cancel it first.",
-        )
+    if refusal := run.refusal("verify"):
+        raise refusal
 
 
 async def rerun_checks(
