@@ -17,6 +17,7 @@ added, which is safe there and refused outside it (ISSUE-NOTES).
 from __future__ import annotations
 
 import dataclasses
+import os
 from pathlib import Path
 
 from hybrid_tui.agents import sandbox as sb
@@ -74,7 +75,15 @@ def worktree_git(run: Run) -> sb.WorktreeGit:
 
 
 def _visible(store: RunStore, run: Run) -> list[Path]:
-    return [Path(run.repo_root), store.root, Path.home()]
+    """Paths the sandboxed process must see although they may be under the real /tmp: the
+    repository, the state dir, HOME, and the programs on PATH (a venv's `bin` brings its root,
+    so that `#!/usr/bin/env python3` finds the venv's interpreter and its packages)."""
+    programs = []
+    for entry in os.environ.get("PATH", "").split(os.pathsep):
+        if entry and os.path.isabs(entry) and entry.startswith("/tmp/"):
+            path = Path(entry)
+            programs.append(path.parent if path.name == "bin" else path)
+    return [Path(run.repo_root), store.root, Path.home(), *programs]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
