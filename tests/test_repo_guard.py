@@ -11,6 +11,7 @@ The sandbox is off (conftest): these are the protections that hold without it.
 from __future__ import annotations
 
 import json
+import shutil
 import os
 import subprocess
 import sys
@@ -44,8 +45,11 @@ def run_stream(repo: Path, tmp_path: Path, stream: Path, commands: list[str] | N
     """`hybrid-tui run --json` of a spec creating hello.txt, the stand-in replaying `stream`:
     (process result, events, summary)."""
     spec = spec_file(tmp_path, ["CREATE hello.txt"], commands or [])
+    # A copy in HOME: the sandbox shows HOME, but not a checkout that lives under /tmp.
+    replayed = Path.home() / f"stream-{stream.name}"
+    shutil.copyfile(stream, replayed)
     result = run_cli("run", str(spec), "--json", "--approve-checks", cwd=repo,
-                     env=standin_env("kimi_success", KIMI_STANDIN_FIXTURE=str(stream), **knobs))
+                     env=standin_env("kimi_success", KIMI_STANDIN_FIXTURE=str(replayed), **knobs))
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert lines and lines[-1]["type"] == "summary", result.stderr
     return result, [e for e in lines[:-1] if e["type"] == "event"], lines[-1]

@@ -81,9 +81,14 @@ def _visible(store: RunStore, run: Run) -> list[Path]:
     programs = []
     for entry in os.environ.get("PATH", "").split(os.pathsep):
         if entry and os.path.isabs(entry) and entry.startswith("/tmp/"):
-            path = Path(entry)
-            programs.append(path.parent if path.name == "bin" else path)
+            programs.append(_install_root(Path(entry) / "program"))
     return [Path(run.repo_root), store.root, Path.home(), *programs]
+
+
+def _install_root(program: Path) -> Path:
+    """What must be visible for `program` to run: the root above its `bin/`, else its folder."""
+    folder = program.parent
+    return folder.parent if folder.name == "bin" else folder
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -115,7 +120,8 @@ def confine_agent(
     visible = _visible(store, run)
     if invocation.prompt_file is not None:
         visible.append(invocation.prompt_file.parent)
-    visible += [Path(p) for p in invocation.argv[:1] if Path(p).is_absolute()]
+    # The agent's own install (a `bin/` wrapper brings its root: Kimi Code's node and modules).
+    visible += [_install_root(Path(p)) for p in invocation.argv[:1] if Path(p).is_absolute()]
     argv = list(invocation.argv)
     if agent_name == "claude" and "--allowedTools" not in argv:
         argv += ["--allowedTools", "Bash"]
