@@ -215,7 +215,7 @@ def test_claude_gets_the_plan_itself_and_the_summary_has_its_usage(repo: Path, p
     assert not (run_dir / "spec.md").exists()
     assert (record["plan_path"], record["flavour"]) == (str(plan.resolve()), "")
     assert (record["turns"], record["tokens"], record["cost_usd"]) == (2, 220, pytest.approx(0.0012))
-    assert (record["out_of_scope"], record["untouched"]) == ([], [])  # no spec: no scope flags
+    assert (summary["out_of_scope"], summary["untouched"]) == ([], [])  # no spec: no scope flags
     assert git(repo, "show", f"{summary['branch']}:hello_claude.txt") == "hello from fake claude"
     assert checkout_fingerprint(repo) == before
     # The plain summary says the same.

@@ -10,7 +10,7 @@ from __future__ import annotations
 import signal
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 
 from hybrid_tui.agents.events import AgentEvent
 
@@ -42,12 +42,22 @@ class ProcessOutcome:
     invocation: Invocation | None = None  # how it was started
 
 
+# Why a run failed, as the run record, `--json` and the README name it. `agent_error`: an error
+# the agent reported itself (an HTTP 4xx from its provider, say); `crashed`: a death by signal or
+# an exit code the agent does not document; `sandbox`: the sandbox the run requires is missing.
+FailureKind = Literal[
+    "agent_missing", "transient", "quota", "max_steps", "auth", "agent_error", "crashed", "timeout", "cancelled",
+    "sandbox",
+]
+VerdictStatus = Literal["done", "failed", "timed_out", "cancelled"]
+
+
 @dataclass(slots=True)
 class Verdict:
     """The run's status after the agent ended: `done` or `failed`/`timed_out`/`cancelled`."""
 
-    status: str
-    failure_kind: str | None = None
+    status: VerdictStatus
+    failure_kind: FailureKind | None = None
     message: str = ""
 
 

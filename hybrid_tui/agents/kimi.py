@@ -44,6 +44,7 @@ from typing import Any
 
 from hybrid_tui.agents.base import (
     MAX_ARGV_PROMPT_BYTES,
+    FailureKind,
     Invocation,
     ProcessOutcome,
     Verdict,
@@ -545,7 +546,7 @@ class KimiAgent:
 
 
 # What to do about each way a Kimi run fails, shown after the CLI's own message.
-_CODE_FIXES = {
+_CODE_FIXES: dict[FailureKind, str] = {
     "max_steps": "raise agents.kimi.max_steps or split the spec; the work so far is on the branch",
     "transient": "the model provider did not answer or is busy; retry",
     "auth": kimi_code.LOGIN_HINT,

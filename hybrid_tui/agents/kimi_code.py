@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hybrid_tui.agents.base import as_str
+from hybrid_tui.agents.base import FailureKind, as_str
 from hybrid_tui.agents.events import AgentEvent, Notice
 
 HOME_ENV = "KIMI_CODE_HOME"
@@ -170,7 +170,7 @@ def _plain_message(message: str) -> str:
     return f"{message[:start].strip()} {said}".strip() if said else message
 
 
-def failure_of(failure: Failure) -> str:
+def failure_of(failure: Failure) -> FailureKind:
     """The run's failure kind for what the CLI said."""
     code, message = failure.code, failure.message
     status_match = _STATUS.match(message)

@@ -13,6 +13,7 @@ from hybrid_tui.core.inert import inert_output
 
 if TYPE_CHECKING:
     from hybrid_tui.agents.events import AgentEvent
+    from hybrid_tui.core.scope import Scope
 
 
 def event_to_dict(event: AgentEvent) -> dict[str, Any]:
@@ -74,11 +75,12 @@ def _review_fields(run) -> dict[str, Any]:
     """What the review knows of a run, for JSON: checks, scope, partial accepts, git files put back."""
     from hybrid_tui.core.verify import checks_json
 
+    scope = _scope(run)
     return {
         "checks": checks_json(run.checks),
         "checks_skipped": run.checks_skipped,
-        "out_of_scope": run.out_of_scope,
-        "untouched": run.untouched,
+        "out_of_scope": scope.out_of_scope,
+        "untouched": scope.untouched,
         "partial_accepts": [p.model_dump() for p in run.partial_accepts],
         "git_tampering": [t.model_dump() for t in run.git_tampering],
     }
@@ -91,13 +93,23 @@ def _print_checks(run) -> None:
         print(f"  {mark} {check.command}  ({how}, {check.seconds:.1f}s)")
 
 
+def _scope(run) -> Scope:
+    """The run's scope check (`land.run_scope`, worked out from its spec and its branch: it is
+    not stored); nothing flagged when there is no spec or no branch to compare."""
+    from hybrid_tui.core.land import run_scope
+    from hybrid_tui.core.scope import Scope
+
+    return run_scope(run) or Scope()
+
+
 def _print_review(run) -> None:
     """Checks and scope in plain lines (the human form of `_review_fields`)."""
     _print_checks(run)
-    if run.out_of_scope:
-        print(f"out of scope (changed, not in the spec): {', '.join(run.out_of_scope)}")
-    if run.untouched:
-        print(f"untouched (in the spec, not changed): {', '.join(run.untouched)}")
+    scope = _scope(run)
+    if scope.out_of_scope:
+        print(f"out of scope (changed, not in the spec): {', '.join(scope.out_of_scope)}")
+    if scope.untouched:
+        print(f"untouched (in the spec, not changed): {', '.join(scope.untouched)}")
 
 
 def _announce_checks(args: argparse.Namespace, run, commands: list[str], approved: bool, *, when: str) -> None:

@@ -50,8 +50,10 @@ from hybrid_tui.core.runs import (
     ReviewPoint,
     Run,
     RunStore,
+    Verdict,
     atomic_write,
 )
+from hybrid_tui.core.scope import Scope, load_spec, scope_check
 
 __all__ = [
     "REVIEW_SCHEMA", "ClaudeReview", "ClaudeReviewer", "ReviewPoint", "check_claude", "load_review",
@@ -156,11 +158,13 @@ def review_prompt(store: RunStore, run: Run, *, max_diff_chars: int = MAX_DIFF_C
         f"## {what.capitalize()}\n\n{spec_text.strip()}\n",
         f"## Checks\n\n{checks}\n",
     ]
+    checked = load_spec(run.spec_path)
+    scope_of = scope_check(checked, files) if checked is not None else Scope()
     scope = []
-    if run.out_of_scope:
-        scope.append(f"- changed, but not named by the spec: {', '.join(run.out_of_scope)}")
-    if run.untouched:
-        scope.append(f"- named by the spec, but not changed: {', '.join(run.untouched)}")
+    if scope_of.out_of_scope:
+        scope.append(f"- changed, but not named by the spec: {', '.join(scope_of.out_of_scope)}")
+    if scope_of.untouched:
+        scope.append(f"- named by the spec, but not changed: {', '.join(scope_of.untouched)}")
     if scope:
         parts.append("## Scope\n\n" + "\n".join(scope) + "\n")
     listing = [
@@ -202,7 +206,7 @@ def review_invocation(settings: ClaudeSettings, worktree: Path, prompt: str) -> 
 
 # -- the answer ----------------------------------------------------------------------------
 
-_VERDICT_WORDS = {
+_VERDICT_WORDS: dict[str, Verdict] = {
     "approve": "approve", "approved": "approve", "accept": "approve", "lgtm": "approve",
     "request_changes": "request_changes", "changes_requested": "request_changes",
     "request_change": "request_changes", "reject": "request_changes", "changes": "request_changes",
@@ -216,7 +220,7 @@ def _relative(path: str, worktree: str | None) -> str:
     return path.removeprefix("./")
 
 
-def parse_review(data: Any, *, worktree: str | None = None) -> tuple[str, str, list[ReviewPoint]]:
+def parse_review(data: Any, *, worktree: str | None = None) -> tuple[Verdict, str, list[ReviewPoint]]:
     """(verdict, summary, points) from Claude's structured output (or its result text as
     JSON). Paths inside `worktree` are made relative. `ActionFailed` when it is no review."""
     if isinstance(data, str):

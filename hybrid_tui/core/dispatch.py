@@ -7,8 +7,8 @@ prompt, no spec (`Run.prompt_source == "plan"`, `spec_path` a copy of the plan),
 has no scope flags; its checks are the plan's own verification commands. Either way `runs/<id>/prompt.md` holds the exact prompt.
 
 `RunExecution` runs the agent in the worktree, streams its events, and, however the agent
-ends, commits what it left on the run's branch and records the scope check (`out_of_scope`,
-`untouched`). When the agent finished (`done`) and `check_timeout` is given,
+ends, commits what it left on the run's branch (its scope check is worked out when it is shown,
+`land.run_scope`). When the agent finished (`done`) and `check_timeout` is given,
 the run goes `verifying`: the spec's checks run in the worktree (`verify.RunChecks`, output
 streamed as events) and are recorded in `checks`; then `review`. They run only when the user
 approved them (`approved_checks`); unapproved, they are skipped (`checks_skipped`) and the run
@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hybrid_tui.agents.base import Agent, ProcessOutcome
+from hybrid_tui.agents.base import Agent, FailureKind, ProcessOutcome, Verdict, VerdictStatus
 from hybrid_tui.agents.events import AgentEvent, Exit, Notice
 from hybrid_tui.agents.process import AgentMissing, AgentProcess
 from hybrid_tui.agents.sandbox import SandboxUnavailable
@@ -41,7 +41,6 @@ from hybrid_tui.core.plans import plan_title
 from hybrid_tui.core.repo_guard import RepoGuard
 from hybrid_tui.core.repo_lock import RepositoryWatch
 from hybrid_tui.core.runs import Run, RunStore, StateDirError, Status
-from hybrid_tui.core.scope import record_scope
 from hybrid_tui.core.spec import SpecError, validate_spec
 
 if TYPE_CHECKING:
@@ -404,15 +403,15 @@ class RunExecution:
         )  # fmt: skip
         if self._cancel_requested:
             self._process.cancel()
+        outcome: ProcessOutcome | None = None
         try:
             outcome = await self._process.run(self._on_line, on_start=self._on_start)
         except AgentMissing as err:
-            outcome = None
-            verdict_status, kind, message = "failed", "agent_missing", str(err)
+            verdict = Verdict("failed", "agent_missing", str(err))
         else:
             self.parser.feed_stderr(outcome.stderr_tail)
             verdict = self.agent.verdict(outcome, self.parser)
-            verdict_status, kind, message = verdict.status, verdict.failure_kind, verdict.message
+        verdict_status, kind, message = verdict.status, verdict.failure_kind, verdict.message
         due = verdict_status == "done" and self.check_timeout is not None and not self._cancel_requested
         planned = _planned_checks(run) if due else []
         # Only approved checks run; a spec without commands still records `checks == []`.
@@ -517,8 +516,8 @@ class RunExecution:
     def _finish(
         self,
         outcome: ProcessOutcome | None,
-        verdict_status: str,
-        failure_kind: str | None,
+        verdict_status: VerdictStatus,
+        failure_kind: FailureKind | None,
         message: str,
         before: RepositoryWatch,
         *,
@@ -556,5 +555,4 @@ class RunExecution:
             checkout_changes=changed,
             **self._usage(),
         )
-        record_scope(store, run)
         return notices

@@ -31,14 +31,13 @@ from pathlib import Path
 from hybrid_tui.core import tips, workspace
 from hybrid_tui.core.errors import ActionFailed, InputError
 from hybrid_tui.core.merge import (
-    STRATEGIES,
     preflight,
     raise_blocking,
     rebase_run,
     require_clean_worktree,
     run_writer,
 )
-from hybrid_tui.core.runs import Action, Run, RunStore, Status
+from hybrid_tui.core.runs import STRATEGIES, Action, Run, RunStore, Status, Strategy
 from hybrid_tui.core.scope import Scope, load_spec, scope_check
 
 REJECTED_REF = "refs/hybrid-tui/rejected/{run_id}"
@@ -65,11 +64,17 @@ def run_diff_text(run: Run, path: str | None = None) -> str:
 
 def run_scope(run: Run, files: list[workspace.FileDiff] | None = None) -> Scope | None:
     """The scope check of the run's diff (`files`, default `run_diff(run)`) against its spec;
-    None when the spec cannot be read."""
+    None when the spec cannot be read (a plan run has none) or the run's result is gone. It is
+    worked out each time, never stored: a rebase or a revision changes it."""
     spec = load_spec(run.spec_path)
     if spec is None:
         return None
-    return scope_check(spec, run_diff(run) if files is None else files)
+    if files is None:
+        try:
+            files = run_diff(run)
+        except ActionFailed:
+            return None
+    return scope_check(spec, files)
 
 
 def require_open(run: Run, action: Action) -> None:
@@ -83,13 +88,14 @@ def accept_run(store: RunStore, run: Run, strategy: str = "merge") -> Run:
     then remove the worktree and the branch. Refused, with nothing changed, on any blocking
     `preflight` finding; `merge_sha` is the commit the base branch ends on. Holds the
     repository's writer lock (`merge.run_writer`: `RepoBusy` when another writer keeps it)."""
-    if strategy not in STRATEGIES:
+    known = next((name for name in STRATEGIES if name == strategy), None)
+    if known is None:
         raise InputError(f"unknown merge strategy {strategy!r}: use one of {', '.join(STRATEGIES)}")
     with run_writer(store, run, "accept"):
-        return _accept(store, run, strategy)
+        return _accept(store, run, known)
 
 
-def _accept(store: RunStore, run: Run, strategy: str) -> Run:
+def _accept(store: RunStore, run: Run, strategy: Strategy) -> Run:
     require_open(run, "accept")
     root = Path(run.repo_root)
     raise_blocking(preflight(run, strategy))

@@ -29,14 +29,18 @@ import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Literal
 
 from hybrid_tui.core import repo_lock, tips, workspace
 from hybrid_tui.core.errors import ActionFailed
-from hybrid_tui.core.runs import RebaseRecord, RebaseStart, Run, RunStore
-from hybrid_tui.core.scope import record_scope
+from hybrid_tui.core.runs import STRATEGIES, RebaseRecord, RebaseStart, Run, RunStore
 
 PRE_REBASE_REF = "refs/hybrid-tui/pre-rebase/{run_id}"
-STRATEGIES = ("merge", "squash", "rebase")
+# What a `Finding` is about (see `Finding`).
+FindingKind = Literal[
+    "base_elsewhere", "not_on_base", "operation_in_progress", "local_overlap", "assumed_unchanged",
+    "untracked_overlap", "worktree_dirty", "base_moved", "conflict", "no_branch",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +50,7 @@ class Finding:
     worktree_dirty | base_moved | conflict | no_branch. `blocking`: landing is refused while
     it holds."""
 
-    kind: str
+    kind: FindingKind
     problem: str
     fix: str
     blocking: bool = True
@@ -331,7 +335,6 @@ def _rebase(store: RunStore, run: Run) -> Run:
     new_tip = workspace.git(worktree, "rev-parse", "HEAD")
     record = RebaseRecord(ref=ref, old_tip=old_tip, old_base_sha=run.base_sha, new_tip=new_tip)
     store.update(run, base_sha=new_base, head_sha=new_tip, rebase=record, rebasing=None)
-    _rescope(store, run)
     return run
 
 
@@ -360,7 +363,6 @@ def finish_interrupted_rebase(store: RunStore, run: Run) -> None:
     if tip is not None and tip != start.old_tip and workspace.is_ancestor(root, start.new_base, tip):
         record = RebaseRecord(ref=ref, old_tip=start.old_tip, old_base_sha=run.base_sha, new_tip=tip)
         store.update(run, base_sha=start.new_base, head_sha=tip, rebase=record, rebasing=None)
-        _rescope(store, run)
         return
     if tip == start.old_tip:
         if worktree.is_dir() and (_rebase_in_progress(worktree) or workspace.current_branch(worktree) != run.branch):
@@ -394,9 +396,4 @@ def _undo_rebase(store: RunStore, run: Run) -> Run:
     workspace.git(worktree, "reset", "--quiet", "--hard", record.old_tip)
     workspace.git_rc(root, "update-ref", "-d", record.ref)
     store.update(run, base_sha=record.old_base_sha, head_sha=record.old_tip, rebase=None)
-    _rescope(store, run)
     return run
-
-
-def _rescope(store: RunStore, run: Run) -> None:
-    record_scope(store, run)

@@ -51,7 +51,7 @@ from pathlib import Path
 
 from hybrid_tui.agents.events import AgentEvent, Notice, ToolResult
 from hybrid_tui.core import tips, workspace
-from hybrid_tui.core.runs import GitTampering, Run, RunStore
+from hybrid_tui.core.runs import GitTampering, Run, RunStore, TamperedBy
 
 MAX_COPY = 8 << 20
 _FILES = (
@@ -258,12 +258,12 @@ class RepoGuard:
 
     # -- after ---------------------------------------------------------------------------------
 
-    def check(self, by: str = "agent") -> list[GitTampering]:
+    def check(self, by: TamperedBy = "agent") -> list[GitTampering]:
         """Compare the watched files with the copy, put each change back, keep the changed
         versions in `runs/<id>/tampered/`, record them in `run.git_tampering`."""
         return [item for _, item in self._check(by)]
 
-    def _check(self, by: str) -> list[tuple[str, GitTampering]]:
+    def _check(self, by: TamperedBy) -> list[tuple[str, GitTampering]]:
         now = self._scan()
         found: list[tuple[str, GitTampering]] = []
         moved: list[str] = []  # keys whose path was moved aside: what was under it is re-made
@@ -321,7 +321,7 @@ class RepoGuard:
         shutil.move(str(path), str(target))
         return target
 
-    def after(self, by: str = "agent") -> list[AgentEvent]:
+    def after(self, by: TamperedBy = "agent") -> list[AgentEvent]:
         """`check(by)`, said as one warning notice (none when nothing changed)."""
         found = self._check(by)
         return [Notice(describe(found, by, self.tampered_dir), "warning")] if found else []

@@ -35,10 +35,11 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from enum import StrEnum
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 from pydantic import BaseModel, ValidationError
 
+from hybrid_tui.agents.base import FailureKind
 from hybrid_tui.core.errors import ActionFailed, InputError
 from hybrid_tui.core.private_files import PRIVATE_FILE, private_dir, write_private
 
@@ -85,6 +86,13 @@ _ACTION_DONE = {
 }  # fmt: skip
 WAIT_FIX = "Wait for it to finish, or cancel it first."
 
+# Claude's verdict on a run's branch (`ClaudeReview`).
+Verdict = Literal["approve", "request_changes"]
+
+# How an accepted run lands on its base branch (`[merge] strategy`, core/land.py).
+Strategy = Literal["merge", "squash", "rebase"]
+STRATEGIES: tuple[Strategy, ...] = get_args(Strategy)
+
 
 class CheckResult(BaseModel):
     """One verification command's outcome (`exit_code` None: it was stopped, see `timed_out`)."""
@@ -96,16 +104,19 @@ class CheckResult(BaseModel):
     timed_out: bool = False
 
 
+TamperedBy = Literal["agent", "checks"]
+
+
 class GitTampering(BaseModel):
     """A git file of the repository the agent (or a check) changed, found and put back by the
     repo guard (core/repo_guard.py): `path` as shown (`.git/hooks/pre-commit`), `change`
     added | changed | deleted, `restored`, `kept` where the changed version is kept, `by` agent | checks."""
 
     path: str
-    change: str
+    change: Literal["added", "changed", "deleted"]
     restored: bool = True
     kept: str | None = None
-    by: str = "agent"
+    by: TamperedBy = "agent"
 
 
 class PartialAccept(BaseModel):
@@ -144,7 +155,7 @@ class Revision(BaseModel):
     session_id: str | None = None
     from_sha: str | None = None  # the branch tip the revision started from
     status: Status = Status.PREPARING
-    failure_kind: str | None = None
+    failure_kind: FailureKind | None = None
     finished_at: str | None = None
     head_sha: str | None = None  # the branch tip after the revision's work was committed
     steps: int = 0
@@ -163,7 +174,7 @@ class ReviewPoint(BaseModel):
 class ClaudeReview(BaseModel):
     """Claude's verdict on a run's branch (`core/claude_review.py`)."""
 
-    verdict: str  # approve | request_changes
+    verdict: Verdict
     summary: str = ""
     points: list[ReviewPoint] = []
     reviewed_sha: str | None = None  # the branch tip Claude reviewed
@@ -194,7 +205,7 @@ class Run(BaseModel):
     pgid: int | None = None  # the agent's process group
     session_id: str | None = None
     status: Status = Status.PREPARING
-    failure_kind: str | None = None
+    failure_kind: FailureKind | None = None
     message: str = ""
     created_at: str
     started_at: str | None = None
@@ -229,12 +240,10 @@ class Run(BaseModel):
     # Why the checks did not run after the agent: "not approved" (core/verify.py: a check runs
     # only once the user approved it); None once they ran.
     checks_skipped: str | None = None
-    out_of_scope: list[str] = []  # changed files the spec did not name
-    untouched: list[str] = []  # files the spec named that the branch did not change
     partial_accepts: list[PartialAccept] = []
     rebase: RebaseRecord | None = None  # the last rebase, while it can be undone
     rebasing: RebaseStart | None = None  # a rebase under way, or one cut short
-    strategy: str | None = None  # how an accepted run landed: merge | squash | rebase
+    strategy: Strategy | None = None  # how an accepted run landed
     accepted_ref: str | None = None  # tip kept when its commits are not in the base (squash)
     revisions: list[Revision] = []  # send-backs to the agent, oldest first
     claude_review: ClaudeReview | None = None  # the last Claude review (also runs/<id>/review.json)

@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hybrid_tui.core import workspace
-from hybrid_tui.core.runs import Run, RunStore
 from hybrid_tui.core.spec import Spec, SpecError, normalize_path, parse_spec
 from hybrid_tui.core.workspace import FileDiff
 
@@ -51,13 +49,3 @@ def load_spec(spec_path: str | Path) -> Spec | None:
     except (OSError, UnicodeDecodeError, SpecError):
         return None
 
-
-def record_scope(store: RunStore, run: Run) -> Run:
-    """Store the scope check of the run's branch against its base (`out_of_scope`,
-    `untouched`) in run.json; left as it was when the spec or the branch cannot be read."""
-    spec = load_spec(run.spec_path)
-    tip = workspace.ref_sha(Path(run.repo_root), f"refs/heads/{run.branch}") or run.head_sha
-    if spec is None or tip is None:
-        return run
-    scope = scope_check(spec, workspace.diff_files(Path(run.repo_root), run.base_sha, tip))
-    return store.update(run, out_of_scope=scope.out_of_scope, untouched=scope.untouched)

@@ -393,7 +393,8 @@ def test_a_process_that_lingers_after_its_resume_hint_is_stopped_and_the_run_fin
         kimi_home = configure(isolated_env, kimi_code_bin, server.base_url, linger_grace=0.5)
         kimi_home.mkdir(parents=True, exist_ok=True)
         (kimi_home / "mcp.json").write_text(json.dumps(
-            {"mcpServers": {"stuck": {"command": os.sys.executable, "args": [str(server_script)]}}}
+            # The real interpreter, not a venv's link to it: a venv under /tmp is hidden in the sandbox.
+            {"mcpServers": {"stuck": {"command": os.path.realpath(os.sys.executable), "args": [str(server_script)]}}}
         ))  # fmt: skip
         rc, events, summary = run_json(repo, "run", str(plan))
     assert rc == 0, summary
