@@ -21,7 +21,6 @@ from hybrid_tui.core.dispatch import RunExecution, prepare_run
 from hybrid_tui.core.errors import ActionFailed, InputError
 from hybrid_tui.core.land import reject_run
 from hybrid_tui.core.revise import (
-    RevisionExecution,
     agent_for_run,
     check_outputs,
     checks_report,
@@ -230,8 +229,8 @@ def test_revision_execution_goes_running_verifying_review(store: RunStore, repo:
     def seen(events) -> None:
         statuses.append(store.load(run.id).status.value)
 
-    run = asyncio.run(RevisionExecution(
-        store, run, kimi(), prompt, timeout=30, on_events=seen, check_timeout=30, approved_checks=[CHECK]
+    run = asyncio.run(RunExecution(
+        store, run, kimi(), revision=True, timeout=30, on_events=seen, check_timeout=30, approved_checks=[CHECK]
     ).start())
 
     assert statuses[0] == "running" and "verifying" in statuses
@@ -247,7 +246,7 @@ def test_revision_execution_goes_running_verifying_review(store: RunStore, repo:
 def test_a_revision_left_running_by_a_dead_hybrid_tui_reads_interrupted(store: RunStore, repo: Path, tmp_path: Path, monkeypatch):
     run = finished(store, repo, tmp_path, monkeypatch)
     with pytest.raises(ActionFailed, match="no prepared revision"):
-        RevisionExecution(store, run, kimi(), "p", timeout=1, on_events=print)
+        RunExecution(store, run, kimi(), revision=True, timeout=1, on_events=print)
     prepare_revision(store, run, "first note")
     run = store.load(run.id)  # never executed: as if hybrid-tui died before the agent started
     prepare_revision(store, run, "second note")

@@ -20,12 +20,13 @@ import pytest
 from hybrid_tui.agents.kimi import KimiAgent
 from hybrid_tui.config import KimiSettings
 from hybrid_tui.core import workspace
+from hybrid_tui.core.dispatch import RunExecution
 from hybrid_tui.core.errors import ActionFailed
 from hybrid_tui.core.hunks import ALL, parse_hunks
 from hybrid_tui.core.land import accept_run, reject_run
 from hybrid_tui.core.merge import preflight, rebase_run
 from hybrid_tui.core.partial import accept_selection, run_hunks
-from hybrid_tui.core.revise import RevisionExecution, prepare_revision
+from hybrid_tui.core.revise import prepare_revision
 from hybrid_tui.core.runs import Run, RunStore, Status
 from tests.conftest import git, make_repo
 from tests.helpers import checkout_fingerprint, has_merge_head, run_cli, standin_env
@@ -411,7 +412,7 @@ def test_a_revision_stopped_by_an_unexpected_error_commits_what_its_agent_left(t
         if len(seen) >= 3:  # after the WriteFile result: the file is written
             raise RuntimeError("the front end went away")
 
-    execution = RevisionExecution(store(), run, agent, prompt, timeout=30, on_events=front_end_gone)
+    execution = RunExecution(store(), run, agent, revision=True, timeout=30, on_events=front_end_gone)
     with pytest.raises(RuntimeError):
         asyncio.run(execution.start())
     run = store().load(run.id)

@@ -62,12 +62,22 @@ class Verdict:
 
 
 class StreamParser(Protocol):
-    steps: int
-    session_id: str | None
-    # Optional (read with getattr): `requests` (model requests against the quota, default
-    # `steps`), `finished` (the agent said its run is over: a process still alive
-    # `linger_grace` s later is stopped), `prompt_file` / `prompt_reads` (the Reads of a prompt
-    # passed as a file).
+    """Turns the agent's stdout into events and keeps what the run record wants to know."""
+
+    steps: int  # model answers seen
+    session_id: str | None  # the session a revision resumes
+    finished: bool  # the agent said its run is over: a process still alive `linger_grace` s later is stopped
+    prompt_file: str | None  # a prompt passed as a file (`Invocation.prompt_file`): its Reads are counted
+    prompt_reads: int  # ... in here
+
+    @property
+    def requests(self) -> int:
+        """Model requests made, against the quota (steps, plus retries where the agent says)."""
+        ...
+
+    def stats(self) -> dict[str, Any]:
+        """What the agent reported of the run: `turns`, `tokens`, `cost_usd` (None: not said)."""
+        ...
 
     def feed(self, line: str) -> list[AgentEvent]:
         """Events for one stdout line (no trailing newline). Never raises."""
@@ -79,12 +89,36 @@ class StreamParser(Protocol):
 
 
 class Agent(Protocol):
+    """Everything dispatch needs of a worker; a revision is the same path with `resume=`."""
+
     name: str  # "kimi", "claude": also the branch prefix
     display_name: str  # "Kimi"
     author: str  # git author of the run's commits
     install_hint: str
 
-    def command(self, worktree: Path, prompt: str) -> Invocation: ...
+    @property
+    def flavour(self) -> str:
+        """Which CLI answers (Kimi: "legacy" or "code", known once `command` was built); ""
+        for an agent with one kind."""
+        ...
+
+    @property
+    def linger_grace(self) -> float:
+        """Seconds the process may stay after the parser saw it finish before it is stopped."""
+        ...
+
+    @property
+    def step_budget(self) -> int | None:
+        """The most steps (Kimi) or turns (Claude) one attempt may take; None: no limit."""
+        ...
+
+    def profile(self) -> str | None:
+        """The data the run's sessions live in (a revise resumes from the same), None: default."""
+        ...
+
+    def command(self, worktree: Path, prompt: str, *, resume: str | None = None) -> Invocation:
+        """How to start one attempt in `worktree`; `resume`: the session to continue."""
+        ...
 
     def parser(self) -> StreamParser: ...
 

@@ -32,6 +32,7 @@ from hybrid_tui.agents.base import (
     MAX_ARGV_PROMPT_BYTES,
     Invocation,
     ProcessOutcome,
+    StreamParser,
     Verdict,
     as_str,
     describe_exit,
@@ -77,6 +78,9 @@ class ClaudeParser:
     def __init__(self) -> None:
         self.steps = 0
         self.session_id: str | None = None
+        self.finished = False  # Claude's process ends on its result line: nothing lingers
+        self.prompt_file: str | None = None  # a long prompt goes to stdin, never to a file
+        self.prompt_reads = 0
         self.cwd: str | None = None
         self.model: str | None = None
         self.result: dict[str, Any] | None = None  # the final `result` line, as it came
@@ -84,6 +88,11 @@ class ClaudeParser:
         self.retries = 0  # `api_retry` lines seen
         self._message_ids: set[str] = set()
         self._last_error_text: str | None = None
+
+    @property
+    def requests(self) -> int:
+        """Model requests: the distinct message ids (`steps`)."""
+        return self.steps
 
     # -- what the result line said -----------------------------------------------------------
 
@@ -341,9 +350,19 @@ class ClaudeAgent:
     display_name = "Claude"
     author = "Claude (hybrid-tui) <claude@hybrid-tui.invalid>"
     install_hint = INSTALL_HINT
+    flavour = ""  # one kind of `claude`
+    linger_grace = 10.0  # never used: the parser never says `finished` before the process ends
 
     def __init__(self, settings: ClaudeSettings) -> None:
         self.settings = settings
+
+    @property
+    def step_budget(self) -> int | None:
+        return self.settings.max_turns
+
+    def profile(self) -> str | None:
+        """Claude's data is its config dir, the same for every run: nothing to record."""
+        return None
 
     def command(self, worktree: Path, prompt: str, *, resume: str | None = None) -> Invocation:
         """argv for one headless run with cwd `worktree`; a prompt too big for argv goes to
@@ -375,8 +394,9 @@ class ClaudeAgent:
     def parser(self) -> ClaudeParser:
         return ClaudeParser()
 
-    def verdict(self, outcome: ProcessOutcome, parser: ClaudeParser) -> Verdict:
+    def verdict(self, outcome: ProcessOutcome, parser: StreamParser) -> Verdict:
         """Map how `claude` ended (its result line first, then its exit code) to a status."""
+        assert isinstance(parser, ClaudeParser), "a Claude run is read by ClaudeParser"
         stopped = stopped_verdict(outcome, "Claude", "agents.claude.timeout", self.settings.timeout)
         if stopped:
             return stopped

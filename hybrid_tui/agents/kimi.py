@@ -47,6 +47,7 @@ from hybrid_tui.agents.base import (
     FailureKind,
     Invocation,
     ProcessOutcome,
+    StreamParser,
     Verdict,
     as_str,
     describe_exit,
@@ -94,6 +95,10 @@ class KimiParser:
         """Model requests made, against the quota: every step, every retried failure and the
         failure that ended the run."""
         return self.steps + self.retries + self.failed_requests
+
+    def stats(self) -> dict[str, Any]:
+        """Kimi's stream reports no turns, tokens or cost."""
+        return {}
 
     def feed(self, line: str) -> list[AgentEvent]:
         if not line.strip():
@@ -399,6 +404,10 @@ class KimiAgent:
         """Seconds the process may stay after its resume hint before it is stopped."""
         return self.settings.linger_grace
 
+    @property
+    def step_budget(self) -> int | None:
+        return self.settings.max_steps
+
     def profile(self) -> str | None:
         """The profile a run records (a revise resumes with the same one): the Kimi Code CLI's
         `KIMI_CODE_HOME`, resolved; the legacy CLI's config file (None: its default)."""
@@ -464,8 +473,9 @@ class KimiAgent:
     def parser(self) -> KimiParser:
         return KimiParser()
 
-    def verdict(self, outcome: ProcessOutcome, parser: KimiParser) -> Verdict:
+    def verdict(self, outcome: ProcessOutcome, parser: StreamParser) -> Verdict:
         """Map how `kimi` ended to the run's status (see the module docstring)."""
+        assert isinstance(parser, KimiParser), "a Kimi run is read by KimiParser"
         if self.flavour == "code":
             return self._code_verdict(outcome, parser)
         return self._legacy_verdict(outcome, parser)

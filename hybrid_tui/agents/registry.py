@@ -8,13 +8,14 @@ from hybrid_tui.agents.kimi import KimiAgent
 from hybrid_tui.config import Settings
 from hybrid_tui.core.errors import InputError
 
-AGENT_CLASSES = {"kimi": KimiAgent, "claude": ClaudeAgent}
-AGENT_NAMES = tuple(AGENT_CLASSES)
+AGENT_NAMES = ("kimi", "claude")
 
 
 def make_agent(name: str, settings: Settings) -> Agent:
-    if name in AGENT_CLASSES:
-        return AGENT_CLASSES[name](getattr(settings.agents, name))
+    if name == "kimi":
+        return KimiAgent(settings.agents.kimi)
+    if name == "claude":
+        return ClaudeAgent(settings.agents.claude)
     raise InputError(f"unknown agent {name!r}: choose one of {', '.join(AGENT_NAMES)}")
 
 
@@ -24,5 +25,6 @@ def agent_timeout(name: str, settings: Settings) -> float:
 
 def agent_identity(name: str) -> tuple[str, str]:
     """(display name, git author) of an agent, for commits made without a live agent."""
-    cls = AGENT_CLASSES.get(name, KimiAgent)
-    return cls.display_name, cls.author
+    if name == "claude":
+        return ClaudeAgent.display_name, ClaudeAgent.author
+    return KimiAgent.display_name, KimiAgent.author

@@ -35,8 +35,8 @@ def cmd_revise(args: argparse.Namespace, settings: Settings) -> int:
 
     from hybrid_tui.agents.registry import agent_timeout
     from hybrid_tui.core.claude_review import load_review, points_as_note
+    from hybrid_tui.core.dispatch import RunExecution
     from hybrid_tui.core.revise import (
-        RevisionExecution,
         agent_for_run,
         new_commits,
         prepare_revision,
@@ -56,7 +56,7 @@ def cmd_revise(args: argparse.Namespace, settings: Settings) -> int:
         notes.append(args.message)
     settings = _with_agent_timeout(settings, run.agent, args.timeout)
     agent = agent_for_run(run, settings)
-    prompt, run = prepare_revision(store, run, "\n\n".join(notes), agent=agent, fresh=args.fresh)
+    _, run = prepare_revision(store, run, "\n\n".join(notes), agent=agent, fresh=args.fresh)
     revision = run.revisions[-1]
     if not args.json:
         how = f"resumes session {revision.session_id}" if revision.session_id else "starts a fresh session"
@@ -64,8 +64,8 @@ def cmd_revise(args: argparse.Namespace, settings: Settings) -> int:
     commands = check_commands(run)
     approved = args.approve_checks or settings.review.approve_checks
     _announce_checks(args, run, commands, approved, when="after the agent")
-    execution = RevisionExecution(
-        store, run, agent, prompt, timeout=agent_timeout(run.agent, settings),
+    execution = RunExecution(
+        store, run, agent, revision=True, timeout=agent_timeout(run.agent, settings),
         on_events=_event_printer(args), check_timeout=args.check_timeout or settings.review.check_timeout,
         approved_checks=commands if approved else None,
         sandbox=settings.sandbox, check_network=settings.review.check_network,

@@ -40,7 +40,7 @@ from hybrid_tui.core.errors import ActionFailed, InputError
 from hybrid_tui.core.plans import plan_title
 from hybrid_tui.core.repo_guard import RepoGuard
 from hybrid_tui.core.repo_lock import RepositoryWatch
-from hybrid_tui.core.runs import Run, RunStore, StateDirError, Status
+from hybrid_tui.core.runs import Revision, Run, RunStore, StateDirError, Status
 from hybrid_tui.core.spec import SpecError, validate_spec
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def _create_run(
                 prompt_source=source,
                 prompt_path=str(prompt_path),
                 agent=agent.name,
-                flavour=getattr(getattr(agent, "settings", None), "flavour", ""),
+                flavour="",  # known once the first attempt builds its command (Kimi's "auto")
                 branch=f"{agent.name}/{run_id}-{workspace.slugify(title)}",
                 base_branch=base.branch,
                 base_sha=base.sha,
@@ -309,9 +309,14 @@ def _planned_checks(run: Run) -> list[str] | None:
         return None
 
 
+# Run fields that add up over the first attempt and its revisions: the quota used.
+_TOTALS = ("steps", "requests", "prompt_reads", "turns", "tokens", "cost_usd")
+
+
 class RunExecution:
-    """One agent process working on a prepared run. `await start()`, `cancel()` from anywhere
-    on the same event loop."""
+    """One attempt of an agent on a run: the first (a prepared run), or a revision
+    (`revision=True`: the one `revise.prepare_revision` recorded, its prompt file, its session
+    resumed). `await start()`, `cancel()` from anywhere on the same event loop."""
 
     def __init__(
         self,
@@ -325,6 +330,7 @@ class RunExecution:
         approved_checks: list[str] | None = None,
         sandbox: str = "auto",
         check_network: bool = False,
+        revision: bool = False,
     ) -> None:
         """`check_timeout`: seconds for each verification command; None runs no checks.
         `approved_checks`: the verification commands the user saw and approved
@@ -341,9 +347,17 @@ class RunExecution:
         self.approved_checks = approved_checks
         self.sandbox = sandbox
         self.check_network = check_network
+        self.revision: Revision | None = None
+        self.before: dict[str, object] = {}
+        if revision:
+            if not run.revisions or run.revisions[-1].status != Status.PREPARING:
+                raise ActionFailed(f"run {run.id} has no prepared revision: call prepare_revision first")
+            self.revision = run.revisions[-1]
+            self.before = {key: getattr(run, key) for key in _TOTALS}
         self.parser = agent.parser()
         self._process: AgentProcess | None = None
         self._checks: RunChecks | None = None
+        self._guard: RepoGuard | None = None
         self._cancel_requested = False
 
     def cancel(self) -> None:
@@ -360,11 +374,24 @@ class RunExecution:
         anything raise on the way, the run is recorded `failed` (`crashed`, the error in its
         message; the agent's work committed when it can be) before the error goes on up, so
         run.json never stays `running`."""
+        if self.revision is not None:
+            self.revision.status = Status.RUNNING
         try:
-            return await self._start()
+            run = await self._start()
         except BaseException as err:
             self._record_crash(err)
+            if self.revision is not None:  # recorded failed/crashed above when it could be; else stopped
+                self.revision.status = Status.INTERRUPTED if self.run.is_active else self.run.status
+                self.revision.finished_at = self.store.now()
+                self.store.save(self.run)
             raise
+        return self._end_revision(run) if self.revision is not None else run
+
+    def _prompt(self) -> tuple[str, str | None]:
+        """The attempt's prompt and the session it resumes (None: a new one)."""
+        if self.revision is None:
+            return run_prompt(self.run), None
+        return Path(self.revision.prompt_path or "").read_text(encoding="utf-8"), self.revision.session_id
 
     async def _start(self) -> Run:
         run, store = self.run, self.store
@@ -372,16 +399,14 @@ class RunExecution:
         before = RepositoryWatch(root)  # hybrid-tui's own writes meanwhile are left out
         self._guard = RepoGuard.take(store, run)  # the repository's git config, hooks... (core/repo_guard.py)
         self.on_events = self._guard.watching(self.on_events)
-        invocation = self.agent.command(worktree, run_prompt(run))
-        if invocation.prompt_file is not None and hasattr(self.parser, "prompt_file"):
+        prompt, resume = self._prompt()
+        invocation = self.agent.command(worktree, prompt, resume=resume)
+        if invocation.prompt_file is not None:
             self.parser.prompt_file = str(invocation.prompt_file)  # its Reads are counted
         # Kimi's "auto" flavour is only known once the command is built.
-        flavour = getattr(self.agent, "flavour", None)
-        profile_of = getattr(self.agent, "profile", None)
+        store.update(run, flavour=self.agent.flavour, profile=self.agent.profile())
         try:
-            confined = confine_agent(
-                store, run, self.agent.name, flavour if isinstance(flavour, str) else "", invocation, mode=self.sandbox
-            )
+            confined = confine_agent(store, run, self.agent.name, self.agent.flavour, invocation, mode=self.sandbox)
         except SandboxUnavailable as err:
             return self._refuse(f"{err} -- {err.fix}")
         invocation, sandbox = confined.invocation, confined.sandbox
@@ -396,11 +421,7 @@ class RunExecution:
             stderr_log=store.stderr_path(run.id),
             install_hint=self.agent.install_hint,
         )
-        store.transition(
-            run, Status.RUNNING, started_at=store.now(), owner_pid=os.getpid(),
-            flavour=flavour if isinstance(flavour, str) else run.flavour,
-            profile=profile_of() if callable(profile_of) else run.profile,
-        )  # fmt: skip
+        store.transition(run, Status.RUNNING, started_at=store.now(), owner_pid=os.getpid())
         if self._cancel_requested:
             self._process.cancel()
         outcome: ProcessOutcome | None = None
@@ -434,6 +455,28 @@ class RunExecution:
         self.on_events(notices)
         return run
 
+    def _end_revision(self, run: Run) -> Run:
+        """Record how the revision ended in `run.revisions`; the quota fields add up over the
+        attempts; a revision whose agent printed no session id keeps the one it resumed."""
+        revision = self.revision
+        assert revision is not None
+        revision.status = run.status
+        revision.failure_kind = run.failure_kind
+        revision.finished_at = run.finished_at
+        revision.head_sha = run.head_sha
+        revision.steps = run.steps
+        revision.requests = run.requests
+        changes: dict[str, object] = {"revisions": run.revisions}
+        for key, before in self.before.items():
+            now = getattr(run, key)
+            if isinstance(before, int | float) and isinstance(now, int | float):
+                changes[key] = before + now
+            elif now is None:
+                changes[key] = before
+        if run.session_id is None and revision.session_id is not None:
+            changes["session_id"] = revision.session_id
+        return self.store.update(run, **changes)
+
     def _refuse(self, message: str) -> Run:
         """End the run before its agent started (the sandbox it requires is missing)."""
         run = self.store.transition(
@@ -452,8 +495,8 @@ class RunExecution:
             return
         if run.status == Status.RUNNING:
             with contextlib.suppress(Exception):
-                if guard := getattr(self, "_guard", None):
-                    guard.check()
+                if self._guard is not None:
+                    self._guard.check()
                 head_sha, _ = commit_run(run, self.agent.display_name, self.agent.author, "crashed")
                 run.head_sha = head_sha
         reason = f"{type(err).__name__}: {err}" if str(err) else type(err).__name__
@@ -466,7 +509,7 @@ class RunExecution:
                 "the work so far is on the branch",
                 finished_at=store.now(),
                 steps=self.parser.steps,
-                requests=getattr(self.parser, "requests", self.parser.steps),
+                requests=self.parser.requests,
             )
 
     async def _verify(self) -> None:
@@ -493,8 +536,7 @@ class RunExecution:
     def _usage(self) -> dict[str, object]:
         """turns, tokens and cost the agent reported (`parser.stats()`: Claude's result line);
         None each where the parser has nothing to say (Kimi's stream reports none of them)."""
-        stats_of = getattr(self.parser, "stats", None)
-        stats = stats_of() if callable(stats_of) else {}
+        stats = self.parser.stats()
         return {key: stats.get(key) for key in ("turns", "tokens", "cost_usd")}
 
     def _on_start(self, pid: int) -> None:
@@ -510,8 +552,8 @@ class RunExecution:
         events = self.parser.feed(line)
         if events:
             self.on_events(events)
-        if getattr(self.parser, "finished", False) and self._process is not None:
-            self._process.finished(getattr(self.agent, "linger_grace", 10.0))
+        if self.parser.finished and self._process is not None:
+            self._process.finished(self.agent.linger_grace)
 
     def _finish(
         self,
@@ -526,6 +568,7 @@ class RunExecution:
         """Commit the agent's work and record how it ended (status `verifying` when checks
         follow) and the scope check; returns the notices to show."""
         run, store = self.run, self.store
+        assert self._guard is not None, "taken when the attempt started"
         notices: list[AgentEvent] = self._guard.after()  # put back before hybrid-tui's git runs
         head_sha, moved = commit_run(run, self.agent.display_name, self.agent.author, verdict_status)
         if moved:
@@ -548,8 +591,8 @@ class RunExecution:
             finished_at=store.now(),
             exit_code=outcome.returncode if outcome else None,
             steps=self.parser.steps,
-            requests=getattr(self.parser, "requests", self.parser.steps),
-            prompt_reads=getattr(self.parser, "prompt_reads", 0),
+            requests=self.parser.requests,
+            prompt_reads=self.parser.prompt_reads,
             session_id=self.parser.session_id,
             head_sha=head_sha,
             checkout_changes=changed,

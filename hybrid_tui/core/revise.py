@@ -1,7 +1,7 @@
 """Revise: send a run back to its agent with a note, on the same branch, in the same worktree.
 
     prompt, run = prepare_revision(store, run, "the tests miss the empty case", agent=agent)
-    run = await RevisionExecution(store, run, agent, prompt, timeout=..., on_events=...).start()
+    run = await RunExecution(store, run, agent, revision=True, timeout=..., on_events=...).start()
 
 Behaviour choices:
 - The agent resumes its own session when the run recorded one (Kimi's id from its
@@ -18,11 +18,10 @@ Behaviour choices:
   its branch with nothing uncommitted, can be revised; the note must say something; the agent
   must be installed. All of it is checked before anything is written, so a refusal changes
   nothing.
-- Execution is `dispatch.RunExecution` itself: `RevisionExecution` subclasses it and hands it
-  the run's agent wrapped in `ResumedAgent`, whose `command()` carries the revision prompt and
-  the session to resume. Everything else is the usual path of a run: running -> verifying ->
-  review (or failed, ...), the agent's work committed on the same branch, scope and checks
-  recorded again.
+- Execution is `dispatch.RunExecution` itself, with `revision=True`: the agent's `command()`
+  gets the revision's prompt file and the session to resume (`resume=`). Everything else is
+  the usual path of a run: running -> verifying -> review (or failed, ...), the agent's work
+  committed on the same branch, checks recorded again.
 - Each revision is recorded in `run.revisions` (note, session resumed, start tip, how it ended,
   new tip, steps, prompt file). `run.steps` (and Claude's `turns`, `tokens`, `cost_usd`) add up
   over the first run and every revision: they are the quota used. A revision whose agent
@@ -34,14 +33,11 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
 
-from hybrid_tui.agents.base import Agent, Invocation
+from hybrid_tui.agents.base import Agent
 from hybrid_tui.config import Settings
 from hybrid_tui.core import workspace
 from hybrid_tui.core.dispatch import (
-    EventSink,
-    RunExecution,
     check_agent_installed,
     run_prompt,
 )
@@ -257,86 +253,6 @@ def agent_for_run(run: Run, settings: Settings) -> Agent:
         kimi = settings.agents.kimi.model_copy(update=update)
         settings = settings.model_copy(update={"agents": settings.agents.model_copy(update={"kimi": kimi})})
     return make_agent(run.agent, settings)
-
-
-# -- running -------------------------------------------------------------------------------
-
-
-class ResumedAgent:
-    """An agent whose `command()` ignores the prompt it is given and builds the revision's
-    instead, resuming `session_id` (None: a new session). Every other attribute is the agent's."""
-
-    def __init__(self, agent: Agent, prompt: str, session_id: str | None) -> None:
-        self.agent = agent
-        self.prompt = prompt
-        self.session_id = session_id
-
-    def command(self, worktree: Path, prompt: str) -> Invocation:
-        if self.session_id is None:
-            return self.agent.command(worktree, self.prompt)
-        return self.agent.command(worktree, self.prompt, resume=self.session_id)  # type: ignore[call-arg]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.agent, name)
-
-
-# Run fields that add up over the first run and its revisions.
-_TOTALS = ("steps", "requests", "prompt_reads", "turns", "tokens", "cost_usd")
-
-
-class RevisionExecution(RunExecution):
-    """The agent at work on a revision prepared by `prepare_revision`: `await start()`,
-    `cancel()` from the same event loop, as for any run."""
-
-    def __init__(
-        self,
-        store: RunStore,
-        run: Run,
-        agent: Agent,
-        prompt: str,
-        *,
-        timeout: float,
-        on_events: EventSink,
-        check_timeout: float | None = None,
-        **options: object,
-    ) -> None:
-        """`options`: `RunExecution`'s (sandbox, check_network)."""
-        if not run.revisions or run.revisions[-1].status != "preparing":
-            raise ActionFailed(f"run {run.id} has no prepared revision: call prepare_revision first")
-        self.revision = run.revisions[-1]
-        self.before = {key: getattr(run, key) for key in _TOTALS}
-        super().__init__(
-            store, run, ResumedAgent(agent, prompt, self.revision.session_id),  # type: ignore[arg-type]
-            timeout=timeout, on_events=on_events, check_timeout=check_timeout, **options,  # type: ignore[arg-type]
-        )
-
-    async def start(self) -> Run:
-        revision, store = self.revision, self.store
-        revision.status = Status.RUNNING
-        try:
-            run = await super().start()
-        except BaseException:
-            # RunExecution recorded the run failed/crashed when it could; else it was stopped.
-            revision.status = Status.INTERRUPTED if self.run.is_active else self.run.status
-            revision.finished_at = store.now()
-            store.save(self.run)
-            raise
-        revision.status = run.status
-        revision.failure_kind = run.failure_kind
-        revision.finished_at = run.finished_at
-        revision.head_sha = run.head_sha
-        revision.steps = run.steps
-        revision.requests = run.requests
-        changes: dict[str, object] = {"revisions": run.revisions}
-        for key, before in self.before.items():  # the quota used adds up over the revisions
-            now = getattr(run, key)
-            if before is not None and now is not None:
-                changes[key] = before + now
-            elif now is None:
-                changes[key] = before
-        if run.session_id is None and revision.session_id is not None:
-            changes["session_id"] = revision.session_id
-        return store.update(run, **changes)
 
 
 def new_commits(run: Run, revision: Revision | None = None) -> list[str]:

@@ -1,5 +1,5 @@
-"""A run the TUI is executing: `LiveRun` drives one `RunExecution` off the UI thread (or a
-`revise.RevisionExecution`: the run sent back to its agent, given the prepared revision's prompt).
+"""A run the TUI is executing: `LiveRun` drives one `RunExecution` off the UI thread (a first
+attempt, or with `revision=True` the run sent back to its agent on the prepared revision).
 
 Why a thread with its own asyncio loop rather than an async worker on the UI loop:
 `RunExecution.start` does blocking git work before and after the agent (checkout fingerprint,
@@ -46,31 +46,22 @@ class LiveRun:
         check_timeout: float | None = None,
         approved_checks: list[str] | None = None,
         interval: float = 1 / 30,
-        revision_prompt: str | None = None,
+        revision: bool = False,
         sandbox: str = "auto",
         check_network: bool = False,
     ) -> None:
         """`check_timeout`: seconds for each of the spec's checks, which run after the agent
         finished (their output streams to `sink` too); None runs no checks. `approved_checks`:
-        the checks the user approved (None: not approved, so skipped). `revision_prompt`:
-        the prompt `revise.prepare_revision` returned for `run`; the agent then works on that
-        revision (`RevisionExecution`: its session resumed, on the same branch)."""
+        the checks the user approved (None: not approved, so skipped). `revision`:
+        the agent works on the revision `revise.prepare_revision` prepared (its session
+        resumed, on the same branch)."""
         # GitPython comes with dispatch: imported here, never before the first frame.
         from hybrid_tui.core.dispatch import RunExecution
 
-        if revision_prompt is None:
-            self.execution: RunExecution = RunExecution(
-                store, run, agent, timeout=timeout, on_events=self._on_events, check_timeout=check_timeout,
-                approved_checks=approved_checks, sandbox=sandbox, check_network=check_network,
-            )
-        else:
-            from hybrid_tui.core.revise import RevisionExecution
-
-            self.execution = RevisionExecution(
-                store, run, agent, revision_prompt, timeout=timeout, on_events=self._on_events,
-                check_timeout=check_timeout, approved_checks=approved_checks, sandbox=sandbox,
-                check_network=check_network,
-            )
+        self.execution = RunExecution(
+            store, run, agent, timeout=timeout, on_events=self._on_events, check_timeout=check_timeout,
+            approved_checks=approved_checks, sandbox=sandbox, check_network=check_network, revision=revision,
+        )
         self._sink = sink
         self._interval = interval
         self._batcher: EventBatcher | None = None

@@ -3,7 +3,7 @@
     app.push_screen(ReviseScreen(run, initial_note=points_as_note(review)), on_note)
 
 Dismisses with the note (ctrl+s, stripped) or None (escape). The screen only collects the note;
-the caller runs `core.revise.prepare_revision` and `RevisionExecution` (in workers).
+the caller runs `core.revise.prepare_revision` and `RunExecution(revision=True)` (in workers).
 
 Behaviour choices:
 - It says what will happen before the note is sent: which agent, whether it resumes its session

@@ -5,8 +5,8 @@ On mount the screen starts a `LiveRun` (the `RunExecution` on its own thread and
 run on the UI thread. Event batches come back as `EventsArrived` messages.
 
 The same screen serves both agents: Kimi on a spec, Claude on a spec or on the plan itself;
-and a revision (`revision_prompt`, from `revise.prepare_revision`: the run sent back to its
-agent from the review, which resumes its session on the same branch; `RevisionExecution`).
+and a revision (`revision`, prepared by `revise.prepare_revision`: the run sent back to its
+agent from the review, which resumes its session on the same branch; `RunExecution(revision=True)`).
 After the agent finished, the checks the user approved before the run (`approved_checks`; a
 plan run's are the plan's own) run in the worktree (`settings.review.check_timeout` each) and
 stream into the same pane; unapproved ones are skipped and the pane says so.
@@ -124,17 +124,17 @@ class RunScreen(Screen[None]):
         run: Run,
         *,
         warnings: list[str] | None = None,
-        revision_prompt: str | None = None,
+        revision: bool = False,
         approved_checks: list[str] | None = None,
     ) -> None:
-        """`revision_prompt`: run the revision `revise.prepare_revision` prepared for `run`
-        (that function's prompt) instead of the run itself. `approved_checks`: the checks the
+        """`revision`: run the revision `revise.prepare_revision` prepared for `run` instead of
+        the run itself. `approved_checks`: the checks the
         user approved (`CheckApprovalScreen`); None skips them."""
         super().__init__()
         self.run = run
         self.approved_checks = approved_checks
         self.warnings = list(warnings or [])
-        self.revision_prompt = revision_prompt
+        self.revision = revision
         self.live: LiveRun | None = None
         self.ended = False
         self.error: str | None = None
@@ -170,16 +170,14 @@ class RunScreen(Screen[None]):
         from hybrid_tui.agents.registry import agent_timeout, make_agent
 
         context = self.hybrid.context
-        if self.revision_prompt is not None:
+        if self.revision:
             from hybrid_tui.core.revise import agent_for_run
 
             agent = agent_for_run(self.run, context.settings)  # the flavour that made the session
         else:
             agent = make_agent(self.run.agent, context.settings)
-        self._agent_name = getattr(agent, "display_name", self.run.agent)
-        agent_settings = getattr(context.settings.agents, self.run.agent, None)
-        budget = "max_turns" if self._unit == "turn" else "max_steps"
-        self._max_steps = getattr(agent_settings, budget, None)
+        self._agent_name = agent.display_name
+        self._max_steps = agent.step_budget
         assert context.store is not None
         self.live = LiveRun(
             context.store,
@@ -189,7 +187,7 @@ class RunScreen(Screen[None]):
             sink=lambda events: self.post_message(self.EventsArrived(events)),
             check_timeout=context.settings.review.check_timeout,
             approved_checks=self.approved_checks,
-            revision_prompt=self.revision_prompt,
+            revision=self.revision,
             sandbox=context.settings.sandbox,
             check_network=context.settings.review.check_network,
         )
@@ -261,7 +259,7 @@ class RunScreen(Screen[None]):
         now = self._finished or self.hybrid.context.clock()
         elapsed = format_elapsed((now - self._started).total_seconds()) if self._started else "-"
         usage = "".join(f" · {part}" for part in usage_parts(run)) if self.ended else ""
-        revision = f" · revision {len(run.revisions)}" if self.revision_prompt is not None else ""
+        revision = f" · revision {len(run.revisions)}" if self.revision else ""
         # Unconfined runs say so (their writes outside the worktree are not watched); the
         # reason is the pane's first notice.
         confined = " · [$warning]no sandbox[/]" if run.sandbox is None and run.sandbox_reason else ""
@@ -291,7 +289,7 @@ class RunScreen(Screen[None]):
         if action == "review":
             return self.ended and self.run.is_reviewable
         if action == "retry":
-            return self.ended and self.run.failure_kind == "transient" and self.revision_prompt is None
+            return self.ended and self.run.failure_kind == "transient" and not self.revision
         return True
 
     def action_cancel_run(self) -> None:

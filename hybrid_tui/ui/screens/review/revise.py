@@ -62,4 +62,4 @@ class ReviseMixin:
         from hybrid_tui.ui.screens.run import RunScreen
 
         self.busy = None
-        self.app.switch_screen(RunScreen(self.run, revision_prompt=prompt, approved_checks=self._revision_checks))
+        self.app.switch_screen(RunScreen(self.run, revision=True, approved_checks=self._revision_checks))

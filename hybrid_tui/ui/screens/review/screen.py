@@ -30,7 +30,7 @@ Behaviour choices:
 - `R` sends the run back (`ReviseScreen`): the note starts as Claude's points when a review
   is shown. A thread worker checks and records the revision (`revise.prepare_revision`; a
   refusal goes to the message area with its fix), then the `RunScreen` replaces this screen
-  and runs it (`RevisionExecution`: the agent resumes its session on the same branch, the
+  and runs it (`RunExecution(revision=True)`: the agent resumes its session on the same branch, the
   checks run again); its review shows the new commits.
 - `C` asks Claude for a read-only review (`ClaudeReviewer`, in an async worker; its git work
   in a thread) shown in `ClaudeReviewPanel`, beside the diff from 100 columns on, below it
