@@ -22,13 +22,13 @@ from hybrid_tui.core.errors import ActionFailed, InputError
 from hybrid_tui.core.land import reject_run
 from hybrid_tui.core.revise import (
     agent_for_run,
-    check_outputs,
     checks_report,
     new_commits,
     prepare_revision,
     revision_prompt,
 )
 from hybrid_tui.core.runs import CheckResult, Run, RunStore, Status
+from hybrid_tui.core.verify import read_output
 from tests.conftest import git
 from tests.helpers import run_cli, standin_env, world
 from tests.test_verify import agent_stream, record, run_spec, spec_file
@@ -283,39 +283,34 @@ def test_the_prompt_names_a_stale_check_run(store: RunStore, repo: Path, tmp_pat
     assert revision_prompt(store, run, NOTE, resume=True).count("## Failing checks") == 1
 
 
-# -- the checks log ----------------------------------------------------------------------------
+# -- the checks' outputs -----------------------------------------------------------------------
 
 
-def check(command: str, ok: bool, code: int | None = 1) -> CheckResult:
-    return CheckResult(command=command, exit_code=0 if ok else code, ok=ok, seconds=0.1)
+def check(command: str, ok: bool, code: int | None = 1, output: Path | None = None) -> CheckResult:
+    return CheckResult(command=command, exit_code=0 if ok else code, ok=ok, seconds=0.1,
+                       output=str(output) if output else None)
 
 
-LOG = """\
-== checks of run r on aaaaaaa at 2026-11-01T12:00:00+00:00 ==
-$ make test
-old output
-✗ failed (exit 2) in 0.1s
-== checks of run r on bbbbbbb at 2026-11-01T12:01:00+00:00 ==
-$ true
-✓ passed in 0.0s
-$ make test
-line 1
-no newline at the end✗ failed (exit 1) in 0.2s
-$ sleep 9
-✗ timed out after 1s
-"""
+def test_a_checks_output_is_read_from_its_own_file_never_from_the_log(tmp_path: Path):
+    out = tmp_path / "2.out"
+    out.write_bytes(b"line 1\nno newline at the end")
+    assert read_output(check("make test", False, output=out)) == ["line 1", "no newline at the end"]
+    assert read_output(check("true", True)) == []  # recorded before outputs were kept
+    assert read_output(check("gone", False, output=tmp_path / "missing.out")) == []
+    long = tmp_path / "3.out"
+    long.write_bytes(b"x" * 50 + b"\n" + b"\n".join(b"line %d" % i for i in range(100)))
+    tail = read_output(check("long", False, output=long), max_bytes=70)
+    assert tail[-1] == "line 99" and all(line.startswith("line ") for line in tail)  # whole lines only
 
 
-def test_check_outputs_reads_the_last_block_command_by_command():
-    checks = [check("true", True), check("make test", False), check("sleep 9", False, None)]
-    assert check_outputs(LOG, checks) == [[], ["line 1", "no newline at the end"], []]
-    assert check_outputs(LOG, checks, tip="bbbbbbb123") == [[], ["line 1", "no newline at the end"], []]
-    assert check_outputs(LOG, [check("make test", False)], tip="aaaaaaa999") == [["old output"]]
-    assert check_outputs("", checks) == [[], [], []]
-    assert check_outputs(LOG, checks, tip="ccccccc") == [[], [], []]
-
-
-# -- the agents' resume argv -------------------------------------------------------------------
+def test_the_report_shows_each_failing_checks_own_output(store: RunStore, repo: Path, tmp_path: Path, monkeypatch):
+    run = finished(store, repo, tmp_path, monkeypatch)
+    out = tmp_path / "1.out"
+    out.write_text("the real output\n")
+    store.checks_log_path(run.id).write_text("$ make test\nwhat a parser of the log would find\n✗ failed (exit 2) in 0.1s\n")
+    store.update(run, checks=[check("make test", False, 2, output=out)], checks_sha=run.head_sha)
+    report = checks_report(store, run, only_failing=True)
+    assert "the real output" in report and "a parser of the log" not in report
 
 
 def test_agents_resume_their_session(tmp_path: Path):

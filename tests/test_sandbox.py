@@ -9,6 +9,7 @@ skip, or fail under HYBRID_TUI_REQUIRE_SANDBOX=1 (CI).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import socket
@@ -184,7 +185,13 @@ def _listening_port() -> tuple[socket.socket, int]:
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
     server.listen(8)
-    threading.Thread(target=lambda: [server.accept()[0].close() for _ in range(8)], daemon=True).start()
+
+    def serve() -> None:
+        with contextlib.suppress(OSError):  # the test closed the socket: done
+            for _ in range(8):
+                server.accept()[0].close()
+
+    threading.Thread(target=serve, daemon=True).start()
     return server, server.getsockname()[1]
 
 

@@ -142,6 +142,10 @@ def test_the_state_dir_is_0700_and_the_run_files_0600(repo: Path, spec: Path, st
     for path in run_dir.iterdir():
         if path.is_file():
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
+    outputs = list((run_dir / "checks").rglob("*.out"))  # each check's output, in its own file
+    assert outputs
+    for path in [*(run_dir / "checks").rglob("*"), run_dir / "checks"]:
+        assert stat.S_IMODE(path.stat().st_mode) == (0o700 if path.is_dir() else 0o600), path
     # The worktree's own files keep git's usual modes: they are the user's project.
     assert stat.S_IMODE((state_dir / "worktrees" / run_id / "hello.txt").stat().st_mode) == 0o644
 

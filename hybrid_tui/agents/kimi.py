@@ -42,6 +42,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from hybrid_tui.agents import kimi_code
 from hybrid_tui.agents.base import (
     MAX_ARGV_PROMPT_BYTES,
     FailureKind,
@@ -54,8 +55,14 @@ from hybrid_tui.agents.base import (
     join_message,
     stopped_verdict,
 )
-from hybrid_tui.agents import kimi_code
-from hybrid_tui.agents.events import AgentEvent, Notice, Text, Thinking, ToolCall, ToolResult
+from hybrid_tui.agents.events import (
+    AgentEvent,
+    Notice,
+    Text,
+    Thinking,
+    ToolCall,
+    ToolResult,
+)
 from hybrid_tui.config import KimiSettings
 from hybrid_tui.core.private_files import private_dir, write_private
 

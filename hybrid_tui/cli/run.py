@@ -24,8 +24,8 @@ from hybrid_tui.cli.common import (
     _with_agent_timeout,
 )
 from hybrid_tui.cli.report import (
-    _event_printer,
     _announce_checks,
+    _event_printer,
     _no_checks_reason,
     _print_checks,
     _print_run_end,
@@ -205,7 +205,12 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     from git import GitCommandError
 
     from hybrid_tui.core.runs import StateDirError
-    from hybrid_tui.core.verify import RunChecks, check_commands, checks_json, require_rerunnable
+    from hybrid_tui.core.verify import (
+        RunChecks,
+        check_commands,
+        checks_json,
+        require_rerunnable,
+    )
 
     store = _runs_for(args, settings)
     run = _load_run(store, args.run_id)

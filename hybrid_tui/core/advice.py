@@ -20,8 +20,8 @@ commands, or `lines_per_file_without_code` per file when that is more.
 from __future__ import annotations
 
 import re
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Literal
 
 from hybrid_tui.config import AdviceSettings

@@ -22,15 +22,16 @@ the run (`parser.stats()`: Claude's turns, tokens and cost) is recorded in `turn
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
-from hybrid_tui.agents.base import Agent, FailureKind, ProcessOutcome, Verdict, VerdictStatus
+from hybrid_tui.agents.base import Agent, ProcessOutcome, Verdict
 from hybrid_tui.agents.events import AgentEvent, Exit, Notice
 from hybrid_tui.agents.process import AgentMissing, AgentProcess
 from hybrid_tui.agents.sandbox import SandboxUnavailable
@@ -297,6 +298,7 @@ def commit_run(run: Run, display_name: str, author: str, outcome: str) -> tuple[
 
 
 EventSink = Callable[[list[AgentEvent]], None]
+T = TypeVar("T")
 
 
 def _planned_checks(run: Run) -> list[str] | None:
@@ -359,6 +361,12 @@ class RunExecution:
         self._checks: RunChecks | None = None
         self._guard: RepoGuard | None = None
         self._cancel_requested = False
+        self._task_cancelled = False  # the task awaiting `start` was cancelled: raise once recorded
+        self._recording_pgid: asyncio.Future[None] | None = None
+
+    @property
+    def cancel_requested(self) -> bool:
+        return self._cancel_requested
 
     def cancel(self) -> None:
         """Stop the agent (its work is committed, the run cancelled), or the checks when they
@@ -373,11 +381,15 @@ class RunExecution:
         """Run the agent (and the checks) to the end; returns the run as recorded. Should
         anything raise on the way, the run is recorded `failed` (`crashed`, the error in its
         message; the agent's work committed when it can be) before the error goes on up, so
-        run.json never stays `running`."""
+        run.json never stays `running`. Cancelling the task that awaits this is `cancel()`:
+        the agent is stopped, its work committed, the run recorded `cancelled`; then
+        `CancelledError` goes on up."""
         if self.revision is not None:
             self.revision.status = Status.RUNNING
         try:
             run = await self._start()
+            if self.revision is not None:
+                run = await self._steady(asyncio.to_thread(self._end_revision, run))
         except BaseException as err:
             self._record_crash(err)
             if self.revision is not None:  # recorded failed/crashed above when it could be; else stopped
@@ -385,7 +397,27 @@ class RunExecution:
                 self.revision.finished_at = self.store.now()
                 self.store.save(self.run)
             raise
-        return self._end_revision(run) if self.revision is not None else run
+        if self._task_cancelled:
+            raise asyncio.CancelledError
+        return run
+
+    async def _steady(self, awaitable: Awaitable[T]) -> T:
+        """`await awaitable` to its end, even when the task running the attempt is cancelled
+        meanwhile: that cancel becomes `cancel()` (the agent stopped, the checks skipped), and
+        `start` raises `CancelledError` once the run is recorded. Every step of an attempt
+        goes through here, so a cancel never leaves a half-written record or a live agent."""
+        future = asyncio.ensure_future(awaitable)
+        while True:
+            try:
+                return await asyncio.shield(future)
+            except asyncio.CancelledError:
+                if future.cancelled():
+                    raise
+                task = asyncio.current_task()
+                if task is not None:
+                    task.uncancel()  # our own waits (the agent's kill grace) must still time out
+                self._task_cancelled = True
+                self.cancel()
 
     def _prompt(self) -> tuple[str, str | None]:
         """The attempt's prompt and the session it resumes (None: a new one)."""
@@ -393,14 +425,16 @@ class RunExecution:
             return run_prompt(self.run), None
         return Path(self.revision.prompt_path or "").read_text(encoding="utf-8"), self.revision.session_id
 
-    async def _start(self) -> Run:
+    def _setup(self) -> tuple[RepositoryWatch, AgentProcess | None]:
+        """Everything before the agent starts (blocking git and file work: call in a thread):
+        the checkout fingerprinted, the repository's git files guarded, the command built and
+        confined, the run `running`. No process when the sandbox the run requires is missing
+        (the run is then recorded failed)."""
         run, store = self.run, self.store
-        root, worktree = Path(run.repo_root), Path(run.worktree)
-        before = RepositoryWatch(root)  # hybrid-tui's own writes meanwhile are left out
+        before = RepositoryWatch(Path(run.repo_root))  # hybrid-tui's own writes meanwhile are left out
         self._guard = RepoGuard.take(store, run)  # the repository's git config, hooks... (core/repo_guard.py)
-        self.on_events = self._guard.watching(self.on_events)
         prompt, resume = self._prompt()
-        invocation = self.agent.command(worktree, prompt, resume=resume)
+        invocation = self.agent.command(Path(run.worktree), prompt, resume=resume)
         if invocation.prompt_file is not None:
             self.parser.prompt_file = str(invocation.prompt_file)  # its Reads are counted
         # Kimi's "auto" flavour is only known once the command is built.
@@ -408,13 +442,16 @@ class RunExecution:
         try:
             confined = confine_agent(store, run, self.agent.name, self.agent.flavour, invocation, mode=self.sandbox)
         except SandboxUnavailable as err:
-            return self._refuse(f"{err} -- {err.fix}")
+            store.transition(
+                run, Status.FAILED, failure_kind="sandbox", message=f"{err} -- {err.fix}", finished_at=store.now()
+            )
+            return before, None
         invocation, sandbox = confined.invocation, confined.sandbox
         store.update(
             run, sandbox=sandbox.tool, sandbox_reason=sandbox.reason,
             agent_data=str(confined.agent_data) if confined.agent_data else None,
         )  # fmt: skip
-        self._process = AgentProcess(
+        process = AgentProcess(
             invocation,
             timeout=self.timeout,
             transcript=store.transcript_path(run.id),
@@ -422,22 +459,34 @@ class RunExecution:
             install_hint=self.agent.install_hint,
         )
         store.transition(run, Status.RUNNING, started_at=store.now(), owner_pid=os.getpid())
+        return before, process
+
+    async def _start(self) -> Run:
+        run = self.run
+        before, self._process = await self._steady(asyncio.to_thread(self._setup))
+        self.on_events = self._guard.watching(self.on_events) if self._guard else self.on_events
+        if self._process is None:  # refused: the sandbox it requires is missing
+            self.on_events([Exit(None, run.status.value, run.failure_kind, run.message)])
+            return run
         if self._cancel_requested:
             self._process.cancel()
         outcome: ProcessOutcome | None = None
         try:
-            outcome = await self._process.run(self._on_line, on_start=self._on_start)
+            outcome = await self._steady(self._process.run(self._on_line, on_start=self._on_start))
         except AgentMissing as err:
             verdict = Verdict("failed", "agent_missing", str(err))
         else:
             self.parser.feed_stderr(outcome.stderr_tail)
             verdict = self.agent.verdict(outcome, self.parser)
-        verdict_status, kind, message = verdict.status, verdict.failure_kind, verdict.message
-        due = verdict_status == "done" and self.check_timeout is not None and not self._cancel_requested
-        planned = _planned_checks(run) if due else []
+        due = verdict.status == "done" and self.check_timeout is not None and not self._cancel_requested
+        planned = await asyncio.to_thread(_planned_checks, run) if due else []
         # Only approved checks run; a spec without commands still records `checks == []`.
         verify = due and (self.approved_checks is not None or planned == [])
-        notices = self._finish(outcome, verdict_status, kind, message, before, verify=verify)
+        if self._guard is not None:
+            await self._steady(self._guard.settled())
+        if self._recording_pgid is not None:
+            await self._steady(self._recording_pgid)
+        notices = await self._steady(asyncio.to_thread(self._finish, outcome, verdict, before, verify=verify))
         if verify:
             if planned:
                 where = "plan's" if run.prompt_source == "plan" else "spec's"
@@ -447,7 +496,9 @@ class RunExecution:
             await self._verify()
         elif due:
             # Results of an earlier tip (before a revision) no longer say anything about this one.
-            run = self.store.update(run, checks=None, checks_at=None, checks_sha=None, checks_skipped="not approved")
+            await self._steady(asyncio.to_thread(
+                self.store.update, run, checks=None, checks_at=None, checks_sha=None, checks_skipped="not approved"
+            ))  # fmt: skip
             count = f"{len(planned)} check(s)" if planned else "checks"
             notices.append(Notice(f"The agent finished; its {count} did not run: you did not approve them.", "warning"))
         run = self.run
@@ -476,14 +527,6 @@ class RunExecution:
         if run.session_id is None and revision.session_id is not None:
             changes["session_id"] = revision.session_id
         return self.store.update(run, **changes)
-
-    def _refuse(self, message: str) -> Run:
-        """End the run before its agent started (the sandbox it requires is missing)."""
-        run = self.store.transition(
-            self.run, Status.FAILED, failure_kind="sandbox", message=message, finished_at=self.store.now()
-        )
-        self.on_events([Exit(None, run.status.value, run.failure_kind, run.message)])
-        return run
 
     def _record_crash(self, err: BaseException) -> None:
         """Mark a run still at work `failed`/`crashed` after an unexpected error; commit what the
@@ -520,10 +563,12 @@ class RunExecution:
         self._checks = RunChecks(
             store, run, timeout=self.check_timeout or 0, on_events=self.on_events,
             approved=self.approved_checks or [], sandbox=self.sandbox, network=self.check_network,
-            on_start=lambda pid: store.update(run, pgid=pid),
+            on_start=self._on_start,
         )
+        if self._cancel_requested:  # cancelled while the agent's work was being committed
+            self._checks.cancel()
         try:
-            results = await self._checks.start()
+            results = await self._steady(self._checks.start())
         except ActionFailed as err:
             self.on_events([Notice(f"The checks could not run: {err}", "error")])
         else:
@@ -531,7 +576,9 @@ class RunExecution:
                 self.on_events([Notice(f"Checks cancelled after {len(results)} command(s).", "warning")])
         finally:
             self._checks = None
-        store.transition(run, Status.REVIEW)
+        if self._recording_pgid is not None:
+            await self._steady(self._recording_pgid)
+        await self._steady(asyncio.to_thread(store.transition, run, Status.REVIEW))
 
     def _usage(self) -> dict[str, object]:
         """turns, tokens and cost the agent reported (`parser.stats()`: Claude's result line);
@@ -540,7 +587,16 @@ class RunExecution:
         return {key: stats.get(key) for key in ("turns", "tokens", "cost_usd")}
 
     def _on_start(self, pid: int) -> None:
-        self.store.update(self.run, pgid=pid)
+        """Record the process group (recovery stops it should hybrid-tui die) in a thread, after
+        the one recorded before; awaited before the attempt's next write."""
+        previous = self._recording_pgid
+
+        async def record() -> None:
+            if previous is not None:
+                await previous
+            await asyncio.to_thread(self.store.update, self.run, pgid=pid)
+
+        self._recording_pgid = asyncio.ensure_future(record())
 
     def _on_line(self, line: str, truncated: bool) -> None:
         if truncated:  # cut JSON would only show as garbage; the transcript has it whole
@@ -558,19 +614,17 @@ class RunExecution:
     def _finish(
         self,
         outcome: ProcessOutcome | None,
-        verdict_status: VerdictStatus,
-        failure_kind: FailureKind | None,
-        message: str,
+        verdict: Verdict,
         before: RepositoryWatch,
         *,
         verify: bool,
     ) -> list[AgentEvent]:
         """Commit the agent's work and record how it ended (status `verifying` when checks
-        follow) and the scope check; returns the notices to show."""
+        follow); returns the notices to show. Blocking git work: call in a thread."""
         run, store = self.run, self.store
         assert self._guard is not None, "taken when the attempt started"
         notices: list[AgentEvent] = self._guard.after()  # put back before hybrid-tui's git runs
-        head_sha, moved = commit_run(run, self.agent.display_name, self.agent.author, verdict_status)
+        head_sha, moved = commit_run(run, self.agent.display_name, self.agent.author, verdict.status)
         if moved:
             notices.append(Notice(moved, "warning"))
         changed = before.changes()
@@ -582,12 +636,12 @@ class RunExecution:
                     "warning",
                 )
             )
-        status = Status.VERIFYING if verify else _STATUS_OF_VERDICT.get(verdict_status, Status.FAILED)
+        status = Status.VERIFYING if verify else _STATUS_OF_VERDICT.get(verdict.status, Status.FAILED)
         store.transition(
             run,
             status,
-            failure_kind=failure_kind,
-            message=message,
+            failure_kind=verdict.failure_kind,
+            message=verdict.message,
             finished_at=store.now(),
             exit_code=outcome.returncode if outcome else None,
             steps=self.parser.steps,

@@ -46,7 +46,12 @@ from hybrid_tui.core.hunks import (
     selected_paths,
 )
 from hybrid_tui.core.land import require_open
-from hybrid_tui.core.merge import base_tip, checkout_findings, raise_blocking, run_writer
+from hybrid_tui.core.merge import (
+    base_tip,
+    checkout_findings,
+    raise_blocking,
+    run_writer,
+)
 from hybrid_tui.core.runs import PartialAccept, Run, RunStore
 
 

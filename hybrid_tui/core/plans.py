@@ -411,7 +411,9 @@ async def watch_plans(
 
 def _awatch(target: Path, *, recursive: bool, debounce_ms: int, step_ms: int, recheck_ms: int,
             stop: _StopFlag) -> AsyncIterator[set[tuple[object, str]]]:
-    from watchfiles import awatch  # imported here: the Rust extension is not needed to list plans
+    from watchfiles import (
+        awatch,  # imported here: the Rust extension is not needed to list plans
+    )
 
     return awatch(
         target,

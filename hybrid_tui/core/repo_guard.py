@@ -39,6 +39,7 @@ Choices:
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
 import json
@@ -130,6 +131,8 @@ class RepoGuard:
         self._reflogs = tips.reflog_files(run)  # found once: a look during the run runs no git
         self._looked: dict[str, tuple[int, ...]] = self._signature()
         self._logs: tuple[tuple[int, ...], ...] = self._reflog_signature()
+        self._looking: asyncio.Future[None] | None = None  # the look in a thread, one at a time
+        self._look_again = False  # a tool result came while it ran
 
     # -- where ---------------------------------------------------------------------------------
 
@@ -339,15 +342,38 @@ class RepoGuard:
         return notices
 
     def watching(self, sink: EventSink) -> EventSink:
-        """`sink`, with a `poll()` after every batch holding a tool result (its notices added)."""
+        """`sink`, with a `poll()` after every batch holding a tool result, its notices sent
+        after the batch. The look runs in a thread (it reads files, and git when it keeps tips),
+        one at a time: a tool result during a look asks for another once it is done. Call it on
+        the event loop; `settled()` waits for the last look."""
 
         def watched(events: list[AgentEvent]) -> None:
-            if any(isinstance(event, ToolResult) for event in events):
-                with contextlib.suppress(Exception):  # never let a look break the stream
-                    events = [*events, *self.poll()]
             sink(events)
+            if not any(isinstance(event, ToolResult) for event in events):
+                return
+            if self._looking is not None and not self._looking.done():
+                self._look_again = True
+            else:
+                self._looking = asyncio.ensure_future(self._look(sink))
 
         return watched
+
+    async def _look(self, sink: EventSink) -> None:
+        while True:
+            self._look_again = False
+            try:
+                notices = await asyncio.to_thread(self.poll)
+            except Exception:  # never let a look break the stream: `after()` checks again
+                notices = []
+            if notices:
+                sink(notices)
+            if not self._look_again:
+                return
+
+    async def settled(self) -> None:
+        """Wait for the look `watching` started, if one is going (before `after()`)."""
+        if self._looking is not None:
+            await self._looking
 
 
 def describe(found: list[tuple[str, GitTampering]], by: str, kept_in: Path) -> str:

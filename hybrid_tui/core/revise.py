@@ -12,8 +12,8 @@ Behaviour choices:
   run) followed by the note and the failing checks, and is told that a first attempt is already
   committed in its worktree. The prompt is kept in `runs/<id>/revision-<n>.md`.
 - Failing checks are those of the last check run (`run.checks`), each with its command, how it
-  ended and the last lines of its output, read from `runs/<id>/checks.log` (the last block the
-  checks wrote for that tip). Checks that passed are not repeated to the agent.
+  ended and the last lines of its output (`CheckResult.output`, the file it printed into).
+  Checks that passed are not repeated to the agent.
 - Only a run that is neither at work nor landed (accepted/rejected), whose worktree is still on
   its branch with nothing uncommitted, can be revised; the note must say something; the agent
   must be installed. All of it is checked before anything is written, so a refusal changes
@@ -31,7 +31,6 @@ Behaviour choices:
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from hybrid_tui.agents.base import Agent
@@ -44,10 +43,11 @@ from hybrid_tui.core.dispatch import (
 from hybrid_tui.core.errors import ActionFailed, InputError
 from hybrid_tui.core.merge import require_clean_worktree
 from hybrid_tui.core.runs import CheckResult, Revision, Run, RunStore, Status
+from hybrid_tui.core.verify import read_output
 
 OUTPUT_TAIL_LINES = 30
 OUTPUT_LINE_CHARS = 300
-CHECKS_LOG_TAIL_BYTES = 2 * 1024 * 1024  # only the end of a long checks.log is read
+CHECKS_OUTPUT_TAIL_BYTES = 2 * 1024 * 1024  # only the end of a long check output is read
 MAX_NOTE_CHARS = 20_000
 
 AGENT_RULES = (
@@ -57,64 +57,9 @@ AGENT_RULES = (
 
 # -- the failing checks --------------------------------------------------------------------
 
-_HEADER = re.compile(r"^== checks of run \S+ on ([0-9a-f]+) at .* ==$")
-_RESULT = re.compile(
-    r"(?:✓ passed in [\d.]+s|✗ failed \([^)]*\) in [\d.]+s|✗ timed out after \S+|✗ cancelled)$"
-)
-
-
-def check_outputs(log_text: str, checks: list[CheckResult], tip: str | None = None) -> list[list[str]]:
-    """The output lines of each of `checks`, from a `checks.log` text: the last block of
-    checks (the last one on `tip` when given), matched command by command in order. A check
-    whose output cannot be found gets []."""
-    lines = log_text.splitlines()
-    start = 0
-    for index in range(len(lines) - 1, -1, -1):
-        match = _HEADER.match(lines[index])
-        if match and (tip is None or tip.startswith(match.group(1))):
-            start = index + 1
-            break
-    else:
-        return [[] for _ in checks]
-    outputs: list[list[str]] = [[] for _ in checks]
-    k, capturing, i = 0, False, start
-    while i < len(lines) and k < len(checks):
-        line = lines[i]
-        i += 1
-        if not capturing:
-            command_lines = checks[k].command.splitlines() or [""]
-            if line == f"$ {command_lines[0]}":
-                capturing = True
-                i += len(command_lines) - 1  # the rest of a multi-line command
-            continue
-        if _HEADER.match(line):
-            break  # a block that ended early (hybrid-tui died)
-        if result := _RESULT.search(line):
-            if line[: result.start()]:
-                outputs[k].append(line[: result.start()])  # output without a final newline
-            capturing = False
-            k += 1
-            continue
-        outputs[k].append(line)
-    return outputs
-
-
 def _tail(lines: list[str]) -> list[str]:
     tail = lines[-OUTPUT_TAIL_LINES:]
     return [line if len(line) <= OUTPUT_LINE_CHARS else line[: OUTPUT_LINE_CHARS - 1] + "…" for line in tail]
-
-
-def read_checks_log(store: RunStore, run: Run) -> str:
-    """The end of the run's checks.log ("" when there is none)."""
-    path = store.checks_log_path(run.id)
-    try:
-        with open(path, "rb") as handle:
-            handle.seek(0, 2)
-            size = handle.tell()
-            handle.seek(max(0, size - CHECKS_LOG_TAIL_BYTES))
-            return handle.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
 
 
 def _fence(text: str) -> str:
@@ -143,15 +88,14 @@ def checks_report(store: RunStore, run: Run, *, only_failing: bool) -> str:
     checks = run.checks or []
     if not checks or (only_failing and all(check.ok for check in checks)):
         return ""
-    outputs = check_outputs(read_checks_log(store, run), checks, run.checks_sha)
     parts = []
-    for check, output in zip(checks, outputs):
+    for check in checks:
         if only_failing and check.ok:
             continue
         mark = "✓" if check.ok else "✗"
         entry = f"- {mark} `{check.command}` {describe_check(check)}"
         if not check.ok:
-            tail = _tail(output)
+            tail = _tail(read_output(check, CHECKS_OUTPUT_TAIL_BYTES))
             entry += (
                 f". The last {len(tail)} line(s) of its output:\n\n" + _indent(_fence("\n".join(tail)))
                 if tail else ", with no output."

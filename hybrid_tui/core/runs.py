@@ -102,6 +102,7 @@ class CheckResult(BaseModel):
     ok: bool
     seconds: float
     timed_out: bool = False
+    output: str | None = None  # the file holding what it printed (stdout and stderr), as it came
 
 
 TamperedBy = Literal["agent", "checks"]
@@ -427,6 +428,13 @@ class RunStore:
 
     def checks_log_path(self, run_id: str) -> Path:
         return self.run_dir(run_id) / "checks.log"
+
+    def new_checks_dir(self, run_id: str) -> Path:
+        """`runs/<id>/checks/<n>/` (0700) for one run of the checks, n one more than the last:
+        each check's output goes in `<i>.out` there (`CheckResult.output`)."""
+        parent = private_dir(self.run_dir(run_id) / "checks")
+        taken = [int(p.name) for p in parent.iterdir() if p.name.isdigit()]
+        return private_dir(parent / str(max(taken, default=0) + 1))
 
     def now(self) -> str:
         return self.clock().astimezone(timezone.utc).isoformat(timespec="seconds")

@@ -2,8 +2,10 @@
 
 `run_checks` runs shell commands one after another and says how each ended (`CheckResult`);
 `RunChecks` does that for a run: in its worktree, with the spec's commands (task-level first,
-then spec-level, without repeats), recording `checks` in `run.json` and the output in
-`runs/<id>/checks.log`. `rerun_checks` is the same for a run under review.
+then spec-level, without repeats), recording `checks` in `run.json`, each check's output in its own file
+(`runs/<id>/checks/<n>/<i>.out`, `CheckResult.output`: what reads it back, `read_output`, never
+parses display text) and a human log of it all in `runs/<id>/checks.log`. `rerun_checks` is the
+same for a run under review.
 
 Behaviour choices:
 - Each command runs as `/bin/sh -c` in a process group of its own, through the agents'
@@ -11,7 +13,7 @@ Behaviour choices:
   stderr is folded into stdout (`exec 2>&1` before the command), so the output reads in order.
 - Output is streamed as `AgentEvent`s: `Notice("$ command")`, each output line as
   `Text(raw=True)`, then `Notice("✓ passed in 1.2s")` or an error notice (`✗ failed (exit 1)`,
-  `✗ timed out after 120s`). The log file gets the same lines.
+  `✗ timed out after 120s`). The log file gets the same lines (a check's output once it ended).
 - A check that fails does not stop the others; a cancel stops the current one and skips the
   rest (those that ran are kept, the stopped one with `exit_code` None).
 - Checks never change the run's branch. They start only from a clean worktree (uncommitted
@@ -33,6 +35,8 @@ Behaviour choices:
 
 from __future__ import annotations
 
+import asyncio
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -42,8 +46,8 @@ from hybrid_tui.agents.events import AgentEvent, Notice, Text
 from hybrid_tui.agents.process import AgentProcess
 from hybrid_tui.core import workspace
 from hybrid_tui.core.errors import ActionFailed
-from hybrid_tui.core.private_files import private_opener
 from hybrid_tui.core.merge import require_clean_worktree
+from hybrid_tui.core.private_files import private_opener
 from hybrid_tui.core.repo_guard import RepoGuard
 from hybrid_tui.core.repo_lock import RepositoryWatch
 from hybrid_tui.core.runs import CheckResult, Run, RunStore
@@ -76,8 +80,12 @@ class CheckRunner:
         on_start: Callable[[int], None] | None = None,
         kill_grace: float = 2.0,
         confine: Callable[[Invocation], Invocation] | None = None,
+        output_dir: Path | None = None,
     ) -> None:
-        """`confine`: turns each command's invocation into a sandboxed one (core/confine.py)."""
+        """`confine`: turns each command's invocation into a sandboxed one (core/confine.py).
+        `output_dir`: where check i's output is kept, `<i>.out` (`CheckResult.output`); then
+        `log_path`, the human log, gets a copy of it after the check's `$ command` line."""
+        self.output_dir = output_dir
         self.commands = list(commands)
         self.confine = confine
         self.cwd = cwd
@@ -106,22 +114,25 @@ class CheckRunner:
 
     async def run(self) -> list[CheckResult]:
         results: list[CheckResult] = []
-        for command in self.commands:
+        for number, command in enumerate(self.commands, 1):
             if self.cancelled:
                 break
-            results.append(await self._run_one(command))
+            output = self.output_dir / f"{number}.out" if self.output_dir else None
+            results.append(await self._run_one(command, output))
         return results
 
-    async def _run_one(self, command: str) -> CheckResult:
+    async def _run_one(self, command: str, output: Path | None) -> CheckResult:
         self._emit(Notice(f"$ {command}"), f"$ {command}")
-        log = self.log_path or Path("/dev/null")
+        log = output or self.log_path or Path("/dev/null")
 
         def on_line(line: str, truncated: bool) -> None:
             self.on_events([Text(line + (" …" if truncated else ""), raw=True)])
 
         invocation = Invocation([SHELL, "-c", "exec 2>&1\n" + command], self.cwd)
+        if self.confine is not None:  # builds the sandbox's argv (files read, a dir made): a thread
+            invocation = await asyncio.to_thread(self.confine, invocation)
         self._process = AgentProcess(
-            self.confine(invocation) if self.confine else invocation,
+            invocation,
             timeout=self.timeout,
             transcript=log,  # the raw output goes to the log as it comes
             stderr_log=log,
@@ -134,22 +145,52 @@ class CheckRunner:
         outcome = await self._process.run(on_line, on_start=self.on_start)
         seconds = _seconds(time.monotonic() - started)
         self._process = None
+        if output is not None and self.log_path is not None:
+            await asyncio.to_thread(_append_file, output, self.log_path)
+        kept = {"output": str(output)} if output is not None else {}
         if outcome.timed_out:
-            result = CheckResult(command=command, exit_code=None, ok=False, seconds=seconds, timed_out=True)
+            result = CheckResult(command=command, exit_code=None, ok=False, seconds=seconds, timed_out=True, **kept)
             self._emit(Notice(f"✗ timed out after {self.timeout:g}s", "error"), f"✗ timed out after {self.timeout:g}s")
         elif outcome.cancelled:
-            result = CheckResult(command=command, exit_code=None, ok=False, seconds=seconds)
+            result = CheckResult(command=command, exit_code=None, ok=False, seconds=seconds, **kept)
             self._emit(Notice("✗ cancelled", "warning"), "✗ cancelled")
         else:
             code = outcome.returncode
             ok = code == 0
-            result = CheckResult(command=command, exit_code=code, ok=ok, seconds=seconds)
+            result = CheckResult(command=command, exit_code=code, ok=ok, seconds=seconds, **kept)
             if ok:
                 self._emit(Notice(f"✓ passed in {seconds:.1f}s"), f"✓ passed in {seconds:.1f}s")
             else:
                 why = f"killed by signal {-code}" if code is not None and code < 0 else f"exit {code}"
                 self._emit(Notice(f"✗ failed ({why}) in {seconds:.1f}s", "error"), f"✗ failed ({why}) in {seconds:.1f}s")
         return result
+
+
+def _append_file(source: Path, target: Path) -> None:
+    """`target` += `source`'s bytes (a check's output into the human log)."""
+    try:
+        with open(source, "rb") as src, open(target, "ab", opener=private_opener) as dst:
+            shutil.copyfileobj(src, dst)
+    except FileNotFoundError:
+        pass  # the check printed nothing, or never started
+
+
+def read_output(check: CheckResult, max_bytes: int = 2 * 1024 * 1024) -> list[str]:
+    """The last lines a check printed (its last `max_bytes`), from `check.output`; [] when it
+    printed nothing or its output was not kept (checks recorded before outputs were)."""
+    if not check.output:
+        return []
+    try:
+        with open(check.output, "rb") as handle:
+            handle.seek(0, 2)
+            size = handle.tell()
+            handle.seek(max(0, size - max_bytes))
+            data = handle.read()
+    except OSError:
+        return []
+    if size > max_bytes:
+        data = data.split(b"\n", 1)[-1]  # from the first whole line
+    return data.decode("utf-8", "replace").splitlines()
 
 
 async def run_checks(
@@ -254,16 +295,11 @@ class RunChecks:
         return worktree, tip, commands
 
     async def start(self) -> list[CheckResult]:
+        """Run the approved checks; the git and file work around them runs in threads."""
         run, store = self.run, self.store
-        worktree, tip, commands = self._prepare()
-        root = Path(run.repo_root)
-        before = RepositoryWatch(root)  # hybrid-tui's own writes meanwhile are left out
-        guard = RepoGuard.take(store, run)  # the repository's git config, hooks... (core/repo_guard.py)
-        log = store.checks_log_path(run.id)
-        if commands:
-            log.parent.mkdir(parents=True, exist_ok=True)
-            with open(log, "a", encoding="utf-8", opener=private_opener) as handle:  # 0600
-                handle.write(f"== checks of run {run.id} on {tip[:7]} at {store.now()} ==\n")
+        worktree, tip, commands = await asyncio.to_thread(self._prepare)
+        before, guard = await asyncio.to_thread(self._watch, tip, commands)
+        output_dir = await asyncio.to_thread(store.new_checks_dir, run.id) if commands else None
         from hybrid_tui.core.confine import confine_check
 
         def confine(invocation: Invocation) -> Invocation:
@@ -271,33 +307,60 @@ class RunChecks:
 
         self._runner = CheckRunner(
             commands, worktree, timeout=self.timeout, on_events=self.on_events,
-            log_path=log, on_start=self.on_start, confine=confine,
+            log_path=store.checks_log_path(run.id), on_start=self.on_start, confine=confine,
+            output_dir=output_dir,
         )
         if self.cancelled:
             self._runner.cancel()
         try:
             results = await self._runner.run()
         finally:
-            if tampered := guard.after("checks"):  # put back before hybrid-tui's git runs
-                self.on_events(tampered)
-            workspace.ensure_worktree(root, worktree)
-            discarded = workspace.restore_worktree(worktree, run.branch, tip)
+            notices = await asyncio.to_thread(self._restore, guard, worktree, tip)
+            self.on_events(notices)
+        notices = await asyncio.to_thread(self._record, before, results, tip)
+        if notices:
+            self.on_events(notices)
+        return results
+
+    def _watch(self, tip: str, commands: list[str]) -> tuple[RepositoryWatch, RepoGuard]:
+        """Before the checks: the checkout fingerprinted, the repository's git files guarded,
+        the log's header written."""
+        run, store = self.run, self.store
+        before = RepositoryWatch(Path(run.repo_root))  # hybrid-tui's own writes meanwhile are left out
+        guard = RepoGuard.take(store, run)  # the repository's git config, hooks... (core/repo_guard.py)
+        log = store.checks_log_path(run.id)
+        if commands:
+            log.parent.mkdir(parents=True, exist_ok=True)
+            with open(log, "a", encoding="utf-8", opener=private_opener) as handle:  # 0600
+                handle.write(f"== checks of run {run.id} on {tip[:7]} at {store.now()} ==\n")
+        return before, guard
+
+    def _restore(self, guard: RepoGuard, worktree: Path, tip: str) -> list[AgentEvent]:
+        """After the checks, whatever they did: git files put back, the worktree back at `tip`."""
+        notices = list(guard.after("checks"))  # put back before hybrid-tui's git runs
+        workspace.ensure_worktree(Path(self.run.repo_root), worktree)
+        discarded = workspace.restore_worktree(worktree, self.run.branch, tip)
+        if discarded:
+            shown = ", ".join(discarded[:10]) + (" …" if len(discarded) > 10 else "")
+            notices.append(Notice(
+                f"The checks left changes in the worktree ({shown}); they were discarded: "
+                "the branch holds only the agent's work."
+            ))  # fmt: skip
+        return notices
+
+    def _record(self, before: RepositoryWatch, results: list[CheckResult], tip: str) -> list[AgentEvent]:
+        run, store = self.run, self.store
+        notices: list[AgentEvent] = []
         changed = before.changes()
         if changed:
-            self.on_events([Notice(
+            notices.append(Notice(
                 f"Your checkout changed while the checks ran: {', '.join(changed[:10])}. "
                 "hybrid-tui did not write there; check whether the checks did.",
                 "warning",
-            )])
+            ))  # fmt: skip
             store.update(run, checkout_changes=sorted({*run.checkout_changes, *changed}))
-        if discarded:
-            shown = ", ".join(discarded[:10]) + (" …" if len(discarded) > 10 else "")
-            self.on_events([Notice(
-                f"The checks left changes in the worktree ({shown}); they were discarded: "
-                "the branch holds only the agent's work."
-            )])
         store.update(run, checks=results, checks_at=store.now(), checks_sha=tip, checks_skipped=None)
-        return results
+        return notices
 
 
 def require_rerunnable(run: Run) -> None:

@@ -7,7 +7,7 @@ subprocess work itself: screens run that in workers. Flow:
 
 Screens live in `ui/screens/`, one per module; the app only knows how to open each one.
 
-Runs started in the TUI are kept in `app.live_runs`: quitting while one is going asks first
+Runs started in the TUI are kept in `app.active_runs` (ui/active_runs.py): quitting while one is going asks first
 (cancel the agent, its work committed and the run marked cancelled, or stay), then waits for
 each run to finish its commit and record before exiting, so a clean exit leaves no orphan agent.
 
@@ -17,7 +17,6 @@ Start-up is arranged for a quick first frame (DESIGN.md: <= 1.3x a bare Textual 
 
 from __future__ import annotations
 
-import contextlib
 import gc
 import threading
 from collections.abc import Callable
@@ -34,7 +33,7 @@ from textual.worker import Worker, WorkerState
 from hybrid_tui.config_file import StartupSettings, config_path, read_config_table
 from hybrid_tui.core.errors import InputError
 from hybrid_tui.core.inert import inert
-from hybrid_tui.ui.live_run import LiveRuns
+from hybrid_tui.ui.active_runs import ActiveRuns
 from hybrid_tui.ui.theme import (
     DEFAULT_THEME,
     THEME_VARIABLE_DEFAULTS,
@@ -163,7 +162,7 @@ class HybridApp(App[None]):
 
     def __init__(self, context: AppContext, *, resume_gc: bool = False) -> None:
         self.context = context
-        self.live_runs = LiveRuns()
+        self.active_runs = ActiveRuns()
         self._asking_to_quit = False
         self._resume_gc = resume_gc
         self.startup_done = False
@@ -265,7 +264,7 @@ class HybridApp(App[None]):
 
     async def action_quit(self) -> None:
         """Quit; while a run is going, ask first: cancel it (work committed) or stay."""
-        active = self.live_runs.active()
+        active = self.active_runs.active()
         if not active:
             self.exit()
             return
@@ -273,7 +272,7 @@ class HybridApp(App[None]):
             return
         from hybrid_tui.ui.screens.confirm import ConfirmScreen
 
-        agents = sorted({live.execution.agent.display_name for live in active})
+        agents = sorted({execution.agent.display_name for execution in active})
         what = "A run is going" if len(active) == 1 else f"{len(active)} runs are going"
         self._asking_to_quit = True
 
@@ -294,14 +293,9 @@ class HybridApp(App[None]):
         )
 
     async def _cancel_runs_and_exit(self) -> None:
-        stopping = self.live_runs.cancel_all()
-        if stopping:
+        if self.active_runs.active():
             self.notify("Stopping the agent and committing its work…")
-        for live in stopping:
-            # A run that failed or is slow to stop must not block quitting; its thread still
-            # finishes the commit before the process ends.
-            with contextlib.suppress(Exception):
-                await live.wait(timeout=self.QUIT_WAIT_SECONDS)
+        await self.active_runs.cancel_all(self.QUIT_WAIT_SECONDS)
         self.exit()
 
 

@@ -64,7 +64,14 @@ from textual.worker import Worker, WorkerState
 
 from hybrid_tui.core.errors import HybridError, InputError
 from hybrid_tui.core.inert import inert
-from hybrid_tui.core.plans import Plan, PlansLocation, find_plans_dir, list_plans, read_plan, watch_plans
+from hybrid_tui.core.plans import (
+    Plan,
+    PlansLocation,
+    find_plans_dir,
+    list_plans,
+    read_plan,
+    watch_plans,
+)
 from hybrid_tui.core.project import find_project_root
 from hybrid_tui.ui.widgets.plan_list import BADGE_COLOURS, PlanList
 
@@ -143,7 +150,9 @@ def describe_source(location: PlansLocation, root: Path) -> str:
 def preview_chunks(text: str, lines_per_chunk: int = PREVIEW_CHUNK_LINES) -> list[str]:
     """`text` in pieces of at least `lines_per_chunk` lines, each cut after a blank line outside
     fenced code (so a piece ends between Markdown blocks); always at least one piece."""
-    from hybrid_tui.core.convert.scan import fence_mask  # not needed for the first frame
+    from hybrid_tui.core.convert.scan import (
+        fence_mask,  # not needed for the first frame
+    )
 
     lines = text.splitlines(keepends=True)
     fenced = fence_mask([line.rstrip("\r\n") for line in lines])

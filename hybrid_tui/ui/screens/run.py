@@ -1,8 +1,9 @@
 """`RunScreen`: one run, live. The agent's events stream into an `EventLog` as they arrive.
 
-On mount the screen starts a `LiveRun` (the `RunExecution` on its own thread and loop, see
-`ui/live_run.py`) in a thread worker, so neither the agent's pipes nor the git work around it
-run on the UI thread. Event batches come back as `EventsArrived` messages.
+On mount the screen starts the `RunExecution` in an async worker on the UI's event loop: the
+agent's pipes are asyncio streams, and the core runs its git and file work in threads
+(`asyncio.to_thread`), so none of it blocks the UI. Events come in batches (`EventBatcher`, at
+most one per frame) straight into the log.
 
 The same screen serves both agents: Kimi on a spec, Claude on a spec or on the plan itself;
 and a revision (`revision`, prepared by `revise.prepare_revision`: the run sent back to its
@@ -37,11 +38,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.markup import escape
-from textual.message import Message
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
@@ -51,12 +50,11 @@ from hybrid_tui.agents.events import AgentEvent, Notice
 from hybrid_tui.core.errors import HybridError
 from hybrid_tui.core.inert import inert
 from hybrid_tui.core.runs import Run, Status
-from hybrid_tui.ui.live_run import LiveRun
 from hybrid_tui.ui.screens.confirm import ConfirmScreen
 from hybrid_tui.ui.widgets.event_log import EventLog, status_words
 
 if TYPE_CHECKING:
-    from hybrid_tui.core.dispatch import Prepared
+    from hybrid_tui.core.dispatch import Prepared, RunExecution
     from hybrid_tui.ui.app import HybridApp
 
 _STATUS_COLOURS = {
@@ -112,13 +110,6 @@ class RunScreen(Screen[None]):
         Binding("escape", "back", "Plans", id="run.back"),
     ]
 
-    class EventsArrived(Message):
-        """A batch of agent events (posted from the run's thread)."""
-
-        def __init__(self, events: list[AgentEvent]) -> None:
-            super().__init__()
-            self.events = events
-
     def __init__(
         self,
         run: Run,
@@ -135,7 +126,7 @@ class RunScreen(Screen[None]):
         self.approved_checks = approved_checks
         self.warnings = list(warnings or [])
         self.revision = revision
-        self.live: LiveRun | None = None
+        self.execution: RunExecution | None = None
         self.ended = False
         self.error: str | None = None
         self._started: datetime | None = None
@@ -179,33 +170,42 @@ class RunScreen(Screen[None]):
         self._agent_name = agent.display_name
         self._max_steps = agent.step_budget
         assert context.store is not None
-        self.live = LiveRun(
+        from hybrid_tui.core.dispatch import (
+            RunExecution,  # GitPython with it: never before the first frame
+        )
+        from hybrid_tui.ui.widgets.event_log import EventBatcher
+
+        self._batcher = EventBatcher(self._show_events)
+        self.execution = RunExecution(
             context.store,
             self.run,
             agent,
             timeout=agent_timeout(self.run.agent, context.settings),
-            sink=lambda events: self.post_message(self.EventsArrived(events)),
+            on_events=self._batcher.add,
             check_timeout=context.settings.review.check_timeout,
             approved_checks=self.approved_checks,
             revision=self.revision,
             sandbox=context.settings.sandbox,
             check_network=context.settings.review.check_network,
         )
-        self.hybrid.live_runs.add(self.live)
-        self.run_worker(
-            self.live.run_blocking, name="run", group="run", thread=True, exit_on_error=False
-        )
+        worker = self.run_worker(self._execute(self.execution), name="run", group="run", exit_on_error=False)
+        self.hybrid.active_runs.add(self.execution, worker)
         self._timer = self.set_interval(1.0, self._refresh_header)
 
-    def on_unmount(self) -> None:
-        if self.live is not None and self.live.running:
-            self.live.cancel()  # never leave the agent behind (its work is committed)
+    async def _execute(self, execution: RunExecution) -> Run:
+        """The attempt to its end. Leaving the screen cancels this worker, which stops the
+        agent (its work committed, the run marked cancelled): never an orphan."""
+        try:
+            return await execution.start()
+        finally:
+            self._batcher.flush()
 
     # -- events and state ----------------------------------------------------------------
 
-    @on(EventsArrived)
-    def _on_events(self, message: EventsArrived) -> None:
-        self.query_one(EventLog).add_events(message.events)
+    def _show_events(self, events: list[AgentEvent]) -> None:
+        if not self.is_attached:
+            return
+        self.query_one(EventLog).add_events(events)
         self._refresh_header()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
@@ -243,7 +243,7 @@ class RunScreen(Screen[None]):
         if self.error:
             return "[$error]error[/]"
         if not self.ended:
-            if self.live is not None and self.live.cancel_requested:
+            if self.execution is not None and self.execution.cancel_requested:
                 return "[$warning]cancelling…[/]"
             return f"[$accent]{escape(run.status.value)}[/]"
         text = status_words(run.status.value, run.failure_kind)
@@ -252,7 +252,7 @@ class RunScreen(Screen[None]):
 
     def _refresh_header(self) -> None:
         run = self.run
-        steps = self.live.steps if self.live is not None else run.steps
+        steps = self.execution.parser.steps if self.execution is not None else run.steps
         if self.ended and self._unit == "turn" and run.turns is not None:
             steps = run.turns  # what Claude's result line says, once it said it
         budget = f"/{self._max_steps}" if self._max_steps else ""
@@ -293,16 +293,16 @@ class RunScreen(Screen[None]):
         return True
 
     def action_cancel_run(self) -> None:
-        live = self.live
-        if self.ended or live is None:
+        execution = self.execution
+        if self.ended or execution is None:
             return
-        if live.cancel_requested:
+        if execution.cancel_requested:
             self.notify("Cancelling: the agent is being stopped.")
             return
 
         def answer(yes: bool | None) -> None:
-            if yes and live.running:
-                live.cancel()
+            if yes and not self.ended:
+                execution.cancel()
                 self._refresh_header()
 
         self.app.push_screen(

@@ -1,10 +1,9 @@
-"""The review's verification: `ChecksPanel` (one row per check, and their output) and
-`LiveChecks`, which re-runs a run's checks off the UI thread.
+"""The review's verification: `ChecksPanel`, one row per check, and their output.
 
 `ChecksPanel` shows `run.checks` as rows: "✓ exit 0   0.4s  pytest -q" (✗ for a failure,
 with its exit code, "timed out" or "stopped"), under a title that counts them. Below, an
 `EventLog` holds the output of the checks: streamed live while they re-run, or the last run's
-output read back from `checks.log` (`last_checks_output`). The output pane is hidden until
+output read back from each check's own output file (`last_checks_output`). The output pane is hidden until
 asked for (`o`) or until the checks start; while it shows, the title says that `o` hides it.
 
 Behaviour choices:
@@ -12,18 +11,10 @@ Behaviour choices:
 - Checks that ran on another commit than the branch tip (before a rebase, say) say so.
 - A plan run ("Claude implements": the plan itself was the prompt) has no spec, so no checks:
   the title says so rather than offering to run them.
-- `LiveChecks` works like `ui.live_run.LiveRun`: `run_blocking` runs `verify.RunChecks` on a
-  private event loop in a thread worker (the checks do git work before and after the
-  commands); output events are batched there (`EventBatcher`) and handed to `sink`, which must
-  be thread-safe (the screen posts a message). `cancel()` works from any thread.
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -36,10 +27,9 @@ from hybrid_tui.ui.widgets.event_log import EventLog
 
 if TYPE_CHECKING:
     from hybrid_tui.agents.events import AgentEvent
-    from hybrid_tui.core.runs import CheckResult, Run, RunStore
+    from hybrid_tui.core.runs import CheckResult, Run
 
 MAX_ROWS = 3
-LOG_HEADER = "== checks of run "
 
 
 def check_status(check: CheckResult) -> str:
@@ -102,14 +92,20 @@ def checks_rows(checks: list[CheckResult] | None) -> list[str]:
     return rows
 
 
-def last_checks_output(log_path: Path, max_lines: int = 400) -> list[str]:
-    """The output of the last checks run, from `checks.log` (its last `max_lines` lines)."""
-    try:
-        text = log_path.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+def last_checks_output(run: Run, max_lines: int = 400) -> list[str]:
+    """The output of the run's last checks (its last `max_lines` lines), from their records:
+    a heading as `checks.log` has it, then each check's `$ command`, what it printed (`verify.read_output`, its own file) and how it
+    ended. Blocking file reads: call from a thread worker."""
+    from hybrid_tui.core.revise import describe_check
+    from hybrid_tui.core.verify import read_output
+
+    if not run.checks:
         return []
-    start = text.rfind(LOG_HEADER)
-    lines = text[max(start, 0):].splitlines()
+    lines = [f"== checks of run {run.id} on {(run.checks_sha or '')[:7]} at {run.checks_at or '?'} =="]
+    for check in run.checks:
+        lines.append(f"$ {check.command}")
+        lines += read_output(check)
+        lines.append(f"{'✓' if check.ok else '✗'} {describe_check(check)}")
     return lines[-max_lines:]
 
 
@@ -173,57 +169,3 @@ class ChecksPanel(Vertical):
     def text(self) -> str:
         """The rows as plain text (tests)."""
         return str(self.query_one("#checks-rows", Static).render())
-
-
-class LiveChecks:
-    """One re-run of a run's checks on its own thread and event loop."""
-
-    def __init__(
-        self, store: RunStore, run: Run, *, timeout: float, sink: Callable[[list[AgentEvent]], None],
-        approved: list[str], sandbox: str = "auto", network: bool = False,
-    ) -> None:
-        """`approved`: the commands the user approved (they run only if they are still the run's)."""
-        self.sandbox, self.network = sandbox, network
-        self.approved = list(approved)
-        self.store = store
-        self.run = run
-        self.timeout = timeout
-        self._sink = sink
-        self._lock = threading.Lock()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._checks = None
-        self._cancel_requested = False
-
-    def run_blocking(self) -> list[CheckResult]:
-        """Run the checks to the end (call in a thread worker); their results, recorded."""
-        return asyncio.run(self._main())
-
-    async def _main(self) -> list[CheckResult]:
-        from hybrid_tui.core.verify import RunChecks, require_rerunnable
-        from hybrid_tui.ui.widgets.event_log import EventBatcher
-
-        require_rerunnable(self.run)
-        batcher = EventBatcher(self._sink)
-        checks = RunChecks(
-            self.store, self.run, timeout=self.timeout, on_events=batcher.add, approved=self.approved,
-            sandbox=self.sandbox, network=self.network,
-        )
-        with self._lock:
-            self._loop = asyncio.get_running_loop()
-            self._checks = checks
-            cancel_now = self._cancel_requested
-        if cancel_now:
-            checks.cancel()
-        try:
-            return await checks.start()
-        finally:
-            batcher.flush()
-            with self._lock:
-                self._loop = None
-
-    def cancel(self) -> None:
-        """Stop the running check and skip the rest (thread-safe)."""
-        with self._lock:
-            self._cancel_requested = True
-            if self._loop is not None and self._checks is not None:
-                self._loop.call_soon_threadsafe(self._checks.cancel)

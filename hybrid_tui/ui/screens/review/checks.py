@@ -1,35 +1,23 @@
 """Re-running the checks: `c` lists them for approval (`CheckApprovalScreen`: they come from the
-spec, or the plan of a plan run, so they are untrusted), then runs them in a thread
-(`LiveChecks`); their output streams into the checks panel's output pane (`o` shows or hides
-it, with the last run's output from `checks.log`). Leaving the screen stops them.
+spec, or the plan of a plan run, so they are untrusted), then runs them (`verify.RunChecks`) in
+an async worker; their output streams into the checks panel's output pane (`o` shows or hides
+it, with the last run's output, each check's from its own file). Leaving the screen stops them.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from textual import on
-from textual.message import Message
-
-from hybrid_tui.ui.widgets.checks_panel import (
-    ChecksPanel,
-    LiveChecks,
-    last_checks_output,
-)
+from hybrid_tui.ui.widgets.checks_panel import ChecksPanel, last_checks_output
 
 if TYPE_CHECKING:
-    from hybrid_tui.agents.events import AgentEvent
+    from hybrid_tui.core.runs import CheckResult
+    from hybrid_tui.core.verify import RunChecks
+    from hybrid_tui.ui.widgets.event_log import EventBatcher
 
 
 class ChecksMixin:
     """`ReviewScreen`'s checks: the panel under the header and the `c` / `o` keys."""
-
-    class ChecksOutput(Message, namespace="review_screen"):
-        """Output of the re-running checks (posted from their thread)."""
-
-        def __init__(self, events: list[AgentEvent]) -> None:
-            super().__init__()
-            self.events = events
 
     def _refresh_checks(self) -> None:
         self.query_one(ChecksPanel).show_checks(self.run, self.tip)
@@ -66,20 +54,29 @@ class ChecksMixin:
         panel = self.query_one(ChecksPanel)
         self.clear_message()
         settings = self.hybrid.context.settings
-        live = self.live_checks = LiveChecks(
-            store, self.run, timeout=settings.review.check_timeout, approved=approved,
-            sink=lambda events: self.post_message(self.ChecksOutput(events)),
+        from hybrid_tui.core.verify import RunChecks
+        from hybrid_tui.ui.widgets.event_log import EventBatcher
+
+        batcher = EventBatcher(panel.add_output)
+        checks = self.live_checks = RunChecks(
+            store, self.run, timeout=settings.review.check_timeout, approved=approved, on_events=batcher.add,
             sandbox=settings.sandbox, network=settings.review.check_network,
         )
         panel.running = True
         panel.start_output()
         self._refresh_checks()
         self.refresh_bindings()
-        self._worker(live.run_blocking, "checks")
+        self.run_worker(self._run_checks(checks, batcher), name="checks", group="checks", exclusive=True,
+                        exit_on_error=False)  # fmt: skip
 
-    @on(ChecksOutput)
-    def _checks_output(self, message: ChecksOutput) -> None:
-        self.query_one(ChecksPanel).add_output(message.events)
+    async def _run_checks(self, checks: RunChecks, batcher: EventBatcher) -> list[CheckResult]:
+        from hybrid_tui.core.verify import require_rerunnable
+
+        require_rerunnable(self.run)
+        try:
+            return await checks.start()
+        finally:
+            batcher.flush()
 
     def _checks_done(self, results: list) -> None:
         self._checks_ended()
@@ -104,10 +101,8 @@ class ChecksMixin:
             return
         panel.show_output(True)
         if not panel.output_loaded and not self.checks_running:
-            store = self.hybrid.context.store
-            assert store is not None
-            path = store.checks_log_path(self.run.id)
-            self._worker(lambda: last_checks_output(path), "checks-log")
+            run = self.run
+            self._worker(lambda: last_checks_output(run), "checks-log")
 
     def _show_last_output(self, lines: list[str]) -> None:
         from hybrid_tui.agents.events import Text

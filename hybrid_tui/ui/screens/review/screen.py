@@ -23,9 +23,9 @@ Behaviour choices:
   said in the confirmation and offers `b` (rebase the run's branch, `u` undoes it).
 - The same preflight runs once the files are listed, to offer `b` early; its blocking findings
   wait for `a` (opening a review should not shout).
-- `c` re-runs the checks in a thread (`LiveChecks`; not offered for a plan run, which has no
+- `c` re-runs the checks in an async worker (`verify.RunChecks`; not offered for a plan run, which has no
   spec); their output streams into the panel's output pane (`o` shows or hides it, with the
-  last run's output from `checks.log`). Accept, reject and rebase are greyed out while they
+  last run's output, each check's from its own file). Accept, reject and rebase are greyed out while they
   run; leaving the screen stops them.
 - `R` sends the run back (`ReviseScreen`): the note starts as Claude's points when a review
   is shown. A thread worker checks and records the revision (`revise.prepare_revision`; a
@@ -75,7 +75,7 @@ from hybrid_tui.ui.screens.review.loading import LoadingMixin
 from hybrid_tui.ui.screens.review.pull_request import PullRequestMixin
 from hybrid_tui.ui.screens.review.revise import ReviseMixin
 from hybrid_tui.ui.screens.review.selection import Chosen, SelectionMixin
-from hybrid_tui.ui.widgets.checks_panel import ChecksPanel, LiveChecks
+from hybrid_tui.ui.widgets.checks_panel import ChecksPanel
 from hybrid_tui.ui.widgets.claude_review import ClaudeReviewPanel
 from hybrid_tui.ui.widgets.diff_model import FileModel, PatchIndex
 from hybrid_tui.ui.widgets.diff_view import DiffView
@@ -84,6 +84,7 @@ from hybrid_tui.ui.widgets.file_list import FileList
 if TYPE_CHECKING:
     from hybrid_tui.core.claude_review import ClaudeReviewer
     from hybrid_tui.core.scope import Scope
+    from hybrid_tui.core.verify import RunChecks
     from hybrid_tui.core.workspace import FileDiff
     from hybrid_tui.ui.app import HybridApp
 
@@ -166,7 +167,6 @@ class ReviewScreen(
 
     # `@on` handlers count only when defined in the screen's own class body: adopt the features'.
     _file_highlighted = LoadingMixin._file_highlighted
-    _checks_output = ChecksMixin._checks_output
     _point_selected = ClaudeReviewMixin._point_selected
 
     def __init__(self, run: Run) -> None:
@@ -184,7 +184,7 @@ class ReviewScreen(
         self.pr_available = False
         self.pr_reason = ""
         self.split = False
-        self.live_checks: LiveChecks | None = None
+        self.live_checks: RunChecks | None = None  # the checks re-running now
         self._models: OrderedDict[str, FileModel] = OrderedDict()
         self._hunk_counts: dict[str, int] = {}
         self._pending_hunk: int | str = 0
