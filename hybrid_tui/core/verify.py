@@ -386,4 +386,4 @@ def checks_json(checks: list[CheckResult] | None) -> list[dict] | None:
     """`checks` as the summaries print them: `[{command, exit_code, ok, seconds, timed_out}]`."""
     if checks is None:
         return None
-    return [check.model_dump() for check in checks]
+    return [check.model_dump(exclude={"output"}) for check in checks]

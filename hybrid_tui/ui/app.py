@@ -217,6 +217,11 @@ class HybridApp(App[None]):
         self.push_screen(screen)
         screen.call_after_refresh(self._after_first_frame)
 
+    async def on_unmount(self) -> None:
+        """However the app closes (an `exit()` that did not ask, say), the attempts still going
+        are cancelled and their records written before it is gone (invariant 4)."""
+        await self.active_runs.cancel_all(self.QUIT_WAIT_SECONDS)
+
     def _notify_problems(self) -> None:
         problems = self.context.problems  # a worker thread may append meanwhile
         while problems:

@@ -203,9 +203,11 @@ class RunScreen(Screen[None]):
     # -- events and state ----------------------------------------------------------------
 
     def _show_events(self, events: list[AgentEvent]) -> None:
-        if not self.is_attached:
+        """Into the log; once the screen is gone (the app closing) the attempt goes on unseen."""
+        logs = self.query(EventLog)
+        if not self.is_attached or not logs:
             return
-        self.query_one(EventLog).add_events(events)
+        logs.first().add_events(events)
         self._refresh_header()
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
