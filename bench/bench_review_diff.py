@@ -106,7 +106,6 @@ async def measure(repo: Path, store, run, base_sha: str, tip: str, files: int, r
                   ) -> tuple[list[float], list[float], list[float], list[float]]:
     """Interleaved samples (one baseline, then one review), so that both see the same load."""
     from hybrid_tui.config import Settings
-    from hybrid_tui.core import land, merge, scope, workspace
     from hybrid_tui.ui.app import make_app
     from hybrid_tui.ui.screens.plans import PlansScreen
     from hybrid_tui.ui.screens.review import ReviewScreen

@@ -26,13 +26,13 @@ from textual.pilot import Pilot
 from hybrid_tui.agents.registry import make_agent
 from hybrid_tui.core.dispatch import RunExecution
 from hybrid_tui.core.runs import ClaudeReview, ReviewPoint, Run, Status
+from hybrid_tui.core.verify import check_commands
 from hybrid_tui.ui.screens.confirm import ConfirmScreen
 from hybrid_tui.ui.screens.plans import PlansScreen
 from hybrid_tui.ui.screens.review import ReviewScreen
 from hybrid_tui.ui.screens.revise import ReviseScreen
 from hybrid_tui.ui.screens.spec import SpecScreen
 from hybrid_tui.ui.widgets.diff_view import DiffView
-from hybrid_tui.core.verify import check_commands
 from tests.conftest import AGENT_STREAMS, git, make_repo
 from tests.test_ui_run import (
     build_app,

@@ -16,7 +16,12 @@ from hypothesis import strategies as st
 
 from hybrid_tui.agents.base import Invocation, ProcessOutcome
 from hybrid_tui.agents.kimi import KimiAgent
-from hybrid_tui.agents.process import MAX_EVENT_LINE, AgentMissing, AgentProcess, LineSplitter
+from hybrid_tui.agents.process import (
+    MAX_EVENT_LINE,
+    AgentMissing,
+    AgentProcess,
+    LineSplitter,
+)
 from hybrid_tui.config import KimiSettings
 from hybrid_tui.core.errors import InputError
 

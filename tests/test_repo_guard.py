@@ -11,8 +11,8 @@ The sandbox is off (conftest): these are the protections that hold without it.
 from __future__ import annotations
 
 import json
-import shutil
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path

@@ -17,7 +17,14 @@ from hybrid_tui.ui.screens.review import ReviewScreen
 from hybrid_tui.ui.screens.run import RunScreen
 from hybrid_tui.ui.widgets.checks_panel import ChecksPanel
 from tests.helpers import standin_env, world
-from tests.test_ui_plans import RUN_ID, claude_plans_dir, new_app, notifications, run, wait_until
+from tests.test_ui_plans import (
+    RUN_ID,
+    claude_plans_dir,
+    new_app,
+    notifications,
+    run,
+    wait_until,
+)
 from tests.test_ui_run import answer_checks, log_text
 from tests.test_ui_spec import open_spec
 

@@ -27,7 +27,10 @@ from hybrid_tui.ui.screens.review import ReviewScreen
 from hybrid_tui.ui.screens.run import RunScreen
 from hybrid_tui.ui.widgets.checks_panel import ChecksPanel
 from tests.conftest import AGENT_STREAMS, git
-from tests.e2e.test_claude_e2e import write_config, write_file  # reads where the binary is, at import
+from tests.e2e.test_claude_e2e import (  # reads where the binary is, at import
+    write_config,
+    write_file,
+)
 from tests.helpers import STANDIN_DIR
 from tests.servers.anthropic import ScriptedAnthropic, text
 from tests.test_ui_run import (

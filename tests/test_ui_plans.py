@@ -10,7 +10,7 @@ import asyncio
 import os
 import shutil
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,7 +26,7 @@ from hybrid_tui.ui.screens.plans import PlansScreen, preview_chunks
 from hybrid_tui.ui.widgets.plan_list import BADGES, PlanList, format_age, format_size
 from tests.conftest import CORPUS_PLANS
 
-NOW = datetime(2026, 11, 2, 12, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 RUN_ID = "261102-120000-aa"
 
 

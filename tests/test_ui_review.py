@@ -13,13 +13,13 @@ from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
-from textual.widgets._footer import FooterKey
 
 from hybrid_tui.agents.registry import make_agent
 from hybrid_tui.core.dispatch import RunExecution
 from hybrid_tui.core.hunks import ALL
 from hybrid_tui.core.merge import preflight
 from hybrid_tui.core.runs import CheckResult, Run, RunStore, Status
+from hybrid_tui.core.verify import check_commands
 from hybrid_tui.core.workspace import FileDiff, diff_files, diff_names
 from hybrid_tui.ui.app import HybridApp
 from hybrid_tui.ui.screens.confirm import ConfirmScreen
@@ -27,7 +27,6 @@ from hybrid_tui.ui.screens.review import ReviewScreen, describe_selection, total
 from hybrid_tui.ui.widgets.checks_panel import ChecksPanel, check_row, checks_rows
 from hybrid_tui.ui.widgets.diff_view import DiffView
 from hybrid_tui.ui.widgets.file_list import FileList, Row, row_text
-from hybrid_tui.core.verify import check_commands
 from tests.conftest import git, make_repo
 from tests.helpers import checkout_fingerprint
 from tests.test_ui_run import (
@@ -247,7 +246,7 @@ def test_at_60_columns_a_long_path_is_cut_and_the_diff_message_wraps(repo: Path,
                                    "change it.")
         assert view.virtual_size.height == 2 and not view.show_horizontal_scrollbar
         # The footer keeps, within 60 columns, the keys to land, select, switch the view and leave.
-        shown = [key.description for key in screen.query(FooterKey) if key.region.right <= 60]
+        shown = [key.description for key in screen.query("FooterKey") if key.region.right <= 60]
         assert shown[:6] == ["Accept", "Reject", "Select", "Split", "Back", "Checks"]
 
     run_app(app, body, size=(60, 20))

@@ -21,7 +21,6 @@ from tests.conftest import git, make_repo
 from tests.e2e.test_claude_e2e import write_config
 from tests.helpers import standin_env, world
 from tests.servers.anthropic import ScriptedAnthropic, tool_use
-from tests.test_ui_run import answer_checks
 from tests.test_ui_plans import (
     NOW,
     RUN_ID,
@@ -33,6 +32,7 @@ from tests.test_ui_plans import (
     run,
     wait_until,
 )
+from tests.test_ui_run import answer_checks
 
 FILES_LINE = "- CREATE supabase/migrations/020_cascade_delete_types.sql"
 

@@ -204,8 +204,8 @@ class ClaudeParser:
             return [Notice(f"retrying: {count}{after}" + (f" ({why})" if why else ""), "warning")]
         if subtype == "status":
             parts = []
-            if isinstance(mode := data.get("permissionMode"), str):
-                parts.append(f"permission mode now {mode}")
+            if isinstance(new_mode := data.get("permissionMode"), str):
+                parts.append(f"permission mode now {new_mode}")
             if isinstance(status := data.get("status"), str) and status != "requesting":
                 parts.append(status)
             return [Notice(", ".join(parts))] if parts else []
@@ -233,8 +233,8 @@ class ClaudeParser:
             if not isinstance(block, dict):
                 continue
             kind = block.get("type")
-            if kind == "text" and isinstance(text := block.get("text"), str) and text:
-                events.append(Text(text))
+            if kind == "text" and isinstance(said := block.get("text"), str) and said:
+                events.append(Text(said))
             elif kind == "thinking" and isinstance(think := block.get("thinking"), str) and think:
                 events.append(Thinking(think))
             elif kind == "tool_use":

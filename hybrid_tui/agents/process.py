@@ -32,7 +32,7 @@ import sys
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from hybrid_tui.agents.base import Invocation, ProcessOutcome
 from hybrid_tui.core.errors import InputError
@@ -272,7 +272,7 @@ class AgentProcess:
                     self._stop.set()
 
                 deadline = loop.time() + self.timeout
-                pending = {wait_task, stop_task, out_task, finished_task}
+                pending: set[asyncio.Future[Any]] = {wait_task, stop_task, out_task, finished_task}
                 while not wait_task.done():
                     linger = self._linger_deadline
                     if linger is not None and loop.time() >= linger:
@@ -299,8 +299,8 @@ class AgentProcess:
                     await self._terminate(wait_task)
                 # The agent is gone; kill what it left in its group so the pipes reach EOF.
                 self._signal_group(signal.SIGKILL)
-                done, _ = await asyncio.wait({out_task, err_task}, timeout=self.kill_grace + 2)
-                if out_task in done and out_task.exception() is not None:
+                pumped, _ = await asyncio.wait({out_task, err_task}, timeout=self.kill_grace + 2)
+                if out_task in pumped and out_task.exception() is not None:
                     raise out_task.exception()  # type: ignore[misc]
             except BaseException:
                 # Our caller was cancelled or something broke: never leave the agent running.
@@ -313,7 +313,8 @@ class AgentProcess:
                         task.cancel()
                 if tasks:
                     await asyncio.gather(*tasks, return_exceptions=True)
-                self._transport.close()  # pipes a stray process still holds; no-op otherwise
+                if self._transport is not None:
+                    self._transport.close()  # pipes a stray process still holds; no-op otherwise
         return ProcessOutcome(
             returncode=proc.returncode,
             timed_out=timed_out,

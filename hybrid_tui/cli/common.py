@@ -129,10 +129,11 @@ def _stopped_mid_way(what: str, err: Exception, store):
     elif isinstance(err, GitCommandError):
         said = (err.stderr or "").strip().splitlines()
         reason = f"git: {said[-1] if said else f'exit {err.status}'}"
+    elif isinstance(err, OSError):
+        reason = f"{err.filename}: {err.strerror}" if err.filename else (err.strerror or str(err))
+        fix = f"hybrid-tui writes the run's record, transcript and worktree under {store.root}: {state_dir_fix(err)}"
     else:
-        reason = f"{err.filename}: {err.strerror}" if getattr(err, "filename", None) else (err.strerror or str(err))
-        if isinstance(err, OSError):
-            fix = f"hybrid-tui writes the run's record, transcript and worktree under {store.root}: {state_dir_fix(err)}"
+        reason = str(err)
     return ActionFailed(
         f"{what} failed mid-way: {reason}; its record is as it was last written",
         fix=(fix + " `hybrid-tui runs` shows it again (a run cut short is marked interrupted, its work kept).").strip(),

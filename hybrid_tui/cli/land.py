@@ -153,7 +153,7 @@ def cmd_rebase(args: argparse.Namespace, settings: Settings) -> int:
         _print_json({"run_id": run.id, "branch": run.branch, "base_sha": run.base_sha, "head_sha": run.head_sha,
                      "changed": changed, "pre_rebase_ref": run.rebase.ref if run.rebase else None})
     elif args.undo:
-        print(f"run {run.id}: {run.branch} is back at {run.head_sha[:7]}, on {run.base_branch}@{run.base_sha[:7]}")
+        print(f"run {run.id}: {run.branch} is back at {(run.head_sha or '')[:7]}, on {run.base_branch}@{run.base_sha[:7]}")
     elif changed:
         print(f"run {run.id}: {run.branch} rebased onto {run.base_branch}@{run.base_sha[:7]} "
               f"(undo: hybrid-tui rebase {run.id} --undo)")

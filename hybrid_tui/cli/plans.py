@@ -61,7 +61,7 @@ def cmd_plans(args: argparse.Namespace, settings: Settings) -> int:
     now = time.time()
     for p in plans:
         found = advice[p.path] or {}
-        badge = {"claude": "Claude", "kimi": "Kimi"}.get(found.get("choice"), "?")
+        badge = {"claude": "Claude", "kimi": "Kimi"}.get(str(found.get("choice")), "?")
         print(f"{_age(now - p.mtime):>5}  {p.size:>7}  [{badge:>6}]  {p.title}  ({p.name})")
         print(f"{'':>25}{found.get('reason') or 'no advice: the plan cannot be read'}")
     return EXIT_OK
@@ -121,7 +121,7 @@ def cmd_spec(args: argparse.Namespace, settings: Settings) -> int:
             tree=workspace.tree_paths(repo, workspace.head_branch(repo)[1]),
             settings=settings.agents.claude,
         )  # fmt: skip
-        if claude.ok:
+        if claude.ok and claude.text is not None:
             text = claude.text
             print(f"hybrid-tui: {claude.message}", file=sys.stderr)
             for problem in claude.problems:

@@ -238,9 +238,10 @@ def resolve_selection(files: list[FileHunks], selection: Selection) -> dict[str,
             by_name.setdefault(name, entry)
     resolved: dict[str, set[int] | Whole] = {}
     for name, chosen in selection.items():
-        entry = by_name.get(name)
-        if entry is None:
+        found = by_name.get(name)
+        if found is None:
             raise ValueError(f"{name}: not a file the run changed")
+        entry = found
         if chosen is ALL:
             resolved[entry.path] = ALL
             continue

@@ -33,12 +33,16 @@ import json
 import os
 import re
 import stat
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from hybrid_tui.core.errors import InputError
+
+if TYPE_CHECKING:
+    from watchfiles import Change
 
 MAX_PLAN_BYTES = 1024 * 1024
 TITLE_HEAD_BYTES = 64 * 1024
@@ -410,7 +414,7 @@ async def watch_plans(
 
 
 def _awatch(target: Path, *, recursive: bool, debounce_ms: int, step_ms: int, recheck_ms: int,
-            stop: _StopFlag) -> AsyncIterator[set[tuple[object, str]]]:
+            stop: _StopFlag) -> AsyncGenerator[set[tuple[Change, str]], None]:
     from watchfiles import (
         awatch,  # imported here: the Rust extension is not needed to list plans
     )
@@ -422,6 +426,6 @@ def _awatch(target: Path, *, recursive: bool, debounce_ms: int, step_ms: int, re
         step=step_ms,
         rust_timeout=recheck_ms,
         yield_on_timeout=True,  # an empty batch every recheck_ms: re-check existence then
-        stop_event=stop,  # type: ignore[arg-type]  # awatch only calls is_set() and set()
+        stop_event=stop,  # awatch only calls is_set() and set()
         recursive=recursive,
     )

@@ -202,7 +202,7 @@ class RepoGuard:
         return looked
 
     def _reflog_signature(self) -> tuple[tuple[int, ...], ...]:
-        looks = []
+        looks: list[tuple[int, ...]] = []
         for path in self._reflogs:
             try:
                 info = path.stat()

@@ -73,7 +73,7 @@ JOURNAL_NAME = "writes.jsonl"
 JOURNAL_LIMIT = 256 * 1024
 _POLL = 0.05
 
-State = tuple[dict[str, str], ...]  # workspace.repository_state: (checkout, refs)
+State = tuple[dict[str, str], dict[str, str]]  # workspace.repository_state: (checkout, refs)
 _SIDES = ("checkout", "refs")  # the parts of a State, by name in the journal
 
 
@@ -324,7 +324,8 @@ def own_writes(root: Path, before: State, after: State, writes: list[dict[str, A
                 else:
                     new[key] = start
         result.append(new)
-    return tuple(result)
+    checkout, refs = result
+    return checkout, refs
 
 
 def _accounted(start: str | None, end: str | None, chain: list[list[str | None]]) -> bool:

@@ -21,6 +21,7 @@ signal or an exit code the agent does not document.
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import errno
 import os
@@ -32,7 +33,7 @@ import string
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import StrEnum
 from pathlib import Path
 from typing import Literal, get_args
@@ -291,7 +292,7 @@ class Run(BaseModel):
 
 
 def utc_now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 RUN_ID_EXAMPLE = "261129-013757-k3"
@@ -304,7 +305,7 @@ def new_run_id(now: datetime, rng: random.Random | None = None) -> str:
     """Short, unique, sorts by time: `YYMMDD-HHMMSS-xx` (UTC, two random base-36 chars)."""
     alphabet = string.ascii_lowercase + string.digits
     suffix = "".join((rng or random).choice(alphabet) for _ in range(2))
-    return now.astimezone(timezone.utc).strftime("%y%m%d-%H%M%S-") + suffix
+    return now.astimezone(UTC).strftime("%y%m%d-%H%M%S-") + suffix
 
 
 def is_run_id(text: str) -> bool:
@@ -437,7 +438,7 @@ class RunStore:
         return private_dir(parent / str(max(taken, default=0) + 1))
 
     def now(self) -> str:
-        return self.clock().astimezone(timezone.utc).isoformat(timespec="seconds")
+        return self.clock().astimezone(UTC).isoformat(timespec="seconds")
 
     def new_id(self) -> str:
         for _ in range(20):
@@ -557,7 +558,7 @@ class RunStore:
         """Every readable run, newest first; only those of `repo_root` when given."""
         return self.scan(repo_root)[0]
 
-    def scan(self, repo_root: Path | None = None) -> tuple[list[Run], list[UnreadableRun]]:
+    def scan(self, repo_root: Path | None = None) -> tuple[builtins.list[Run], builtins.list[UnreadableRun]]:
         """The readable runs (of `repo_root` when given) and the records that cannot be read
         (whichever repository they were of), each newest first."""
         runs, unreadable = [], []
@@ -577,7 +578,7 @@ class RunStore:
         """The next per-repository spec number (1 + the highest so far)."""
         return 1 + max((run.number for run in self.list(repo_root)), default=0)
 
-    def _run_files(self) -> list[Path]:
+    def _run_files(self) -> builtins.list[Path]:
         """`runs/<id>/run.json` of every directory named like a run (a record that is there but
         is not a file, or a link, included: reading it says why it is unreadable)."""
         try:

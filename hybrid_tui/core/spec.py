@@ -57,7 +57,7 @@ from __future__ import annotations
 import posixpath
 import re
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel
 
@@ -67,6 +67,12 @@ from hybrid_tui.core.spec_paths import git_dir_problem, link_problem
 
 Action = Literal["CREATE", "MODIFY", "DELETE"]
 ACTIONS: tuple[Action, ...] = ("CREATE", "MODIFY", "DELETE")
+
+
+def _action(word: str) -> Action | None:
+    """The action a file bullet names (any case), None when it names none."""
+    upper = word.upper()
+    return next((action for action in ACTIONS if action == upper), None)
 
 
 class FileChange(BaseModel):
@@ -358,11 +364,7 @@ class _Parser:
     @staticmethod
     def _is_section(line: str) -> bool:
         match = _SECTION.match(line)
-        return (
-            bool(match)
-            and not line.startswith("###")
-            and (match.group(1).lower() in _KNOWN_SECTIONS)
-        )
+        return match is not None and not line.startswith("###") and match.group(1).lower() in _KNOWN_SECTIONS
 
     def _context(self, i: int) -> int:
         lines = self.lines
@@ -419,7 +421,7 @@ class _Parser:
                 title = title.rstrip()
             if not title:
                 self.error(i, "the task heading has no title")
-            task = {
+            task: dict[str, Any] = {
                 "number": int(match.group(1)),
                 "title": title,
                 "independent": independent,
@@ -453,7 +455,7 @@ class _Parser:
             elif name == "verification":
                 i = self._items(i + 1, task["verification"], kind="command")
             else:
-                fixed = None if name == "files" else name.rsplit(" ", 1)[1].upper()
+                fixed = None if name == "files" else _action(name.rsplit(" ", 1)[1])
                 i = self._files(i + 1, task["files"], where, fixed)
         return i
 
@@ -464,7 +466,7 @@ class _Parser:
             or bool(_LABEL.match(line))
         )
 
-    def _files(self, i: int, out: list[FileChange], where: _TaskLines, fixed: str | None) -> int:
+    def _files(self, i: int, out: list[FileChange], where: _TaskLines, fixed: Action | None) -> int:
         lines = self.lines
         while i < len(lines):
             line = lines[i]
@@ -487,13 +489,14 @@ class _Parser:
                     self.error(i, "expected '- ACTION path' (ACTION: CREATE, MODIFY or DELETE)")
                     i += 1
                     continue
-                action = match.group(1).upper()
-                if action not in ACTIONS:
+                named = _action(match.group(1))
+                if named is None:
                     self.error(
                         i, f"unknown action {match.group(1)!r}: use CREATE, MODIFY or DELETE"
                     )
                     i += 1
                     continue
+                action = named
                 path = _unquote_path(match.group(2))
             if not path:
                 self.error(i, "a file bullet without a path")

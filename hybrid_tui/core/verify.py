@@ -147,17 +147,17 @@ class CheckRunner:
         self._process = None
         if output is not None and self.log_path is not None:
             await asyncio.to_thread(_append_file, output, self.log_path)
-        kept = {"output": str(output)} if output is not None else {}
+        kept = str(output) if output is not None else None
         if outcome.timed_out:
-            result = CheckResult(command=command, exit_code=None, ok=False, seconds=seconds, timed_out=True, **kept)
+            result = CheckResult(command=command, exit_code=None, ok=False, seconds=seconds, timed_out=True, output=kept)
             self._emit(Notice(f"✗ timed out after {self.timeout:g}s", "error"), f"✗ timed out after {self.timeout:g}s")
         elif outcome.cancelled:
-            result = CheckResult(command=command, exit_code=None, ok=False, seconds=seconds, **kept)
+            result = CheckResult(command=command, exit_code=None, ok=False, seconds=seconds, output=kept)
             self._emit(Notice("✗ cancelled", "warning"), "✗ cancelled")
         else:
             code = outcome.returncode
             ok = code == 0
-            result = CheckResult(command=command, exit_code=code, ok=ok, seconds=seconds, **kept)
+            result = CheckResult(command=command, exit_code=code, ok=ok, seconds=seconds, output=kept)
             if ok:
                 self._emit(Notice(f"✓ passed in {seconds:.1f}s"), f"✓ passed in {seconds:.1f}s")
             else:

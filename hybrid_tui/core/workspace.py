@@ -107,6 +107,8 @@ def open_project(path: Path) -> Repo:
 
 
 def project_root(repo: Repo) -> Path:
+    if repo.working_tree_dir is None:  # open_project refuses bare repositories
+        raise InputError(f"{repo.git_dir}: a bare repository has no checkout to work from")
     return Path(repo.working_tree_dir).resolve()
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from textual.worker import Worker
@@ -18,12 +18,12 @@ class ActiveRuns:
     """The app's registry of attempts it started, with the worker awaiting each."""
 
     def __init__(self) -> None:
-        self._runs: list[tuple[RunExecution, Worker[object]]] = []
+        self._runs: list[tuple[RunExecution, Worker[Any]]] = []
 
-    def add(self, execution: RunExecution, worker: Worker[object]) -> None:
+    def add(self, execution: RunExecution, worker: Worker[Any]) -> None:
         self._runs = [*self._going(), (execution, worker)]
 
-    def _going(self) -> list[tuple[RunExecution, Worker[object]]]:
+    def _going(self) -> list[tuple[RunExecution, Worker[Any]]]:
         return [(execution, worker) for execution, worker in self._runs if not worker.is_finished]
 
     def active(self) -> list[RunExecution]:

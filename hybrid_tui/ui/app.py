@@ -250,7 +250,8 @@ class HybridApp(App[None]):
             return
         if event.state == WorkerState.SUCCESS:
             self.set_keymap(self.context.settings.keys)
-            for theme in event.worker.result:
+            themes: list[Theme] = event.worker.result or []
+            for theme in themes:
                 if theme.name != self.theme:  # the one in use was read from the same file
                     self.register_theme(theme)
             wanted = self.context.startup.theme

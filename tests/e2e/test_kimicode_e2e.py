@@ -25,9 +25,19 @@ from hybrid_tui.agents.kimi import KimiAgent, detect_flavour
 from hybrid_tui.config import KimiSettings
 from hybrid_tui.core.dispatch import build_prompt
 from tests.conftest import git
-from tests.e2e.test_kimi_e2e import AUTHOR, PLAN, closed_port  # the same plan as for the legacy CLI
+from tests.e2e.test_kimi_e2e import (  # the same plan as for the legacy CLI
+    AUTHOR,
+    PLAN,
+    closed_port,
+)
 from tests.helpers import checkout_fingerprint, run_cli
-from tests.servers.anthropic import ApiError, RecordedRequest, ScriptedAnthropic, text, tool_use
+from tests.servers.anthropic import (
+    ApiError,
+    RecordedRequest,
+    ScriptedAnthropic,
+    text,
+    tool_use,
+)
 
 pytestmark = pytest.mark.e2e
 

@@ -279,9 +279,9 @@ def _place_files(
     """Give each task its files (see the module docstring)."""
     blocked = {e.path for e in events if e.stance in ("exclude", "done")}
     owner: dict[int, int] = {}
-    for n, unit in enumerate(units):
+    for index, unit in enumerate(units):
         for i in unit.where:
-            owner.setdefault(i, n)
+            owner.setdefault(i, index)
     plan_action: dict[str, str] = {}
     for event in events:
         if event.stance in ("change", "read") and event.action and not event.outside:

@@ -352,12 +352,10 @@ def collect_events(
     events = []
     for raw in raws:
         mention = raw.mention
-        if mention.outside:
-            path: str | None = mention.path
-        else:
-            path = resolver.resolve(mention.path, mention.near, literal=raw.literal)
-        if path is None:
+        resolved = mention.path if mention.outside else resolver.resolve(mention.path, mention.near, literal=raw.literal)
+        if resolved is None:
             continue
+        path = resolved
         events.append(
             Event(
                 raw.line,

@@ -288,7 +288,7 @@ def spec_from_output(data: Any, *, number: int = 1, source: str = "", base: str 
             if action not in ACTIONS:
                 reasons.append(f"task {n}: unknown action {change.action!r} for {change.path!r}")
                 continue
-            files.append(FileChange(action=action, path=change.path.strip().strip("`").strip()))  # type: ignore[arg-type]
+            files.append(FileChange(action=action, path=change.path.strip().strip("`").strip()))
         tasks.append(
             Task(
                 number=n,
@@ -467,7 +467,7 @@ async def convert_with_claude_async(
             max_event_line=MAX_ANSWER_LINE,
         )
         try:
-            outcome = await process.run(lambda line, truncated: parser.feed(line))
+            outcome = await process.run(lambda line, truncated: _ignore(parser.feed(line)))
         except AgentMissing as err:
             return _failed(f"Claude is not available: {err}")
         except InputError as err:
@@ -516,3 +516,7 @@ def convert_with_claude(
             timeout=timeout,
         )
     )
+
+
+def _ignore(_: object) -> None:
+    """For a callback whose caller wants nothing back (the parser keeps what it read)."""

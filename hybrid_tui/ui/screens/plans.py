@@ -51,7 +51,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -76,11 +76,13 @@ from hybrid_tui.core.project import find_project_root
 from hybrid_tui.ui.widgets.plan_list import BADGE_COLOURS, PlanList
 
 if TYPE_CHECKING:
+    from textual.widgets import Markdown
+
     from hybrid_tui.config import Settings
     from hybrid_tui.core.advice import Advice
     from hybrid_tui.core.dispatch import Prepared
     from hybrid_tui.core.runs import RunStore
-    from hybrid_tui.ui.app import HybridApp
+    from hybrid_tui.ui.app import AppContext, HybridApp
     from hybrid_tui.ui.screens.spec import Draft
 
 WORKER_JOBS = {
@@ -199,7 +201,7 @@ class PlansScreen(Screen[None]):
         self._stop_watch = asyncio.Event()
         self._preview_key: tuple[Path, float, int] | None = None
         self._preview_pending: tuple[Path, str | None, str | None] | None = None
-        self._markdown = None  # textual.widgets.Markdown, mounted after the first frame
+        self._markdown: Markdown | None = None  # mounted after the first frame
         self.listed = False
         self.shown_preview: Path | None = None
         """The plan whose text (or read error) the preview shows (its top, at least)."""
@@ -214,8 +216,8 @@ class PlansScreen(Screen[None]):
         self._claude_checks: list[str] | None = []  # what the user approved at c
 
     @property
-    def context(self):  # noqa: ANN201 - AppContext, kept untyped to avoid importing the app
-        app: HybridApp = self.app  # type: ignore[assignment]
+    def context(self) -> AppContext:
+        app = cast("HybridApp", self.app)
         return app.context
 
     @property
@@ -434,14 +436,15 @@ class PlansScreen(Screen[None]):
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
         if event.state == WorkerState.SUCCESS:
+            result: Any = worker.result  # what the group's function returned
             if worker.group == "plans-list":
-                self._show_plans(worker.result)
+                self._show_plans(result)
             elif worker.group == "plan-preview":
-                self._show_preview(*worker.result)
+                self._show_preview(*result)
             elif worker.group == "plans-advice":
-                self._show_advice(worker.result)
+                self._show_advice(result)
             elif worker.group == "claude-dispatch":
-                self._claude_started(worker.result)
+                self._claude_started(result)
         elif event.state == WorkerState.ERROR and worker.group == "claude-dispatch":
             self.starting_claude = False
             error = worker.error

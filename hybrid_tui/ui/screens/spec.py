@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -73,7 +73,7 @@ if TYPE_CHECKING:
     from hybrid_tui.core.convert.with_claude import ClaudeConversion
     from hybrid_tui.core.dispatch import Prepared
     from hybrid_tui.core.runs import RunStore
-    from hybrid_tui.ui.app import HybridApp
+    from hybrid_tui.ui.app import AppContext, HybridApp
 
 VALIDATE_DELAY = 0.15
 """Seconds after the last keystroke before the spec is validated again."""
@@ -188,8 +188,8 @@ class SpecScreen(Screen[None]):
         self._refusals: list[tuple[str, Notification]] = []
 
     @property
-    def context(self):  # noqa: ANN201 - AppContext
-        app: HybridApp = self.app  # type: ignore[assignment]
+    def context(self) -> AppContext:
+        app = cast("HybridApp", self.app)
         return app.context
 
     @property
@@ -410,12 +410,13 @@ class SpecScreen(Screen[None]):
     async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
         if event.state == WorkerState.SUCCESS:
+            result: Any = worker.result  # what the group's function returned
             if worker.group == "spec-load":
-                await self._loaded(worker.result)
+                await self._loaded(result)
             elif worker.group == "spec-dispatch":
-                self._started(worker.result)
+                self._started(result)
             elif worker.group == "spec-claude":
-                self._converted(worker.result)
+                self._converted(result)
         elif event.state == WorkerState.ERROR:
             error = worker.error
             message = str(error) if isinstance(error, HybridError) else f"{type(error).__name__}: {error}"

@@ -268,8 +268,8 @@ def prepare_file(section: str, *, with_lexer: bool = True) -> FileModel:
         lexer=lexer_for(file.path) if with_lexer and hunks else None,
     )
     if model.lexer is not None and sum(len(h.lines) for h in hunks) <= SYNTAX_EAGER_LINES:
-        for index, hunk in enumerate(hunks):
-            for block in range(0, len(hunk.lines), SYNTAX_BLOCK):
+        for index, rows in enumerate(hunks):
+            for block in range(0, len(rows.lines), SYNTAX_BLOCK):
                 syntax_spans(model, index, block // SYNTAX_BLOCK)
     return model
 
