@@ -181,6 +181,7 @@ def test_the_review_asks_before_running_checks_again(repo: Path, state_dir: Path
         await wait_until(pilot, lambda: isinstance(app.screen, CheckApprovalScreen), "the dialog")
         dialog: CheckApprovalScreen = app.screen  # type: ignore[assignment]
         assert not dialog.allow_skip  # "without checks" means nothing here
+        assert str(dialog.query_one("#where").render()).startswith("This check will run ")  # one check: singular
         await pilot.press("s")  # not offered: the dialog stays
         assert app.screen is dialog
         await pilot.press("y")

@@ -89,7 +89,7 @@ class CheckApprovalScreen(ModalScreen[str | None]):
         count = len(self.commands)
         with Vertical(id="dialog"):
             yield Static(inert(self.title_text), id="title", markup=False)
-            yield Static(inert(f"{'This check' if count == 1 else f'These {count} checks'} {self.where}:"), id="where", markup=False)
+            yield Static(inert(f"{'This check will' if count == 1 else f'These {count} checks'} {self.where}:"), id="where", markup=False)
             with VerticalScroll(id="commands", can_focus=False):
                 for command, risks in zip(self.commands, self.risks):
                     yield Static(inert(f"$ {command}"), classes="command", markup=False)
