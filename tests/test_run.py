@@ -292,3 +292,34 @@ def test_an_unexpected_error_marks_the_run_crashed(repo: Path, tmp_path: Path, m
     assert "RuntimeError: the pane fell over" in record.message and record.finished_at
     # What the agent wrote before it was stopped is on the branch.
     assert record.head_sha == git(repo, "rev-parse", run.branch)
+
+
+def test_cancelling_the_task_that_awaits_a_run_cancels_the_run(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """The one concurrency model: a front end cancels its worker, and that is `cancel()` (the
+    agent stopped, its work committed, the run recorded cancelled); then CancelledError."""
+    for key, value in standin_env("kimi_success", KIMI_STANDIN_HANG="1").items():
+        monkeypatch.setenv(key, value)
+    settings = Settings()
+    store = RunStore(settings.resolved_state_dir())
+    agent = make_agent("kimi", settings)
+    run = prepare_plan_run(store, repo, PLAN, agent).run
+
+    async def main() -> None:
+        wrote = asyncio.Event()
+
+        def sink(events) -> None:
+            if any("Created" in getattr(event, "text", "") for event in events):
+                wrote.set()  # the agent's last line: it now hangs
+
+        task = asyncio.ensure_future(RunExecution(store, run, agent, timeout=60, on_events=sink).start())
+        await asyncio.wait_for(wrote.wait(), 30)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    record = store.load(run.id)
+    assert (record.status, record.failure_kind) == (Status.CANCELLED, "cancelled")
+    assert record.head_sha == git(repo, "rev-parse", run.branch) != run.base_sha
+    assert git(repo, "show", f"{run.branch}:hello.txt") == "hello from fake model"
+

@@ -479,7 +479,7 @@ class RunExecution:
             self.parser.feed_stderr(outcome.stderr_tail)
             verdict = self.agent.verdict(outcome, self.parser)
         due = verdict.status == "done" and self.check_timeout is not None and not self._cancel_requested
-        planned = await asyncio.to_thread(_planned_checks, run) if due else []
+        planned = await self._steady(asyncio.to_thread(_planned_checks, run)) if due else []
         # Only approved checks run; a spec without commands still records `checks == []`.
         verify = due and (self.approved_checks is not None or planned == [])
         if self._guard is not None:
