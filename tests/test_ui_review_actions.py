@@ -351,8 +351,9 @@ def test_a_pull_request_is_offered_with_a_remote_and_gh_and_asks_before_pushing(
 
 
 def test_line_position_finds_the_row_of_a_new_line_or_the_nearest_hunk(three_hunks) -> None:  # noqa: F811
+    from hybrid_tui.core.hunks import PatchIndex
     from hybrid_tui.core.workspace import patch_text
-    from hybrid_tui.ui.widgets.diff_model import PatchIndex, prepare_file
+    from hybrid_tui.ui.widgets.diff_model import prepare_file
 
     repo, _, run = three_hunks
     model = prepare_file(PatchIndex(patch_text(repo, run.base_sha, run.branch)).section("numbers.txt") or "")

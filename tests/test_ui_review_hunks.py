@@ -15,18 +15,13 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from hybrid_tui.core.hunks import ALL
+from hybrid_tui.core.hunks import ALL, PatchIndex, split_patch
 from hybrid_tui.core.runs import Run, RunStore, Status
 from hybrid_tui.core.workspace import patch_text
 from hybrid_tui.ui.app import HybridApp
 from hybrid_tui.ui.screens.confirm import ConfirmScreen
 from hybrid_tui.ui.screens.review import ReviewScreen
-from hybrid_tui.ui.widgets.diff_model import (
-    PatchIndex,
-    prepare_file,
-    split_patch,
-    syntax_spans,
-)
+from hybrid_tui.ui.widgets.diff_model import prepare_file, syntax_spans
 from hybrid_tui.ui.widgets.diff_view import DiffView
 from hybrid_tui.ui.widgets.file_list import FileList
 from tests.conftest import git, make_repo

@@ -5,7 +5,8 @@ from a selection of them (the text half of partial accept; no git here).
 --full-index -M`, `a/`/`b/` prefixes, unquoted names) and gives one `FileHunks` per file:
 its header lines (`diff --git`, mode, index, rename, `---`/`+++` lines; a binary patch's body
 too), and its `Hunk`s numbered from 0 in diff order. `build_patch(files, selection)` gives the
-patch of the selected files and hunks, which `git apply` takes.
+patch of the selected files and hunks, which `git apply` takes. `PatchIndex(patch)` splits a
+whole patch into one section per file and finds a file's section by either of its names.
 
 Behaviour choices:
 - A selection maps a file's path (its new path; for a rename the old name works too) to `ALL`
@@ -18,6 +19,8 @@ Behaviour choices:
   can only be taken whole; asking for some of its hunks is a `ValueError`, as is an index out
   of range.
 - Lines are split on "\\n" only, so a "\\r" or a form feed inside a line stays in it.
+- Splitting the patch is one `str.split` on "\\ndiff --git ": a diff body line always starts
+  with " ", "+", "-" or "\\\\", and base85 binary data has no spaces, so the split is exact.
 - A name on a `---`/`+++` line that holds a space ends with a tab git adds (for GNU patch);
   the tab is not part of the name (a tab in a name is always quoted as `\\t`).
 """
@@ -286,3 +289,38 @@ def selected_paths(files: list[FileHunks], selection: Selection) -> list[str]:
     """Every path the selection touches (both names of a rename), in diff order."""
     chosen = resolve_selection(files, selection)
     return [name for entry in files if entry.path in chosen for name in entry.paths]
+
+
+def split_patch(text: str) -> list[str]:
+    """One section per file of a `git diff`, each starting with "diff --git "."""
+    start = text.find("diff --git ")
+    if start < 0:
+        return []
+    parts = text[start:].split("\ndiff --git ")
+    sections = [parts[0]] + ["diff --git " + part for part in parts[1:]]
+    return [s if s.endswith("\n") else s + "\n" for s in sections]
+
+
+class PatchIndex:
+    """A run's patch split per file; `section(name)` by new or old name (a rename's both).
+    A type change (a file that became a symlink, say) is two sections under one name: git
+    writes it as a deletion and an addition; `section` gives both."""
+
+    def __init__(self, patch: str) -> None:
+        self.sections = split_patch(patch)
+        self._by_name: dict[str, list[int]] = {}
+        for number, section in enumerate(self.sections):
+            cut = section.find("\n@@ ")
+            head = section if cut < 0 else section[: cut + 1]
+            for entry in parse_hunks(head)[:1]:
+                for name in entry.paths:
+                    numbers = self._by_name.setdefault(name, [])
+                    if not numbers or (numbers[-1] == number - 1 and entry.path == name):
+                        numbers.append(number)
+
+    def __len__(self) -> int:
+        return len(self.sections)
+
+    def section(self, name: str) -> str | None:
+        numbers = self._by_name.get(name)
+        return None if not numbers else "".join(self.sections[n] for n in numbers)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,7 +46,9 @@ if TYPE_CHECKING:
     from textual.theme import Theme
 
     from hybrid_tui.config import Settings
-    from hybrid_tui.core.runs import RunStore
+    from hybrid_tui.core.plans import Plan
+    from hybrid_tui.core.runs import Run, RunStore
+    from hybrid_tui.ui.screens.spec import Draft
 
 
 def _utc_now() -> datetime:
@@ -262,6 +264,30 @@ class HybridApp(App[None]):
             self.context.problems.append(f"Could not read the settings: {event.worker.error}")
         self._notify_problems()
         self.startup_done = True
+
+    # -- moving between screens: plans -> spec -> run -> review ---------------------------------
+
+    def open_spec(self, plan: Plan, drafts: dict[Path, Draft]) -> None:
+        from hybrid_tui.ui.screens.spec import SpecScreen
+
+        self.push_screen(SpecScreen(plan, drafts=drafts))
+
+    def open_run(self, run: Run, *, warnings: Sequence[str] = (), approved_checks: list[str] | None = None,
+                 revision: bool = False, replace: bool = False) -> None:
+        """The run screen, which starts the attempt; `replace`: in place of the screen shown."""
+        from hybrid_tui.ui.screens.run import RunScreen
+
+        screen = RunScreen(run, warnings=list(warnings), approved_checks=approved_checks, revision=revision)
+        (self.switch_screen if replace else self.push_screen)(screen)
+
+    def open_review(self, run: Run) -> None:
+        from hybrid_tui.ui.screens.review import ReviewScreen
+
+        self.push_screen(ReviewScreen(run))
+
+    def go_back(self) -> None:
+        """Back to the screen before this one."""
+        self.pop_screen()
 
     def back_to_plans(self) -> None:
         """Pop every screen above the plans screen (the first one pushed on the default)."""

@@ -217,8 +217,11 @@ class PlansScreen(Screen[None]):
 
     @property
     def context(self) -> AppContext:
-        app = cast("HybridApp", self.app)
-        return app.context
+        return self.hybrid.context
+
+    @property
+    def hybrid(self) -> HybridApp:
+        return cast("HybridApp", self.app)
 
     @property
     def plans(self) -> list[Plan]:
@@ -473,9 +476,7 @@ class PlansScreen(Screen[None]):
         if plan is None:
             self.notify("No plan selected: nothing to delegate yet.", severity="warning", markup=False)
             return
-        from hybrid_tui.ui.screens.spec import SpecScreen
-
-        self.app.push_screen(SpecScreen(plan, drafts=self.drafts))
+        self.hybrid.open_spec(plan, self.drafts)
 
     def action_claude(self) -> None:
         plan = self.selected_plan
@@ -513,10 +514,8 @@ class PlansScreen(Screen[None]):
         return prepare_claude_run(context.store, context.repo, plan, context.settings, text)
 
     def _claude_started(self, prepared: Prepared) -> None:
-        from hybrid_tui.ui.screens.run import RunScreen
-
         self.starting_claude = False
-        self.app.push_screen(RunScreen(prepared.run, warnings=prepared.warnings, approved_checks=self._claude_checks))
+        self.hybrid.open_run(prepared.run, warnings=prepared.warnings, approved_checks=self._claude_checks)
 
     def action_toggle_list(self) -> None:
         hidden = not self.has_class("-list-hidden")

@@ -221,9 +221,8 @@ class RunScreen(Screen[None]):
             if state == WorkerState.SUCCESS:
                 prepared: Prepared = worker.result  # type: ignore[assignment]
                 # the same spec or plan, so the same checks: approved already
-                self.app.switch_screen(
-                    RunScreen(prepared.run, warnings=prepared.warnings, approved_checks=self.approved_checks)
-                )
+                self.hybrid.open_run(prepared.run, warnings=prepared.warnings,
+                                     approved_checks=self.approved_checks, replace=True)
             elif state == WorkerState.ERROR:
                 err = worker.error
                 text = str(err) if isinstance(err, HybridError) else f"Retry failed: {err}"
@@ -321,9 +320,7 @@ class RunScreen(Screen[None]):
     def action_review(self) -> None:
         if not (self.ended and self.run.is_reviewable):
             return
-        from hybrid_tui.ui.screens.review import ReviewScreen
-
-        self.app.push_screen(ReviewScreen(self.run))
+        self.hybrid.open_review(self.run)
 
     def action_retry(self) -> None:
         if not self.check_action("retry", ()):

@@ -189,8 +189,11 @@ class SpecScreen(Screen[None]):
 
     @property
     def context(self) -> AppContext:
-        app = cast("HybridApp", self.app)
-        return app.context
+        return self.hybrid.context
+
+    @property
+    def hybrid(self) -> HybridApp:
+        return cast("HybridApp", self.app)
 
     @property
     def text(self) -> str | None:
@@ -400,12 +403,11 @@ class SpecScreen(Screen[None]):
         return prepare_run(self.context.store, self.context.repo, text, agent, plan_path=self.plan.path)
 
     def _started(self, prepared: Prepared) -> None:
-        from hybrid_tui.ui.screens.run import RunScreen
-
         self.drafts.pop(self.plan.path, None)
         self._editor = None  # nothing to keep as a draft when the screen goes
         self._withdraw_refusals()  # an earlier "Not run" no longer holds
-        self.app.switch_screen(RunScreen(prepared.run, warnings=prepared.warnings, approved_checks=self._approved_checks))
+        self.hybrid.open_run(prepared.run, warnings=prepared.warnings, approved_checks=self._approved_checks,
+                             replace=True)
 
     async def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker

@@ -17,17 +17,24 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.markup import escape
+from textual.message import Message
+from textual.reactive import reactive
 from textual.widgets import Static
 
+from hybrid_tui.agents.events import Text
 from hybrid_tui.core.inert import inert
-from hybrid_tui.ui.widgets.event_log import EventLog
+from hybrid_tui.core.revise import describe_check
+from hybrid_tui.core.verify import RunChecks, read_output, require_rerunnable
+from hybrid_tui.ui.widgets.event_log import EventBatcher, EventLog
 
 if TYPE_CHECKING:
     from hybrid_tui.agents.events import AgentEvent
-    from hybrid_tui.core.runs import CheckResult, Run
+    from hybrid_tui.config import Settings
+    from hybrid_tui.core.runs import CheckResult, Run, RunStore
 
 MAX_ROWS = 3
 
@@ -96,9 +103,6 @@ def last_checks_output(run: Run, max_lines: int = 400) -> list[str]:
     """The output of the run's last checks (its last `max_lines` lines), from their records:
     a heading as `checks.log` has it, then each check's `$ command`, what it printed (`verify.read_output`, its own file) and how it
     ended. Blocking file reads: call from a thread worker."""
-    from hybrid_tui.core.revise import describe_check
-    from hybrid_tui.core.verify import read_output
-
     if not run.checks:
         return []
     lines = [f"== checks of run {run.id} on {(run.checks_sha or '')[:7]} at {run.checks_at or '?'} =="]
@@ -110,7 +114,12 @@ def last_checks_output(run: Run, max_lines: int = 400) -> list[str]:
 
 
 class ChecksPanel(Vertical):
-    """Rows of check results, and a hidden output pane (`show_output`)."""
+    """Rows of check results, and a hidden output pane (`show_output`).
+
+    The panel owns the checks of its run: `rerun(...)` runs the approved ones again in an
+    async worker (`verify.RunChecks`), streaming their output into the pane, and posts
+    `Finished` with the results or the error; leaving the screen stops them. `tip` (the branch
+    tip, to tell checks of an older commit) and `running` are reactives."""
 
     DEFAULT_CSS = """
     ChecksPanel {
@@ -123,18 +132,40 @@ class ChecksPanel(Vertical):
     }
     """
 
-    def __init__(self, *, max_lines: int = 2000, id: str | None = None) -> None:
+    tip: reactive[str | None] = reactive(None)
+    running: reactive[bool] = reactive(False)
+
+    class Finished(Message):
+        """The re-run checks ended: their results, or the error that stopped them."""
+
+        def __init__(self, results: list[CheckResult] | None, error: BaseException | None = None) -> None:
+            super().__init__()
+            self.results = results
+            self.error = error
+
+    def __init__(self, run: Run, *, max_lines: int = 2000, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.run = run
         self.max_lines = max_lines
-        self.running = False
         self.output_loaded = False
-        self._shown: tuple[Run, str | None] | None = None  # what `show_checks` last showed
+        self.checks: RunChecks | None = None  # the checks re-running now
 
     def compose(self) -> ComposeResult:
         yield Static(id="checks-rows")
         log = EventLog(max_lines=self.max_lines, id="checks-output")
         log.can_focus = False
         yield log
+
+    def on_mount(self) -> None:
+        self.show_checks()
+
+    def on_unmount(self) -> None:
+        self.stop()
+
+    def watch_tip(self) -> None:
+        self.show_checks()
+
+    watch_running = watch_tip
 
     @property
     def output(self) -> EventLog:
@@ -144,24 +175,25 @@ class ChecksPanel(Vertical):
     def output_shown(self) -> bool:
         return self.has_class("-output")
 
-    def show_checks(self, run: Run, tip: str | None) -> None:
-        self._shown = (run, tip)
-        title = checks_title(run, tip, self.running)
+    def show_checks(self) -> None:
+        """Draw the rows again from the run's checks."""
+        if not self.is_mounted:
+            return
+        title = checks_title(self.run, self.tip, self.running)
         if self.output_shown and not self.running:
             title += " [$text-muted]· o hides the output[/]"  # the key is not in the footer
-        lines = [title, *checks_rows(run.checks)]
+        lines = [title, *checks_rows(self.run.checks)]
         self.query_one("#checks-rows", Static).update("\n".join(lines))
 
     def show_output(self, shown: bool = True) -> None:
         self.set_class(shown, "-output")
-        if self._shown is not None:
-            self.show_checks(*self._shown)
+        self.show_checks()
+        if shown and not self.output_loaded and not self.running:
+            self._read_last_output()
 
-    def start_output(self) -> None:
-        """Clear the pane for a new run of the checks and show it."""
-        self.output.clear()
-        self.output_loaded = True
-        self.show_output(True)
+    def toggle_output(self) -> None:
+        """Show or hide the output pane (`o`); shown first, it holds the last run's output."""
+        self.show_output(not self.output_shown)
 
     def add_output(self, events: list[AgentEvent]) -> None:
         self.output.add_events(events)
@@ -169,3 +201,47 @@ class ChecksPanel(Vertical):
     def text(self) -> str:
         """The rows as plain text (tests)."""
         return str(self.query_one("#checks-rows", Static).render())
+
+    # -- running them again ----------------------------------------------------------------
+
+    def rerun(self, store: RunStore, settings: Settings, approved: list[str]) -> None:
+        """Run the `approved` checks again; `Finished` follows."""
+        batcher = EventBatcher(self.add_output)
+        self.checks = RunChecks(
+            store, self.run, timeout=settings.review.check_timeout, approved=approved, on_events=batcher.add,
+            sandbox=settings.sandbox, network=settings.review.check_network,
+        )
+        self.output.clear()
+        self.output_loaded = True
+        self.running = True
+        self.show_output(True)
+        self._run_checks(self.checks, batcher)
+
+    def stop(self) -> None:
+        if self.checks is not None:
+            self.checks.cancel()
+
+    @work(group="checks", exclusive=True, exit_on_error=False)
+    async def _run_checks(self, checks: RunChecks, batcher: EventBatcher) -> None:
+        results: list[CheckResult] | None = None
+        error: BaseException | None = None
+        try:
+            require_rerunnable(self.run)
+            results = await checks.start()
+        except Exception as err:  # said by the screen, in its message area
+            error = err
+        finally:
+            batcher.flush()
+            self.checks = None
+            self.running = False
+        self.post_message(self.Finished(results, error))
+
+    @work(thread=True, group="checks-output", exclusive=True, exit_on_error=False)
+    def _read_last_output(self) -> None:
+        lines = last_checks_output(self.run)
+        self.app.call_from_thread(self._show_last_output, lines)
+
+    def _show_last_output(self, lines: list[str]) -> None:
+        self.output_loaded = True
+        self.output.clear()
+        self.add_output([Text(line, raw=True) for line in lines] or [Text("(no output recorded)", raw=True)])

@@ -1,16 +1,13 @@
 """What the diff view draws, worked out off the UI thread: no Textual here.
 
-`PatchIndex(patch)` holds a run's whole patch (`workspace.patch_text`) split into one section
-per file, and finds a file's section by either of its names; `prepare_file(section)` turns
-one section into a `FileModel`: the file's hunks (`core.hunks.parse_hunks`, so hunk numbers
+`prepare_file(section)` turns one file's section of a run's patch (`core.hunks.PatchIndex`)
+into a `FileModel`: the file's hunks (`core.hunks.parse_hunks`, so hunk numbers
 are the ones a partial accept takes), the few header rows worth showing (mode change, rename,
 binary, empty file), line numbers, the side-by-side pairing and the widest line. Syntax spans
 (`syntax_spans`) come from a Pygments lexer picked by file name, a block of lines at a time,
 when those lines are first drawn.
 
 Behaviour choices:
-- Splitting the patch is one `str.split` on "\\ndiff --git ": a diff body line always starts
-  with " ", "+", "-" or "\\\\", and base85 binary data has no spaces, so the split is exact.
 - Lines are made safe to draw once here: tabs expand to 4 columns, control characters show as
   "\ufffd", a trailing "\\r" goes.
 - Side by side, a run of removed lines is paired row by row with the added lines that follow
@@ -52,44 +49,6 @@ def clean(line: str) -> str:
 
 def cells(text: str) -> int:
     return len(text) if text.isascii() else cell_len(text)
-
-
-# -- the whole patch -------------------------------------------------------------------------
-
-
-def split_patch(text: str) -> list[str]:
-    """One section per file of a `git diff`, each starting with "diff --git "."""
-    start = text.find("diff --git ")
-    if start < 0:
-        return []
-    parts = text[start:].split("\ndiff --git ")
-    sections = [parts[0]] + ["diff --git " + part for part in parts[1:]]
-    return [s if s.endswith("\n") else s + "\n" for s in sections]
-
-
-class PatchIndex:
-    """A run's patch split per file; `section(name)` by new or old name (a rename's both).
-    A type change (a file that became a symlink, say) is two sections under one name: git
-    writes it as a deletion and an addition; `section` gives both."""
-
-    def __init__(self, patch: str) -> None:
-        self.sections = split_patch(patch)
-        self._by_name: dict[str, list[int]] = {}
-        for number, section in enumerate(self.sections):
-            cut = section.find("\n@@ ")
-            head = section if cut < 0 else section[: cut + 1]
-            for entry in parse_hunks(head)[:1]:
-                for name in entry.paths:
-                    numbers = self._by_name.setdefault(name, [])
-                    if not numbers or (numbers[-1] == number - 1 and entry.path == name):
-                        numbers.append(number)
-
-    def __len__(self) -> int:
-        return len(self.sections)
-
-    def section(self, name: str) -> str | None:
-        numbers = self._by_name.get(name)
-        return None if not numbers else "".join(self.sections[n] for n in numbers)
 
 
 # -- one file --------------------------------------------------------------------------------

@@ -19,12 +19,15 @@ Behaviour choices:
   theme variables, `hybrid_tui.ui.theme`), and the theme's text colours for syntax.
 - `show_message` replaces the diff with a muted message ("Loading…", "No changes", an error),
   wrapped to the view's width (it would otherwise be cut: a message does not scroll).
+- The view keeps the last few files laid out (`remember` / `recall`, `forget` when the branch
+  changed), so going back to a file does not lay it out again.
 """
 
 from __future__ import annotations
 
 import textwrap
 from bisect import bisect_right
+from collections import OrderedDict
 
 from rich.segment import Segment
 from rich.style import Style
@@ -94,6 +97,7 @@ class DiffView(ScrollView, can_focus=True):
         self.selected: set[int] | frozenset[int] | Whole | None = None
         self._styles: dict[str, Style] | None = None
         self._strips: LRUCache[tuple[int, int, int], Strip] = LRUCache(1024)
+        self._models: OrderedDict[str, FileModel] = OrderedDict()  # files laid out already, last used last
 
     # -- content -------------------------------------------------------------------------
 
@@ -107,6 +111,22 @@ class DiffView(ScrollView, can_focus=True):
             self.cursor_hunk = count - 1 if hunk == "last" else max(0, min(int(hunk), count - 1))
         self._changed()
         self.scroll_to_hunk(self.cursor_hunk)
+
+    def recall(self, path: str) -> FileModel | None:
+        """The file laid out already, if it still is."""
+        model = self._models.get(path)
+        if model is not None:
+            self._models.move_to_end(path)
+        return model
+
+    def remember(self, path: str, model: FileModel, *, keep: int) -> None:
+        """Keep `model` for `recall`, and at most `keep` files."""
+        self._models[path] = model
+        while len(self._models) > keep:
+            self._models.popitem(last=False)
+
+    def forget(self) -> None:
+        self._models.clear()
 
     def show_message(self, text: str, path: str | None = None) -> None:
         self.model, self.path, self.message = None, path, clean(text)

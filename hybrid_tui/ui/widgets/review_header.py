@@ -1,31 +1,55 @@
-"""The review's header: title, status (a failed run's kind and message), branch and base,
-"N files, +A -R", the scope flags ("! N not in the spec", "N untouched") and what is selected."""
+"""`ReviewHeader`: what the review screen reviews, at its top.
+
+Title and status (a failed run's kind and message), branch and base, "N files, +A -R", the
+scope flags ("! N not in the spec", "N untouched") and what is selected. The widget keeps what
+it shows in reactives (`files`, `counted`, `scope`, `selected`); the screen sets them as the
+review loads, and `run_changed()` redraws after the run itself changed (a rebase, a partial
+accept).
+"""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual.markup import escape
+from textual.reactive import reactive
 from textual.widgets import Static
 
 from hybrid_tui.core.inert import inert
+from hybrid_tui.core.review_session import totals
 from hybrid_tui.core.runs import Status
 from hybrid_tui.ui.widgets.event_log import status_words
 
 if TYPE_CHECKING:
+    from hybrid_tui.core.runs import Run
+    from hybrid_tui.core.scope import Scope
     from hybrid_tui.core.workspace import FileDiff
 
 
-def totals(files: list[FileDiff]) -> str:
-    added = sum(f.added or 0 for f in files)
-    removed = sum(f.removed or 0 for f in files)
-    return f"{len(files)} file{'' if len(files) == 1 else 's'}, +{added} -{removed}"
+class ReviewHeader(Static):
+    files: reactive[list[FileDiff] | None] = reactive(None, always_update=True)
+    counted: reactive[bool] = reactive(False)
+    scope: reactive[Scope | None] = reactive(None, always_update=True)
+    selected: reactive[str] = reactive("")  # the selection's summary, "" for none
 
+    def __init__(self, run: Run, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.run = run
 
-class HeaderMixin:
-    """`ReviewScreen`'s header line (`#review-header`)."""
+    def on_mount(self) -> None:
+        self.run_changed()
 
-    def _refresh_header(self) -> None:
+    def watch_files(self) -> None:
+        self.run_changed()
+
+    watch_counted = watch_scope = watch_selected = watch_files
+
+    def run_changed(self) -> None:
+        if self.is_mounted:
+            self.update(inert("\n".join(self.lines())))  # title, message: outside text
+
+    def lines(self) -> list[str]:
         run = self.run
         status = status_words(run.status.value, run.failure_kind)
         colour = "$success" if run.status in (Status.REVIEW, Status.ACCEPTED) else "$warning"
@@ -40,7 +64,8 @@ class HeaderMixin:
             second += " [$text-warning](rebased · u undoes)[/]"
         lines = [first, second]
         if run.failure_kind and run.message:
-            lines.append(f"[{colour}]{escape(self._short(run.message))}[/]")
+            short = run.message.replace(run.repo_root, Path(run.repo_root).name)
+            lines.append(f"[{colour}]{escape(short)}[/]")
         if self.files is None:
             lines.append("[$text-muted]Loading files…[/]")
         else:
@@ -51,7 +76,7 @@ class HeaderMixin:
                 facts.append(f"[$text-warning]! {len(scope.out_of_scope)} not in the spec[/]")
             if scope is not None and scope.untouched:
                 facts.append(f"[$text-muted]{len(scope.untouched)} untouched[/]")
-            if self.selection:
-                facts.append(f"[$text-success]{self._selection_summary()}[/]")
+            if self.selected:
+                facts.append(f"[$text-success]{self.selected}[/]")
             lines.append(" · ".join(facts))
-        self.query_one("#review-header", Static).update(inert("\n".join(lines)))  # title, message: outside text
+        return lines
