@@ -3,8 +3,6 @@ Python, driven here directly on a real run (real git, the CLI with the stand-in 
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from hybrid_tui.config import Settings
 from hybrid_tui.core.hunks import ALL
 from hybrid_tui.core.review_session import ReviewSession
