@@ -14,8 +14,8 @@ from pathlib import Path
 
 from markdown_it import MarkdownIt
 
-from hybrid_tui.core.convert import convert_plan
-from hybrid_tui.core.spec import render_spec, validate_spec
+from hybrid_tui.core.spec.convert import convert_plan
+from hybrid_tui.core.spec.format import render_spec, validate_spec
 
 CORPUS = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "plans"
 LARGEST = CORPUS / "15-irc-infra-modernization.md"

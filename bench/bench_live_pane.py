@@ -40,7 +40,7 @@ WORDS = (
     "should need first then because so now next also fix add remove"
 ).split()
 FILES = ["src/app.py", "src/models/user.py", "tests/test_app.py", "README.md",
-         "hybrid_tui/core/spec.py", "docs/usage.md", "pyproject.toml", "src/cli/main.py"]
+         "hybrid_tui/core/spec/format.py", "docs/usage.md", "pyproject.toml", "src/cli/main.py"]
 COMMANDS = ["pytest -q tests/test_app.py", "ls -la", "git status --short", "python -m compileall src",
             "grep -rn TODO src", "cat pyproject.toml", "ruff check src"]
 

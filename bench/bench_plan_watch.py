@@ -3,7 +3,7 @@
     python bench/bench_plan_watch.py [--writes 30]
 
 Baseline: a bare `awatch(plans_dir, debounce=D, step=S)` loop (the same debounce and step the
-app uses: `settings.ui.watch_debounce_ms` and `core.plans.watch_plans`' step), timed from just
+app uses: `settings.ui.watch_debounce_ms` and `core.plan.plans.watch_plans`' step), timed from just
 before each new plan file is written until the loop yields a batch naming it.
 Real path: the real app (`make_app`, watcher on) running headless at 80x24 on a temp git
 repository; timed from just before the write until the first frame drawn (the app's
@@ -100,7 +100,7 @@ async def bare_awatch(plans_dir: Path, writes: int, debounce_ms: int, step_ms: i
 async def app_path(repo: Path, plans_dir: Path, writes: int) -> list[float]:
     from hybrid_tui.config import load_settings
     from hybrid_tui.ui.app import make_app
-    from hybrid_tui.ui.screens.plans import PlansScreen
+    from hybrid_tui.ui.plans.screen import PlansScreen
 
     texts = corpus()
     app = make_app(load_settings(), repo=repo, plans_dir=plans_dir, watch_plans=True)
@@ -174,7 +174,7 @@ def main() -> None:
     args = parser.parse_args()
 
     from hybrid_tui.config import Settings
-    from hybrid_tui.core.plans import watch_plans
+    from hybrid_tui.core.plan.plans import watch_plans
 
     debounce_ms = Settings().ui.watch_debounce_ms
     step_ms = watch_plans.__kwdefaults__["step_ms"]

@@ -107,10 +107,10 @@ async def measure(repo: Path, store, run, base_sha: str, tip: str, files: int, r
     """Interleaved samples (one baseline, then one review), so that both see the same load."""
     from hybrid_tui.config import Settings
     from hybrid_tui.ui.app import make_app
-    from hybrid_tui.ui.screens.plans import PlansScreen
-    from hybrid_tui.ui.screens.review import ReviewScreen
-    from hybrid_tui.ui.widgets.diff_view import DiffView
-    from hybrid_tui.ui.widgets.file_list import FileList
+    from hybrid_tui.ui.plans.screen import PlansScreen
+    from hybrid_tui.ui.review.diff_view import DiffView
+    from hybrid_tui.ui.review.file_list import FileList
+    from hybrid_tui.ui.review.screen import ReviewScreen
 
     plans = repo.parent / "plans"
     plans.mkdir(exist_ok=True)

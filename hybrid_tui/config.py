@@ -92,7 +92,7 @@ class MergeSettings(_Section):
 
 
 class AdviceSettings(_Section):
-    """Thresholds of the Claude-or-Kimi advice (core/advice.py)."""
+    """Thresholds of the Claude-or-Kimi advice (core/plan/advice.py)."""
 
     claude_max_files: int = Field(default=2, ge=0)
     claude_max_lines: int = Field(default=50, ge=0)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hybrid_tui.core.advice import AdviceSettings, advise
-from hybrid_tui.core.convert import convert_plan
+from hybrid_tui.core.plan.advice import AdviceSettings, advise
+from hybrid_tui.core.spec.convert import convert_plan
 from tests.conftest import CORPUS_PLANS
 
 

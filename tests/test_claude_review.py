@@ -16,7 +16,9 @@ import pytest
 from hybrid_tui.agents.base import MAX_ARGV_PROMPT_BYTES
 from hybrid_tui.agents.process import AgentMissing
 from hybrid_tui.config import ClaudeSettings
-from hybrid_tui.core.claude_review import (
+from hybrid_tui.core.errors import ActionFailed
+from hybrid_tui.core.land.accept import reject_run
+from hybrid_tui.core.review.claude_review import (
     REVIEW_SCHEMA,
     ClaudeReviewer,
     load_review,
@@ -25,8 +27,6 @@ from hybrid_tui.core.claude_review import (
     review_invocation,
     review_prompt,
 )
-from hybrid_tui.core.errors import ActionFailed
-from hybrid_tui.core.land import reject_run
 from hybrid_tui.core.runs import ClaudeReview, ReviewPoint, RunStore, Status
 from tests.helpers import run_cli, world
 from tests.test_verify import agent_stream, run_spec, spec_file

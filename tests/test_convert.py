@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hybrid_tui.core.convert import (
+from hybrid_tui.core.spec.convert import (
     commands_in,
     convert_plan,
     looks_like_command,
@@ -16,8 +16,8 @@ from hybrid_tui.core.convert import (
     scan,
     shell_commands,
 )
-from hybrid_tui.core.convert.commands import looks_like_shell
-from hybrid_tui.core.spec import parse_spec, render_spec, validate_spec
+from hybrid_tui.core.spec.convert.commands import looks_like_shell
+from hybrid_tui.core.spec.format import parse_spec, render_spec, validate_spec
 from tests.conftest import CORPUS_PLANS, git, make_repo
 
 PLAN_01 = CORPUS_PLANS / "01-fix-delete-types.md"

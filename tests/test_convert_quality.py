@@ -26,8 +26,8 @@ from pathlib import Path
 
 import pytest
 
-from hybrid_tui.core.convert import convert_plan
-from hybrid_tui.core.spec import Spec, render_spec, validate_spec
+from hybrid_tui.core.spec.convert import convert_plan
+from hybrid_tui.core.spec.format import Spec, render_spec, validate_spec
 from tests.conftest import CORPUS_PLANS
 
 ANNOTATIONS = Path(__file__).parent / "fixtures" / "annotations" / "plans.toml"

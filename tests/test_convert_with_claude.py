@@ -15,7 +15,7 @@ import pytest
 
 from hybrid_tui.agents.claude import INSTALL_HINT
 from hybrid_tui.config import ClaudeSettings
-from hybrid_tui.core.convert.with_claude import (
+from hybrid_tui.core.spec.convert.with_claude import (
     MAX_LISTED_FILES,
     SCHEMA,
     SPEC_FORMAT,
@@ -26,7 +26,7 @@ from hybrid_tui.core.convert.with_claude import (
     spec_from_output,
     spec_text_in,
 )
-from hybrid_tui.core.spec import parse_spec, render_spec, validate_spec
+from hybrid_tui.core.spec.format import parse_spec, render_spec, validate_spec
 from tests.conftest import make_repo
 from tests.helpers import run_cli
 

@@ -24,15 +24,15 @@ from textual.app import App
 from textual.pilot import Pilot
 
 from hybrid_tui.agents.registry import make_agent
-from hybrid_tui.core.dispatch import RunExecution
+from hybrid_tui.core.run.dispatch import RunExecution
 from hybrid_tui.core.runs import ClaudeReview, ReviewPoint, Run, Status
 from hybrid_tui.core.verify import check_commands
-from hybrid_tui.ui.screens.confirm import ConfirmScreen
-from hybrid_tui.ui.screens.plans import PlansScreen
-from hybrid_tui.ui.screens.review import ReviewScreen
-from hybrid_tui.ui.screens.revise import ReviseScreen
-from hybrid_tui.ui.screens.spec import SpecScreen
-from hybrid_tui.ui.widgets.diff_view import DiffView
+from hybrid_tui.ui.dialogs.confirm import ConfirmScreen
+from hybrid_tui.ui.plans.screen import PlansScreen
+from hybrid_tui.ui.review.diff_view import DiffView
+from hybrid_tui.ui.review.revise import ReviseScreen
+from hybrid_tui.ui.review.screen import ReviewScreen
+from hybrid_tui.ui.spec.screen import SpecScreen
 from tests.conftest import AGENT_STREAMS, git, make_repo
 from tests.test_ui_run import (
     build_app,

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from hybrid_tui.core import workspace
+from hybrid_tui.core import git as core_git
 from hybrid_tui.core.errors import ActionFailed
-from hybrid_tui.core.merge import preflight
+from hybrid_tui.core.land.merge import preflight
 from hybrid_tui.core.runs import Run, RunStore
 from tests.conftest import git, make_repo
 from tests.helpers import checkout_fingerprint, has_merge_head, run_cli
@@ -87,7 +87,7 @@ def test_base_moved_ahead_is_explained_then_rebased_and_undone(made):
     assert git(repo, "rev-parse", run.branch) == old_tip
     stored = store.load(run.id)
     assert (stored.base_sha, stored.head_sha, stored.rebase) == (run.base_sha, old_tip, None)
-    assert workspace.ref_sha(repo, f"refs/hybrid-tui/pre-rebase/{run.id}") is None
+    assert core_git.ref_sha(repo, f"refs/hybrid-tui/pre-rebase/{run.id}") is None
     assert git(Path(run.worktree), "status", "--porcelain") == ""
     assert checkout_fingerprint(repo) == before
 
@@ -109,7 +109,7 @@ def test_a_rebase_conflict_is_aborted_and_changes_nothing(made):
     assert git(repo, "rev-parse", run.branch) == tip
     assert git(worktree, "status", "--porcelain") == "" and git(worktree, "symbolic-ref", "--short", "HEAD") == run.branch
     assert not (Path(git(worktree, "rev-parse", "--absolute-git-dir")) / "rebase-merge").exists()
-    assert workspace.ref_sha(repo, f"refs/hybrid-tui/pre-rebase/{run.id}") is None
+    assert core_git.ref_sha(repo, f"refs/hybrid-tui/pre-rebase/{run.id}") is None
     assert store.load(run.id).rebase is None
     assert checkout_fingerprint(repo) == before
 
@@ -153,7 +153,7 @@ def test_a_merge_that_conflicts_anyway_is_aborted_and_the_checkout_is_as_before(
     (repo / "other.txt").write_text("unrelated local edit\n")
     before = checkout_fingerprint(repo)
     with pytest.raises(ActionFailed, match="The merge was aborted; nothing changed"):
-        workspace.merge_branch(repo, branch=run.branch, base_branch="main", message="m")
+        core_git.merge_branch(repo, branch=run.branch, base_branch="main", message="m")
     assert checkout_fingerprint(repo) == before
     assert not has_merge_head(repo)
     assert "<<<<<<<" not in (repo / "app.txt").read_text()

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 
 from hybrid_tui.core.errors import ActionFailed, InputError
-from hybrid_tui.core.hunks import ALL, build_patch, parse_hunks, unquote_path
-from hybrid_tui.core.land import accept_run
-from hybrid_tui.core.partial import accept_selection, run_hunks
+from hybrid_tui.core.git import patch_text
+from hybrid_tui.core.land.accept import accept_run
+from hybrid_tui.core.land.hunks import ALL, build_patch, parse_hunks, unquote_path
+from hybrid_tui.core.land.partial import accept_selection, run_hunks
 from hybrid_tui.core.runs import Run, RunStore
-from hybrid_tui.core.workspace import patch_text
 from tests.conftest import git, make_repo
 from tests.helpers import checkout_fingerprint, run_cli
 from tests.test_verify import agent_stream, run_spec, spec_file

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from hybrid_tui.core.errors import InputError
-from hybrid_tui.core.plans import (
+from hybrid_tui.core.plan.plans import (
     Plan,
     PlansLocation,
     find_plans_dir,

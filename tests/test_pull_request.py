@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from hybrid_tui.core.errors import ActionFailed
-from hybrid_tui.core.land import reject_run
-from hybrid_tui.core.pull_request import (
+from hybrid_tui.core.land.accept import reject_run
+from hybrid_tui.core.review.pull_request import (
     find_remote,
     gh_create_argv,
     open_pull_request,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from hybrid_tui.core.merge import undo_rebase
+from hybrid_tui.core.land.merge import undo_rebase
 from hybrid_tui.core.runs import Run, RunStore, Status
 from tests.conftest import git, make_repo
 from tests.helpers import checkout_fingerprint, run_cli

@@ -19,8 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from hybrid_tui.core import workspace
-from hybrid_tui.core.repo_guard import RepoGuard
+from hybrid_tui.core import git as core_git
+from hybrid_tui.core.run.repo_guard import RepoGuard
 from hybrid_tui.core.runs import Run, RunStore, Status
 from tests.conftest import AGENT_STREAMS, git, make_repo
 from tests.helpers import run_cli, standin_env
@@ -179,16 +179,16 @@ def test_hybrid_tuis_own_git_never_runs_the_repositorys_hooks_or_fsmonitor(tmp_p
 
 
 def test_every_git_command_gets_the_safe_config():
-    argv = workspace.git_argv("/x", "status")
+    argv = core_git.git_argv("/x", "status")
     assert argv[:5] == ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false"] and argv[-1] == "status"
-    env = workspace.safe_config_env({"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "a.b", "GIT_CONFIG_VALUE_0": "c"})
+    env = core_git.safe_config_env({"GIT_CONFIG_COUNT": "1", "GIT_CONFIG_KEY_0": "a.b", "GIT_CONFIG_VALUE_0": "c"})
     assert (env["GIT_CONFIG_COUNT"], env["GIT_CONFIG_KEY_0"], env["GIT_CONFIG_KEY_1"], env["GIT_CONFIG_VALUE_2"]) == (
         "3", "a.b", "core.hooksPath", "false",
     )
 
 
 def test_the_pr_push_runs_no_pre_push_hook(tmp_path: Path):
-    from hybrid_tui.core.pull_request import push_branch
+    from hybrid_tui.core.review.pull_request import push_branch
 
     repo = project(tmp_path)
     remote = tmp_path / "remote.git"
@@ -256,12 +256,12 @@ def test_a_pinned_worktree_ignores_its_git_file(tmp_path: Path):
     repo = project(tmp_path)
     _, _, summary = run_stream(repo, tmp_path, agent_stream(tmp_path, "w", [("WriteFile", {"path": "hello.txt", "content": "hi\n"})]))
     worktree = Path(summary["worktree"])
-    workspace.ensure_worktree(repo, worktree)
+    core_git.ensure_worktree(repo, worktree)
     decoy = decoy_repo(tmp_path, repo)
     (worktree / ".git").write_text(f"gitdir: {decoy / '.git'}\n")
-    assert workspace.git(worktree, "rev-parse", "--absolute-git-dir") == str(repo / ".git" / "worktrees" / worktree.name)
-    assert workspace.current_branch(worktree) == summary["branch"]
-    assert workspace.local_changes(worktree) == []
+    assert core_git.git(worktree, "rev-parse", "--absolute-git-dir") == str(repo / ".git" / "worktrees" / worktree.name)
+    assert core_git.current_branch(worktree) == summary["branch"]
+    assert core_git.local_changes(worktree) == []
     assert not canary(repo).exists()
 
 

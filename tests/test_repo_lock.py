@@ -23,7 +23,7 @@ from textual.pilot import Pilot
 from hybrid_tui.core import repo_lock
 from hybrid_tui.core.repo_lock import RepoBusy, RepositoryWatch, writer
 from hybrid_tui.core.runs import Run, RunStore, Status
-from hybrid_tui.ui.screens.confirm import ConfirmScreen
+from hybrid_tui.ui.dialogs.confirm import ConfirmScreen
 from tests.conftest import git, make_repo
 from tests.helpers import checkout_fingerprint, has_merge_head, run_cli, standin_env
 from tests.test_ui_review import open_review
@@ -213,7 +213,7 @@ def test_a_bad_lock_wait_is_bad_input(store, repo: Path, tmp_path: Path):
 
 def test_the_pull_request_push_holds_the_lock(store, repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     """A push sets the branch's upstream in the repository's config: a write like the others."""
-    from hybrid_tui.core.pull_request import open_pull_request
+    from hybrid_tui.core.review.pull_request import open_pull_request
 
     run = make_run(store, repo, tmp_path, {"a.txt": "a\n"})
     remote = tmp_path / "remote.git"

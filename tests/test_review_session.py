@@ -4,8 +4,8 @@ Python, driven here directly on a real run (real git, the CLI with the stand-in 
 from __future__ import annotations
 
 from hybrid_tui.config import Settings
-from hybrid_tui.core.hunks import ALL
-from hybrid_tui.core.review_session import ReviewSession
+from hybrid_tui.core.land.hunks import ALL
+from hybrid_tui.core.review.session import ReviewSession
 from hybrid_tui.core.runs import Status
 from tests.conftest import git
 from tests.test_partial_accept import LINES, three_hunks  # noqa: F401  (a fixture)

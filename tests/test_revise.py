@@ -17,10 +17,10 @@ from hybrid_tui.agents.claude import ClaudeAgent
 from hybrid_tui.agents.kimi import KimiAgent
 from hybrid_tui.agents.process import AgentMissing
 from hybrid_tui.config import ClaudeSettings, KimiSettings, Settings
-from hybrid_tui.core.dispatch import RunExecution, prepare_run
 from hybrid_tui.core.errors import ActionFailed, InputError
-from hybrid_tui.core.land import reject_run
-from hybrid_tui.core.revise import (
+from hybrid_tui.core.land.accept import reject_run
+from hybrid_tui.core.run.dispatch import RunExecution, prepare_run
+from hybrid_tui.core.run.revise import (
     agent_for_run,
     checks_report,
     new_commits,
@@ -336,7 +336,7 @@ def test_the_agent_resumes_with_the_flavour_the_run_used():
 
 
 def test_a_plan_run_starts_fresh_from_its_plan(store: RunStore, repo: Path, tmp_path: Path, monkeypatch):
-    from hybrid_tui.core.dispatch import prepare_plan_run
+    from hybrid_tui.core.run.dispatch import prepare_plan_run
 
     monkeypatch.setenv("PATH", standin_env("kimi_success")["PATH"])
     run = prepare_plan_run(store, repo, "# Add hello\n\nCreate hello.txt.\n", kimi()).run

@@ -1,4 +1,4 @@
-"""Risky verification commands (core/risky_commands.py): what each warning catches, and that
+"""Risky verification commands (core/spec/risky_commands.py): what each warning catches, and that
 `hybrid-tui check` and the spec editor's validation say it on the command's line."""
 
 from __future__ import annotations
@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from hybrid_tui.core.risky_commands import command_risks
-from hybrid_tui.core.spec import validate_spec
+from hybrid_tui.core.spec.format import validate_spec
+from hybrid_tui.core.spec.risky_commands import command_risks
 from tests.helpers import run_cli
 
 DELETES = "deletes files recursively"

@@ -10,12 +10,12 @@ import pytest
 
 from hybrid_tui.agents.registry import make_agent
 from hybrid_tui.config import Settings
-from hybrid_tui.core.dispatch import (
+from hybrid_tui.core.errors import InputError
+from hybrid_tui.core.run.dispatch import (
     PLAN_PROMPT_PREAMBLE,
     RunExecution,
     prepare_plan_run,
 )
-from hybrid_tui.core.errors import InputError
 from hybrid_tui.core.runs import RunStore, Status
 from tests.conftest import AGENT_STREAMS, git
 from tests.helpers import checkout_fingerprint, run_cli, standin_env, world

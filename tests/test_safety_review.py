@@ -19,14 +19,14 @@ import pytest
 
 from hybrid_tui.agents.kimi import KimiAgent
 from hybrid_tui.config import KimiSettings
-from hybrid_tui.core import workspace
-from hybrid_tui.core.dispatch import RunExecution
+from hybrid_tui.core import git as core_git
 from hybrid_tui.core.errors import ActionFailed
-from hybrid_tui.core.hunks import ALL, parse_hunks
-from hybrid_tui.core.land import accept_run, reject_run
-from hybrid_tui.core.merge import preflight, rebase_run
-from hybrid_tui.core.partial import accept_selection, run_hunks
-from hybrid_tui.core.revise import prepare_revision
+from hybrid_tui.core.land.accept import accept_run, reject_run
+from hybrid_tui.core.land.hunks import ALL, parse_hunks
+from hybrid_tui.core.land.merge import preflight, rebase_run
+from hybrid_tui.core.land.partial import accept_selection, run_hunks
+from hybrid_tui.core.run.dispatch import RunExecution
+from hybrid_tui.core.run.revise import prepare_revision
 from hybrid_tui.core.runs import Run, RunStore, Status
 from tests.conftest import git, make_repo
 from tests.helpers import checkout_fingerprint, has_merge_head, run_cli, standin_env
@@ -105,7 +105,7 @@ def test_merge_branch_never_aborts_a_merge_it_did_not_start(tmp_path: Path):
     users_merge_in_progress(repo)
     refused_unchanged(
         repo,
-        lambda: workspace.merge_branch(repo, branch=run.branch, base_branch="main", message="m"),
+        lambda: core_git.merge_branch(repo, branch=run.branch, base_branch="main", message="m"),
         "git could not merge",
     )
     assert has_merge_head(repo) and (repo / "app.txt").read_text() == "resolved by the user\n"
@@ -153,7 +153,7 @@ def test_reject_retried_after_a_crash_keeps_the_newest_tip(tmp_path: Path):
     assert tip != run.head_sha
     ref = f"refs/hybrid-tui/rejected/{run.id}"
     git(repo, "update-ref", ref, tip)
-    workspace.remove_worktree(repo, worktree)
+    core_git.remove_worktree(repo, worktree)
     git(repo, "branch", "-D", run.branch)
     reject_run(store(), store().load(run.id))
     assert git(repo, "rev-parse", ref) == tip
@@ -173,7 +173,7 @@ def test_accept_refuses_to_overwrite_ignored_and_untracked_files(tmp_path: Path)
                                "printf 'y\\n' > cache/data && git add -f .env logs cache/data"})],
         ["CREATE .env", "CREATE logs", "CREATE cache/data"],
     )  # fmt: skip
-    assert sorted(f.path for f in workspace.diff_names(repo, run.base_sha, run.head_sha)) == [".env", "cache/data", "logs"]
+    assert sorted(f.path for f in core_git.diff_names(repo, run.base_sha, run.head_sha)) == [".env", "cache/data", "logs"]
     (repo / ".env").write_text("SECRET=mine\n")
     (repo / "logs").mkdir()
     (repo / "logs" / "today.log").write_text("keep me\n")
@@ -225,7 +225,7 @@ def test_names_with_spaces_are_exact_in_the_hunk_model_and_accept_by_name(tmp_pa
         ["CREATE with space.txt"],
     )  # fmt: skip
     paths = sorted(f.path for f in run_hunks(run))
-    assert paths == sorted(f.path for f in workspace.diff_names(repo, run.base_sha, run.head_sha))
+    assert paths == sorted(f.path for f in core_git.diff_names(repo, run.base_sha, run.head_sha))
     assert paths == ["-rf", "old name.txt", 'sp ace "q".txt', "with space.txt", "ünï cödé.txt"]
     (repo / "with space.txt").write_text("the user's own\n")  # untracked, in the way
     refused_unchanged(repo, lambda: accept_selection(store(), run, {"with space.txt": ALL}), "with space.txt")
@@ -508,6 +508,6 @@ def test_cleanup_leaves_the_users_own_missing_worktrees_alone(tmp_path: Path, st
     # Removing a run's worktree whose directory is already gone works too, and again.
     _, other = made_run(tmp_path, {}, [("WriteFile", {"path": "b.txt", "content": "b\n"})], ["CREATE b.txt"], repo=repo)
     subprocess.run(["rm", "-rf", other.worktree], check=True)
-    workspace.remove_worktree(repo, Path(other.worktree))
-    workspace.remove_worktree(repo, Path(other.worktree))
+    core_git.remove_worktree(repo, Path(other.worktree))
+    core_git.remove_worktree(repo, Path(other.worktree))
     assert other.worktree not in git(repo, "worktree", "list")

@@ -1,4 +1,4 @@
-"""The sandbox (agents/sandbox.py, core/confine.py) with the real bubblewrap: what a hostile agent
+"""The sandbox (agents/sandbox.py, core/run/confine.py) with the real bubblewrap: what a hostile agent
 and a hostile check can and cannot do, with the sandbox on and off.
 
 The agent is the stand-in kimi, whose recorded Shell calls do the hostile things for real; the
@@ -22,7 +22,7 @@ import pytest
 
 from hybrid_tui.agents import sandbox as sb
 from hybrid_tui.agents.base import Invocation
-from hybrid_tui.core.confine import confine_agent
+from hybrid_tui.core.run.confine import confine_agent
 from hybrid_tui.core.runs import RunStore
 from tests.conftest import git
 from tests.helpers import checkout_fingerprint, run_cli, standin_env

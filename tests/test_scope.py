@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from hybrid_tui.core.scope import scope_check
-from hybrid_tui.core.spec import parse_spec
-from hybrid_tui.core.workspace import FileDiff
+from hybrid_tui.core.git import FileDiff
+from hybrid_tui.core.review.scope import scope_check
+from hybrid_tui.core.spec.format import parse_spec
 from tests.conftest import make_repo
 from tests.helpers import run_cli
 from tests.test_verify import agent_stream, record, run_spec, spec_file

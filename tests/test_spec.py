@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hybrid_tui.core.errors import InputError
-from hybrid_tui.core.spec import (
+from hybrid_tui.core.spec.format import (
     FileChange,
     Problem,
     Spec,

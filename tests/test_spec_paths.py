@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from hybrid_tui.core import workspace
-from hybrid_tui.core.spec import validate_spec
-from hybrid_tui.core.spec_paths import TreePaths, resolve
+from hybrid_tui.core import git as core_git
+from hybrid_tui.core.spec.format import validate_spec
+from hybrid_tui.core.spec.paths import TreePaths, resolve
 from tests.conftest import git, make_repo
 from tests.helpers import run_cli, standin_env, world
 from tests.test_verify import spec_file
@@ -39,8 +39,8 @@ def check(repo: Path, tmp_path: Path, *files: str):
 
 
 def test_tree_paths_know_each_symlinks_target(linked: Path):
-    repo = workspace.open_project(linked)
-    tree = workspace.tree_paths(repo, workspace.head_branch(repo)[1])
+    repo = core_git.open_project(linked)
+    tree = core_git.tree_paths(repo, core_git.head_branch(repo)[1])
     assert {"app.txt", "src/a.py", "sl.txt", "inside.txt", "linkdir"} <= tree
     assert tree.links == {"sl.txt": "../outside.txt", "inside.txt": "app.txt", "linkdir": "src",
                           "abs": str(linked.parent), "loop": "loop"}  # fmt: skip

@@ -26,7 +26,7 @@ from hybrid_tui.config import Settings, load_settings
 from hybrid_tui.config_file import StartupSettings
 from hybrid_tui.core.errors import InputError
 from hybrid_tui.ui.app import HybridApp, make_app
-from hybrid_tui.ui.screens.plans import PlansScreen
+from hybrid_tui.ui.plans.screen import PlansScreen
 from hybrid_tui.ui.theme import builtin_themes_dir, load_theme_file, read_bundled_theme
 from tests.conftest import CORPUS_PLANS
 

@@ -388,7 +388,7 @@ def test_a_state_dir_filling_up_mid_run_fails_the_run_with_exit_1(repo: Path, sp
 def test_a_worktree_git_cannot_create_leaves_no_run_behind(repo: Path, state_dir: Path, monkeypatch: pytest.MonkeyPatch):
     from hybrid_tui.agents.registry import make_agent
     from hybrid_tui.config import Settings
-    from hybrid_tui.core.dispatch import prepare_run
+    from hybrid_tui.core.run.dispatch import prepare_run
     from hybrid_tui.core.runs import StateDirError
 
     for key, value in standin_env("kimi_success").items():

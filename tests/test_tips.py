@@ -1,4 +1,4 @@
-"""Every tip a run's branch ever had is kept (issue 10, scope point 3; core/tips.py): an agent's
+"""Every tip a run's branch ever had is kept (issue 10, scope point 3; core/run/tips.py): an agent's
 `git reset --hard HEAD~1` over its own commit, or a commit on a detached HEAD it left, is still
 reachable after a reject, even after `git gc --prune=now`. Real repositories, the stand-in kimi
 running the agent's git for real in its worktree."""
@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from hybrid_tui.core import tips
+from hybrid_tui.core.run import tips
 from hybrid_tui.core.runs import RunStore
 from tests.conftest import git, make_repo
 from tests.helpers import run_cli

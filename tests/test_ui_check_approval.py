@@ -12,10 +12,10 @@ from textual.pilot import Pilot
 
 from hybrid_tui.config import Settings
 from hybrid_tui.core.runs import RunStore, Status
-from hybrid_tui.ui.screens.check_approval import CheckApprovalScreen
-from hybrid_tui.ui.screens.review import ReviewScreen
-from hybrid_tui.ui.screens.run import RunScreen
-from hybrid_tui.ui.widgets.checks_panel import ChecksPanel
+from hybrid_tui.ui.dialogs.check_approval import CheckApprovalScreen
+from hybrid_tui.ui.review.checks_panel import ChecksPanel
+from hybrid_tui.ui.review.screen import ReviewScreen
+from hybrid_tui.ui.run.screen import RunScreen
 from tests.helpers import standin_env, world
 from tests.test_ui_plans import (
     RUN_ID,

@@ -18,14 +18,18 @@ from textual.pilot import Pilot
 from hybrid_tui.agents.claude import INSTALL_HINT
 from hybrid_tui.agents.registry import make_agent
 from hybrid_tui.config import Settings, load_settings
-from hybrid_tui.core.dispatch import PLAN_PROMPT_PREAMBLE, Prepared, prepare_plan_run
+from hybrid_tui.core.run.dispatch import (
+    PLAN_PROMPT_PREAMBLE,
+    Prepared,
+    prepare_plan_run,
+)
 from hybrid_tui.core.runs import RunStore, Status
 from hybrid_tui.ui.app import HybridApp, make_app
-from hybrid_tui.ui.screens.confirm import ConfirmScreen
-from hybrid_tui.ui.screens.plans import PlansScreen
-from hybrid_tui.ui.screens.review import ReviewScreen
-from hybrid_tui.ui.screens.run import RunScreen
-from hybrid_tui.ui.widgets.checks_panel import ChecksPanel
+from hybrid_tui.ui.dialogs.confirm import ConfirmScreen
+from hybrid_tui.ui.plans.screen import PlansScreen
+from hybrid_tui.ui.review.checks_panel import ChecksPanel
+from hybrid_tui.ui.review.screen import ReviewScreen
+from hybrid_tui.ui.run.screen import RunScreen
 from tests.conftest import AGENT_STREAMS, git
 from tests.e2e.test_claude_e2e import (  # reads where the binary is, at import
     write_config,

@@ -18,12 +18,12 @@ from textual.pilot import Pilot
 
 from hybrid_tui.core.runs import Run, RunStore, Status
 from hybrid_tui.ui.app import HybridApp
-from hybrid_tui.ui.screens.confirm import ConfirmScreen
-from hybrid_tui.ui.screens.plans import PlansScreen
-from hybrid_tui.ui.screens.review import ReviewScreen
-from hybrid_tui.ui.screens.run import RunScreen
-from hybrid_tui.ui.screens.spec import SpecScreen
-from hybrid_tui.ui.widgets.diff_view import DiffView
+from hybrid_tui.ui.dialogs.confirm import ConfirmScreen
+from hybrid_tui.ui.plans.screen import PlansScreen
+from hybrid_tui.ui.review.diff_view import DiffView
+from hybrid_tui.ui.review.screen import ReviewScreen
+from hybrid_tui.ui.run.screen import RunScreen
+from hybrid_tui.ui.spec.screen import SpecScreen
 from tests.conftest import git
 from tests.test_ui_run import (
     RUN_ID,

@@ -19,11 +19,11 @@ from textual.pilot import Pilot
 from textual.widgets import Static
 
 from hybrid_tui.config import Settings
-from hybrid_tui.core.advice import advise_plan_file
+from hybrid_tui.core.plan.advice import advise_plan_file
 from hybrid_tui.core.runs import RunStore
 from hybrid_tui.ui.app import HybridApp, make_app
-from hybrid_tui.ui.screens.plans import PlansScreen, preview_chunks
-from hybrid_tui.ui.widgets.plan_list import BADGES, PlanList, format_age, format_size
+from hybrid_tui.ui.plans.plan_list import BADGES, PlanList, format_age, format_size
+from hybrid_tui.ui.plans.screen import PlansScreen, preview_chunks
 from tests.conftest import CORPUS_PLANS
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
@@ -240,7 +240,7 @@ def test_moving_on_while_a_long_plan_renders(repo: Path, three_plans: list[Path]
 
 def test_a_preview_rendered_in_pieces_is_the_whole_plan(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Pieces of 8 lines: the blocks drawn are those of the plan rendered in one go."""
-    import hybrid_tui.ui.screens.plans as plans_module
+    import hybrid_tui.ui.plans.screen as plans_module
 
     monkeypatch.setattr(plans_module, "PREVIEW_CHUNK_LINES", 8)
     plan = add_plan(claude_plans_dir(), "43-header-search.md", age=60)
@@ -453,7 +453,7 @@ def test_the_plan_list_can_be_hidden(repo: Path, three_plans: list[Path]) -> Non
 
 
 def test_enter_and_d_open_the_spec_for_the_selected_plan(repo: Path, three_plans: list[Path]) -> None:
-    from hybrid_tui.ui.screens.spec import SpecScreen
+    from hybrid_tui.ui.spec.screen import SpecScreen
 
     app = new_app(repo)
 

@@ -15,18 +15,18 @@ import pytest
 from textual.pilot import Pilot
 
 from hybrid_tui.agents.registry import make_agent
-from hybrid_tui.core.dispatch import RunExecution
-from hybrid_tui.core.hunks import ALL
-from hybrid_tui.core.merge import preflight
+from hybrid_tui.core.git import FileDiff, diff_files, diff_names
+from hybrid_tui.core.land.hunks import ALL
+from hybrid_tui.core.land.merge import preflight
+from hybrid_tui.core.run.dispatch import RunExecution
 from hybrid_tui.core.runs import CheckResult, Run, RunStore, Status
 from hybrid_tui.core.verify import check_commands
-from hybrid_tui.core.workspace import FileDiff, diff_files, diff_names
 from hybrid_tui.ui.app import HybridApp
-from hybrid_tui.ui.screens.confirm import ConfirmScreen
-from hybrid_tui.ui.screens.review import ReviewScreen, describe_selection, totals
-from hybrid_tui.ui.widgets.checks_panel import ChecksPanel, check_row, checks_rows
-from hybrid_tui.ui.widgets.diff_view import DiffView
-from hybrid_tui.ui.widgets.file_list import FileList, Row, row_text
+from hybrid_tui.ui.dialogs.confirm import ConfirmScreen
+from hybrid_tui.ui.review.checks_panel import ChecksPanel, check_row, checks_rows
+from hybrid_tui.ui.review.diff_view import DiffView
+from hybrid_tui.ui.review.file_list import FileList, Row, row_text
+from hybrid_tui.ui.review.screen import ReviewScreen, describe_selection, totals
 from tests.conftest import git, make_repo
 from tests.helpers import checkout_fingerprint
 from tests.test_ui_run import (

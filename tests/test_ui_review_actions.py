@@ -21,16 +21,16 @@ from textual.widgets import OptionList, TextArea
 
 from hybrid_tui.agents.claude import INSTALL_HINT
 from hybrid_tui.config import load_settings
-from hybrid_tui.core.claude_review import points_as_note
+from hybrid_tui.core.review.claude_review import points_as_note
 from hybrid_tui.core.runs import ClaudeReview, ReviewPoint, Run, RunStore, Status
 from hybrid_tui.ui.app import HybridApp, make_app
-from hybrid_tui.ui.screens.confirm import ConfirmScreen
-from hybrid_tui.ui.screens.review import ReviewScreen, line_position
-from hybrid_tui.ui.screens.revise import ReviseScreen
-from hybrid_tui.ui.screens.run import RunScreen
-from hybrid_tui.ui.widgets.claude_review import ClaudeReviewPanel
-from hybrid_tui.ui.widgets.diff_view import DiffView
-from hybrid_tui.ui.widgets.file_list import FileList
+from hybrid_tui.ui.dialogs.confirm import ConfirmScreen
+from hybrid_tui.ui.review.claude_panel import ClaudeReviewPanel
+from hybrid_tui.ui.review.diff_view import DiffView
+from hybrid_tui.ui.review.file_list import FileList
+from hybrid_tui.ui.review.revise import ReviseScreen
+from hybrid_tui.ui.review.screen import ReviewScreen, line_position
+from hybrid_tui.ui.run.screen import RunScreen
 from tests.conftest import git
 from tests.e2e.test_claude_e2e import write_config
 from tests.e2e.test_review_e2e import answer
@@ -351,9 +351,9 @@ def test_a_pull_request_is_offered_with_a_remote_and_gh_and_asks_before_pushing(
 
 
 def test_line_position_finds_the_row_of_a_new_line_or_the_nearest_hunk(three_hunks) -> None:  # noqa: F811
-    from hybrid_tui.core.hunks import PatchIndex
-    from hybrid_tui.core.workspace import patch_text
-    from hybrid_tui.ui.widgets.diff_model import prepare_file
+    from hybrid_tui.core.git import patch_text
+    from hybrid_tui.core.land.hunks import PatchIndex
+    from hybrid_tui.ui.review.diff_model import prepare_file
 
     repo, _, run = three_hunks
     model = prepare_file(PatchIndex(patch_text(repo, run.base_sha, run.branch)).section("numbers.txt") or "")
@@ -366,7 +366,7 @@ def test_line_position_finds_the_row_of_a_new_line_or_the_nearest_hunk(three_hun
 
 
 def test_file_list_finds_a_row_by_path_or_old_name() -> None:
-    from hybrid_tui.core.workspace import FileDiff
+    from hybrid_tui.core.git import FileDiff
 
     file_list = FileList()
     file_list.set_files([FileDiff("a.py", "added", 1, 0), FileDiff("new.py", "renamed", 0, 0, "old.py")],

@@ -15,15 +15,15 @@ from pathlib import Path
 import pytest
 from textual.pilot import Pilot
 
-from hybrid_tui.core.hunks import ALL, PatchIndex, split_patch
+from hybrid_tui.core.git import patch_text
+from hybrid_tui.core.land.hunks import ALL, PatchIndex, split_patch
 from hybrid_tui.core.runs import Run, RunStore, Status
-from hybrid_tui.core.workspace import patch_text
 from hybrid_tui.ui.app import HybridApp
-from hybrid_tui.ui.screens.confirm import ConfirmScreen
-from hybrid_tui.ui.screens.review import ReviewScreen
-from hybrid_tui.ui.widgets.diff_model import prepare_file, syntax_spans
-from hybrid_tui.ui.widgets.diff_view import DiffView
-from hybrid_tui.ui.widgets.file_list import FileList
+from hybrid_tui.ui.dialogs.confirm import ConfirmScreen
+from hybrid_tui.ui.review.diff_model import prepare_file, syntax_spans
+from hybrid_tui.ui.review.diff_view import DiffView
+from hybrid_tui.ui.review.file_list import FileList
+from hybrid_tui.ui.review.screen import ReviewScreen
 from tests.conftest import git, make_repo
 from tests.test_partial_accept import ORIGINAL, THREE_CHANGES, edited
 from tests.test_ui_review import finished_run, open_review, until_diff

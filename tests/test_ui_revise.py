@@ -16,11 +16,11 @@ from textual.pilot import Pilot
 from textual.widgets import OptionList, Static, TextArea
 
 from hybrid_tui.agents.process import AgentMissing
-from hybrid_tui.core.claude_review import points_as_note
+from hybrid_tui.core.review.claude_review import points_as_note
 from hybrid_tui.core.runs import CheckResult, ClaudeReview, ReviewPoint, Run, Status
-from hybrid_tui.ui.screens.revise import ReviseScreen, revise_summary
+from hybrid_tui.ui.review.claude_panel import ClaudeReviewPanel
+from hybrid_tui.ui.review.revise import ReviseScreen, revise_summary
 from hybrid_tui.ui.theme import THEME_VARIABLE_DEFAULTS, builtin_themes_dir, load_themes
-from hybrid_tui.ui.widgets.claude_review import ClaudeReviewPanel
 
 SIZES = [(80, 24), (60, 20)]
 SESSION = "2a47416c-43bf-46fd-8fe6-a29c47d04c27"

@@ -19,10 +19,10 @@ from textual.pilot import Pilot
 
 from hybrid_tui.agents.registry import make_agent
 from hybrid_tui.config import Settings
-from hybrid_tui.core.dispatch import Prepared, prepare_run
+from hybrid_tui.core.run.dispatch import Prepared, prepare_run
 from hybrid_tui.core.runs import RunStore, Status
 from hybrid_tui.ui.app import HybridApp, make_app
-from hybrid_tui.ui.screens.run import RunScreen, format_elapsed
+from hybrid_tui.ui.run.screen import RunScreen, format_elapsed
 from hybrid_tui.ui.widgets.event_log import EventLog
 from tests.conftest import git
 from tests.helpers import standin_env
@@ -152,7 +152,7 @@ async def until(pilot: Pilot, predicate: Callable[[], object], what: str, timeou
 
 async def answer_checks(pilot: Pilot, key: str = "y") -> list[str]:
     """Wait for the check-approval dialog, answer it with `key` (y, s or n); the commands it listed."""
-    from hybrid_tui.ui.screens.check_approval import CheckApprovalScreen
+    from hybrid_tui.ui.dialogs.check_approval import CheckApprovalScreen
 
     await until(pilot, lambda: isinstance(pilot.app.screen, CheckApprovalScreen), "the check approval")
     dialog: CheckApprovalScreen = pilot.app.screen  # type: ignore[assignment]

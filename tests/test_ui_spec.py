@@ -15,8 +15,8 @@ from textual.widgets import TextArea
 
 from hybrid_tui.config import Settings, load_settings
 from hybrid_tui.core.runs import RunStore, Status
-from hybrid_tui.ui.screens.plans import PlansScreen
-from hybrid_tui.ui.screens.spec import SpecScreen
+from hybrid_tui.ui.plans.screen import PlansScreen
+from hybrid_tui.ui.spec.screen import SpecScreen
 from tests.conftest import git, make_repo
 from tests.e2e.test_claude_e2e import write_config
 from tests.helpers import standin_env, world
@@ -176,7 +176,7 @@ def test_problems_jump_to_their_line(repo: Path, plan: Path) -> None:
 
 def test_ctrl_r_runs_the_edited_spec(repo: Path, plan: Path, state_dir: Path,
                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    from hybrid_tui.ui.screens.run import RunScreen
+    from hybrid_tui.ui.run.screen import RunScreen
 
     for key, value in standin_env("kimi_success").items():
         monkeypatch.setenv(key, value)
@@ -247,7 +247,7 @@ def test_not_a_git_repository(tmp_path: Path, plan: Path, state_dir: Path) -> No
 
 def test_detached_head_is_shown_and_refused(repo: Path, plan: Path, state_dir: Path,
                                            monkeypatch: pytest.MonkeyPatch) -> None:
-    from hybrid_tui.ui.screens.run import RunScreen
+    from hybrid_tui.ui.run.screen import RunScreen
 
     for key, value in standin_env("kimi_success").items():
         monkeypatch.setenv(key, value)
@@ -327,7 +327,7 @@ def test_the_next_spec_number_follows_the_runs_of_this_repo(repo: Path, plan: Pa
                                                             monkeypatch: pytest.MonkeyPatch) -> None:
     """The number comes from the store: a second project's runs do not count."""
     from hybrid_tui.agents.registry import make_agent
-    from hybrid_tui.core.dispatch import prepare_run
+    from hybrid_tui.core.run.dispatch import prepare_run
 
     for key, value in standin_env("kimi_success").items():
         monkeypatch.setenv(key, value)

@@ -32,10 +32,10 @@ def _store(settings: Settings):
 
 
 def _project(args: argparse.Namespace):
-    from hybrid_tui.core import workspace
+    from hybrid_tui.core import git
 
-    repo = workspace.open_project((args.repo or Path.cwd()).resolve())
-    return repo, workspace.project_root(repo)
+    repo = git.open_project((args.repo or Path.cwd()).resolve())
+    return repo, git.project_root(repo)
 
 
 def _print_json(data: Any) -> None:
@@ -48,7 +48,7 @@ def _print_json(data: Any) -> None:
 def _read_input(path: Path, what: str = "plan") -> str:
     """The file's text by `read_plan`'s rules (size, FIFO, binary...); its refusals name the
     file as `what` it is meant to be ("spec" for `check`)."""
-    from hybrid_tui.core.plans import read_plan
+    from hybrid_tui.core.plan.plans import read_plan
 
     try:
         return read_plan(path)
@@ -59,18 +59,18 @@ def _read_input(path: Path, what: str = "plan") -> str:
 
 
 def _spec_from_plan(args: argparse.Namespace, settings: Settings, path: Path, text: str) -> str:
-    from hybrid_tui.core import workspace
-    from hybrid_tui.core.convert import convert_plan
-    from hybrid_tui.core.spec import render_spec
+    from hybrid_tui.core import git
+    from hybrid_tui.core.spec.convert import convert_plan
+    from hybrid_tui.core.spec.format import render_spec
 
     repo, root = _project(args)
-    branch, sha = workspace.head_branch(repo)
+    branch, sha = git.head_branch(repo)
     spec = convert_plan(
         text,
         source=path.name,
         number=_store(settings).next_number(root),
         base=f"{branch}@{sha[:7]}",
-        tree=workspace.tree_paths(repo, sha),
+        tree=git.tree_paths(repo, sha),
     )
     return render_spec(spec)
 
@@ -102,7 +102,7 @@ def _runs_for(args: argparse.Namespace, settings: Settings, *, writes: bool = Tr
     the checkout) refuses up front, exit 2, when the state dir cannot be written (read-only,
     no permission, full); one that only reads works on such a state dir, leaving its runs for
     a later recovery."""
-    from hybrid_tui.core.recovery import recover_runs
+    from hybrid_tui.core.run.recovery import recover_runs
     from hybrid_tui.core.runs import StateDirError
 
     store = _store(settings)
@@ -118,9 +118,8 @@ def _runs_for(args: argparse.Namespace, settings: Settings, *, writes: bool = Tr
 def _stopped_mid_way(what: str, err: Exception, store):
     """`ActionFailed` (exit 1) for a run or a check run that the state dir (no space left,
     turned read-only) or git stopped after it began: the record is as it was last written."""
-    from git import GitCommandError
-
     from hybrid_tui.core.errors import ActionFailed, HybridError
+    from hybrid_tui.core.git import GitCommandError
     from hybrid_tui.core.runs import state_dir_fix
 
     fix = ""

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 def cmd_accept(args: argparse.Namespace, settings: Settings) -> int:
-    from hybrid_tui.core.land import accept_run
+    from hybrid_tui.core.land.accept import accept_run
 
     if args.squash and args.strategy not in (None, "squash"):
         raise InputError(f"--squash and --strategy {args.strategy} contradict each other",
@@ -58,7 +58,7 @@ def _land(args: argparse.Namespace, settings: Settings, action: Callable, verb: 
 
 
 def _preflight(args: argparse.Namespace, settings: Settings, strategy: str) -> int:
-    from hybrid_tui.core.merge import preflight
+    from hybrid_tui.core.land.merge import preflight
 
     run = _load_run(_runs_for(args, settings, writes=False), args.run_id)  # a dry run writes nothing
     only = _only_paths(run, args.only) if args.only else None
@@ -77,8 +77,8 @@ def _preflight(args: argparse.Namespace, settings: Settings, strategy: str) -> i
 
 
 def _accept_only(args: argparse.Namespace, settings: Settings) -> int:
-    from hybrid_tui.core.hunks import ALL
-    from hybrid_tui.core.partial import accept_selection
+    from hybrid_tui.core.land.hunks import ALL
+    from hybrid_tui.core.land.partial import accept_selection
 
     store = _runs_for(args, settings)
     run = _load_run(store, args.run_id)
@@ -98,12 +98,12 @@ def _only_paths(run, paths: list[str]) -> list[str]:
     repository are taken as `a`). Refused (InputError, nothing changed): a path the run did not
     change, naming the ones it did; and a file whose content on the base branch is already the
     branch's (landed by an earlier `--only`): its patch would apply a second time on top."""
-    from hybrid_tui.core import workspace
-    from hybrid_tui.core.land import require_open, run_diff
-    from hybrid_tui.core.merge import base_tip
+    from hybrid_tui.core import git
+    from hybrid_tui.core.git import base_tip
+    from hybrid_tui.core.land.accept import require_open, run_diff
 
     require_open(run, "accept")
-    root = Path(run.repo_root)
+    root = run.root
     files = run_diff(run)
     changed = {name for f in files for name in (f.path, f.old_path) if name}
     chosen: list[str] = []
@@ -120,7 +120,7 @@ def _only_paths(run, paths: list[str]) -> list[str]:
             )
         if name not in chosen:
             chosen.append(name)
-    base, tip = base_tip(run), workspace.ref_sha(root, f"refs/heads/{run.branch}")
+    base, tip = base_tip(run), git.branch_tip(run)
     if tip is not None:
         landed = [name for name in chosen if _blob(root, base, name) == _blob(root, tip, name)]
         if landed:
@@ -135,14 +135,14 @@ def _only_paths(run, paths: list[str]) -> list[str]:
 
 def _blob(root: Path, commit: str, path: str) -> str | None:
     """The object id of `path` in `commit`, None when it is not there."""
-    from hybrid_tui.core import workspace
+    from hybrid_tui.core import git
 
-    status, out, _ = workspace.git_rc(root, "rev-parse", "--verify", "--quiet", f"{commit}:{path}")
+    status, out, _ = git.git_rc(root, "rev-parse", "--verify", "--quiet", f"{commit}:{path}")
     return out.strip() if status == 0 else None
 
 
 def cmd_rebase(args: argparse.Namespace, settings: Settings) -> int:
-    from hybrid_tui.core.merge import rebase_run, undo_rebase
+    from hybrid_tui.core.land.merge import rebase_run, undo_rebase
 
     store = _runs_for(args, settings)
     run = _load_run(store, args.run_id)
@@ -163,7 +163,7 @@ def cmd_rebase(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_reject(args: argparse.Namespace, settings: Settings) -> int:
-    from hybrid_tui.core.land import reject_run
+    from hybrid_tui.core.land.accept import reject_run
 
     return _land(args, settings, reject_run, "reject")
 
@@ -171,8 +171,8 @@ def cmd_reject(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_pr(args: argparse.Namespace, settings: Settings) -> int:
     import shlex
 
-    from hybrid_tui.core import workspace
-    from hybrid_tui.core.pull_request import (
+    from hybrid_tui.core import git
+    from hybrid_tui.core.review.pull_request import (
         find_remote,
         gh_create_argv,
         open_pull_request,
@@ -182,8 +182,8 @@ def cmd_pr(args: argparse.Namespace, settings: Settings) -> int:
 
     store = _runs_for(args, settings, writes=not args.dry_run)
     run = _load_run(store, args.run_id)
-    root = Path(run.repo_root)
-    remotes = workspace.git(root, "remote").split() if root.is_dir() else []
+    root = run.root
+    remotes = git.git(root, "remote").split() if root.is_dir() else []
     if args.remote and args.remote not in remotes:
         raise InputError(
             f"{root}: no git remote named {args.remote!r}",

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 
 def cmd_plans(args: argparse.Namespace, settings: Settings) -> int:
-    from hybrid_tui.core.plans import CONFIG_SOURCE, find_plans_dir, list_plans
+    from hybrid_tui.core.plan.plans import CONFIG_SOURCE, find_plans_dir, list_plans
 
     _, root = _project(args)
     location = (
@@ -69,7 +69,7 @@ def cmd_plans(args: argparse.Namespace, settings: Settings) -> int:
 
 def _plan_advice(path: Path, settings: Settings) -> dict[str, Any] | None:
     """The Claude-or-Kimi advice for a plan file as JSON, or None when it cannot be read."""
-    from hybrid_tui.core.advice import advise_plan_file
+    from hybrid_tui.core.plan.advice import advise_plan_file
 
     advice = advise_plan_file(path, settings.advice)
     if advice is None:
@@ -98,7 +98,7 @@ def _require_writable(path: Path) -> None:
 
 
 def cmd_spec(args: argparse.Namespace, settings: Settings) -> int:
-    from hybrid_tui.core.spec import is_spec_text
+    from hybrid_tui.core.spec.format import is_spec_text
 
     plan_text = _read_input(args.plan)
     if is_spec_text(plan_text):
@@ -110,15 +110,15 @@ def cmd_spec(args: argparse.Namespace, settings: Settings) -> int:
         _require_writable(args.output)
     text = _spec_from_plan(args, settings, args.plan, plan_text)
     if args.with_claude:
-        from hybrid_tui.core import workspace
-        from hybrid_tui.core.convert.with_claude import convert_with_claude
-        from hybrid_tui.core.spec import parse_spec
+        from hybrid_tui.core import git
+        from hybrid_tui.core.spec.convert.with_claude import convert_with_claude
+        from hybrid_tui.core.spec.format import parse_spec
 
         ours = parse_spec(text)  # number, source and base as the deterministic spec has them
         repo, root = _project(args)
         claude = convert_with_claude(
             plan_text, root=root, source=ours.source, number=ours.number, base=ours.base,
-            tree=workspace.tree_paths(repo, workspace.head_branch(repo)[1]),
+            tree=git.tree_paths(repo, git.head_branch(repo)[1]),
             settings=settings.agents.claude,
         )  # fmt: skip
         if claude.ok and claude.text is not None:
@@ -141,13 +141,13 @@ def cmd_spec(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_check(args: argparse.Namespace, settings: Settings) -> int:
-    from hybrid_tui.core import workspace
-    from hybrid_tui.core.spec import is_spec_text, validate_spec
+    from hybrid_tui.core import git
+    from hybrid_tui.core.spec.format import is_spec_text, validate_spec
 
     text = _read_input(args.spec, "spec")
     repo, _ = _project(args)
-    _, sha = workspace.head_branch(repo)
-    _, problems = validate_spec(text, tree=workspace.tree_paths(repo, sha))
+    _, sha = git.head_branch(repo)
+    _, problems = validate_spec(text, tree=git.tree_paths(repo, sha))
     for problem in problems:  # line 0: the spec as a whole, `FILE: severity: message`
         where = f"{args.spec}:{problem.line}" if problem.line else f"{args.spec}"
         print(f"{where}: {problem.severity}: {problem.message}")

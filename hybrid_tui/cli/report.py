@@ -13,7 +13,7 @@ from hybrid_tui.core.inert import inert_output
 
 if TYPE_CHECKING:
     from hybrid_tui.agents.events import AgentEvent
-    from hybrid_tui.core.scope import Scope
+    from hybrid_tui.core.review.scope import Scope
 
 
 def event_to_dict(event: AgentEvent) -> dict[str, Any]:
@@ -96,8 +96,8 @@ def _print_checks(run) -> None:
 def _scope(run) -> Scope:
     """The run's scope check (`land.run_scope`, worked out from its spec and its branch: it is
     not stored); nothing flagged when there is no spec or no branch to compare."""
-    from hybrid_tui.core.land import run_scope
-    from hybrid_tui.core.scope import Scope
+    from hybrid_tui.core.land.accept import run_scope
+    from hybrid_tui.core.review.scope import Scope
 
     return run_scope(run) or Scope()
 
@@ -113,10 +113,10 @@ def _print_review(run) -> None:
 
 
 def _announce_checks(args: argparse.Namespace, run, commands: list[str], approved: bool, *, when: str) -> None:
-    """Before anything runs, the exact checks (with what is risky in each, core/risky_commands.py)
+    """Before anything runs, the exact checks (with what is risky in each, core/spec/risky_commands.py)
     and whether they will run: `when` says when ("after the agent"). With --json, one line
     `{"type": "checks", "commands", "risks", "approved"}`."""
-    from hybrid_tui.core.risky_commands import command_risks
+    from hybrid_tui.core.spec.risky_commands import command_risks
 
     risks = [command_risks(command) for command in commands]
     if args.json:

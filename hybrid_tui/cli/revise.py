@@ -31,12 +31,11 @@ if TYPE_CHECKING:
 
 
 def cmd_revise(args: argparse.Namespace, settings: Settings) -> int:
-    from git import GitCommandError
-
     from hybrid_tui.agents.registry import agent_timeout
-    from hybrid_tui.core.claude_review import load_review, points_as_note
-    from hybrid_tui.core.dispatch import RunExecution
-    from hybrid_tui.core.revise import (
+    from hybrid_tui.core.git import GitCommandError
+    from hybrid_tui.core.review.claude_review import load_review, points_as_note
+    from hybrid_tui.core.run.dispatch import RunExecution
+    from hybrid_tui.core.run.revise import (
         agent_for_run,
         new_commits,
         prepare_revision,
@@ -91,7 +90,7 @@ def cmd_revise(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_review(args: argparse.Namespace, settings: Settings) -> int:
-    from hybrid_tui.core.claude_review import ClaudeReviewer, points_as_note
+    from hybrid_tui.core.review.claude_review import ClaudeReviewer, points_as_note
 
     store = _runs_for(args, settings)
     run = _load_run(store, args.run_id)

@@ -49,13 +49,12 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     are printed before the agent starts and run only with `--approve-checks` (or `[review]
     approve_checks = true`); otherwise they are skipped and the summary says so (exit 0 when
     the agent finished)."""
-    from git import GitCommandError
-
     from hybrid_tui.agents.registry import agent_timeout, make_agent
-    from hybrid_tui.core.confine import announce as announce_sandbox
-    from hybrid_tui.core.dispatch import RunExecution, prepare_plan_run, prepare_run
+    from hybrid_tui.core.git import GitCommandError
+    from hybrid_tui.core.run.confine import announce as announce_sandbox
+    from hybrid_tui.core.run.dispatch import RunExecution, prepare_plan_run, prepare_run
     from hybrid_tui.core.runs import StateDirError
-    from hybrid_tui.core.spec import is_spec_text
+    from hybrid_tui.core.spec.format import is_spec_text
     from hybrid_tui.core.verify import check_commands
 
     text = _read_input(args.source)
@@ -162,7 +161,7 @@ def cmd_runs(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
-    from hybrid_tui.core.land import run_diff, run_diff_text, run_scope
+    from hybrid_tui.core.land.accept import run_diff, run_diff_text, run_scope
 
     run = _load_run(_runs_for(args, settings, writes=False), args.run_id)
     files = run_diff(run)
@@ -202,8 +201,7 @@ def cmd_diff(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
     """A run's checks again. They are printed first and run only with `--approve-checks` (or
     `[review] approve_checks = true`); otherwise nothing runs and the exit is 2 (bad usage)."""
-    from git import GitCommandError
-
+    from hybrid_tui.core.git import GitCommandError
     from hybrid_tui.core.runs import StateDirError
     from hybrid_tui.core.verify import (
         RunChecks,

@@ -2,7 +2,7 @@
 
 The TUI must draw its first frame before any git work, so the project root is found by
 walking up to the nearest directory holding `.git` (a directory, or a file for a worktree or a
-submodule). Everything that needs git proper goes through `core.workspace` later, in workers.
+submodule). Everything that needs git proper goes through `core.git` later, in workers.
 """
 
 from __future__ import annotations

@@ -26,7 +26,7 @@ Behaviour choices:
   thread that holds it may take it again (an accept with the rebase strategy rebases first).
 - A repository git cannot find (its directory gone) has nothing to guard: `writer` lets the
   operation go on without a lock, and git's own refusal says what is wrong.
-- The journal: the outermost holder takes `workspace.repository_state` when it gets the lock
+- The journal: the outermost holder takes `git.repository_state` when it gets the lock
   and again when it lets go, and appends what differs (`{seq, at, operation, run_id, root,
   changed: {checkout: {key: [before, after]}, refs: {...}}}`) to
   `<git common dir>/hybrid-tui/writes.jsonl` (the newest ~256 KiB are kept). A
@@ -57,10 +57,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from git import GitCommandError
-
-from hybrid_tui.core import workspace
+from hybrid_tui.core import git
 from hybrid_tui.core.errors import ActionFailed, InputError
+from hybrid_tui.core.git import GitCommandError
 
 if TYPE_CHECKING:
     from hybrid_tui.core.runs import Run, RunStore
@@ -73,7 +72,7 @@ JOURNAL_NAME = "writes.jsonl"
 JOURNAL_LIMIT = 256 * 1024
 _POLL = 0.05
 
-State = tuple[dict[str, str], dict[str, str]]  # workspace.repository_state: (checkout, refs)
+State = tuple[dict[str, str], dict[str, str]]  # git.repository_state: (checkout, refs)
 _SIDES = ("checkout", "refs")  # the parts of a State, by name in the journal
 
 
@@ -123,7 +122,7 @@ def lock_dir(root: Path) -> Path | None:
     if not Path(root).is_dir():
         return None
     try:
-        status, out, _ = workspace.git_rc(root, "rev-parse", "--path-format=absolute", "--git-common-dir")
+        status, out, _ = git.git_rc(root, "rev-parse", "--path-format=absolute", "--git-common-dir")
     except (GitCommandError, OSError):
         return None
     return Path(out.strip()).resolve() / DIR_NAME if status == 0 and out.strip() else None
@@ -253,7 +252,7 @@ def refresh(store: RunStore, run: Run) -> Run:
 
 def _state(root: Path) -> State | None:
     try:
-        return workspace.repository_state(root)
+        return git.repository_state(root)
     except (GitCommandError, OSError, ValueError):
         return None
 
@@ -335,7 +334,7 @@ def _accounted(start: str | None, end: str | None, chain: list[list[str | None]]
 
 
 class RepositoryWatch:
-    """What a run must not change behind the user's back (`workspace.repository_state` of the
+    """What a run must not change behind the user's back (`git.repository_state` of the
     checkout at `root`), taken when it is made; `changes()` later lists what changed since,
     hybrid-tui's own writes (accepts of other runs meanwhile) left out."""
 
@@ -344,10 +343,10 @@ class RepositoryWatch:
         self._dir = lock_dir(self.root)
         entries = _entries(self._dir)  # read before the state: a write ending now is in the window
         self.mark = max((entry["seq"] for entry in entries), default=0)
-        self.before = workspace.repository_state(self.root)
+        self.before = git.repository_state(self.root)
 
     def changes(self) -> list[str]:
-        """As `workspace.compare_repository` says them, without hybrid-tui's own writes."""
-        after = workspace.repository_state(self.root)
+        """As `git.compare_repository` says them, without hybrid-tui's own writes."""
+        after = git.repository_state(self.root)
         writes = [entry for entry in _entries(self._dir) if entry["seq"] > self.mark]
-        return workspace.compare_repository(self.before, own_writes(self.root, self.before, after, writes))
+        return git.compare_repository(self.before, own_writes(self.root, self.before, after, writes))

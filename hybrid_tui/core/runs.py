@@ -90,7 +90,7 @@ WAIT_FIX = "Wait for it to finish, or cancel it first."
 # Claude's verdict on a run's branch (`ClaudeReview`).
 Verdict = Literal["approve", "request_changes"]
 
-# How an accepted run lands on its base branch (`[merge] strategy`, core/land.py).
+# How an accepted run lands on its base branch (`[merge] strategy`, core/land/accept.py).
 Strategy = Literal["merge", "squash", "rebase"]
 STRATEGIES: tuple[Strategy, ...] = get_args(Strategy)
 
@@ -111,7 +111,7 @@ TamperedBy = Literal["agent", "checks"]
 
 class GitTampering(BaseModel):
     """A git file of the repository the agent (or a check) changed, found and put back by the
-    repo guard (core/repo_guard.py): `path` as shown (`.git/hooks/pre-commit`), `change`
+    repo guard (core/run/repo_guard.py): `path` as shown (`.git/hooks/pre-commit`), `change`
     added | changed | deleted, `restored`, `kept` where the changed version is kept, `by` agent | checks."""
 
     path: str
@@ -148,7 +148,7 @@ class RebaseStart(BaseModel):
 
 
 class Revision(BaseModel):
-    """One send-back of a run to its agent (`core/revise.py`): the reviewer's note, the session
+    """One send-back of a run to its agent (`core/run/revise.py`): the reviewer's note, the session
     it resumed (None: a fresh session with the spec), and how it ended (`status`: preparing,
     running, then the run's status: review, failed, ...; interrupted when hybrid-tui died)."""
 
@@ -174,7 +174,7 @@ class ReviewPoint(BaseModel):
 
 
 class ClaudeReview(BaseModel):
-    """Claude's verdict on a run's branch (`core/claude_review.py`)."""
+    """Claude's verdict on a run's branch (`core/review/claude_review.py`)."""
 
     verdict: Verdict
     summary: str = ""
@@ -222,7 +222,7 @@ class Run(BaseModel):
     # the legacy CLI's config file.
     profile: str | None = None
     # What confined the agent and the checks ("bwrap 0.8.0"), or None and the reason there was
-    # nothing (core/confine.py).
+    # nothing (core/run/confine.py).
     sandbox: str | None = None
     sandbox_reason: str = ""
     agent_data: str | None = None  # the run's copy of the agent's data dir (sandboxed runs)
@@ -250,6 +250,16 @@ class Run(BaseModel):
     revisions: list[Revision] = []  # send-backs to the agent, oldest first
     claude_review: ClaudeReview | None = None  # the last Claude review (also runs/<id>/review.json)
     pr_url: str | None = None  # the pull request opened for the branch
+
+    @property
+    def root(self) -> Path:
+        """The user's repository (its top directory)."""
+        return Path(self.repo_root)
+
+    @property
+    def worktree_dir(self) -> Path:
+        """The run's own worktree, under the state dir."""
+        return Path(self.worktree)
 
     @property
     def is_active(self) -> bool:
@@ -568,7 +578,7 @@ class RunStore:
             except UnreadableRecord as err:
                 unreadable.append(UnreadableRun(path.parent.name, path, err.reason))
                 continue
-            if repo_root is None or Path(run.repo_root) == repo_root:
+            if repo_root is None or run.root == repo_root:
                 runs.append(run)
         runs.sort(key=lambda r: r.id, reverse=True)
         unreadable.sort(key=lambda u: u.id, reverse=True)

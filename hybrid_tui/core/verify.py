@@ -18,17 +18,17 @@ Behaviour choices:
   rest (those that ran are kept, the stopped one with `exit_code` None).
 - Checks never change the run's branch. They start only from a clean worktree (uncommitted
   changes there would be lost: refused with the fix), and afterwards the worktree is put back
-  to the branch tip (`workspace.restore_worktree`: reset --hard, clean -fd, ignored files kept).
+  to the branch tip (`git.restore_worktree`: reset --hard, clean -fd, ignored files kept).
   What they left is named in a notice. A check can reach anywhere, like the agent: the user's
-  checkout, refs and git config are compared before and after (`workspace.repository_state`),
+  checkout, refs and git config are compared before and after (`git.repository_state`),
   and a change is named in a warning and added to `run.checkout_changes` (invariant 1); the
-  repository's git config, hooks and attributes are put back (core/repo_guard.py, `by: checks`).
+  repository's git config, hooks and attributes are put back (core/run/repo_guard.py, `by: checks`).
 - A spec without commands gives `checks == []`.
 - A check runs only once the user has seen and approved it (issue 10): `RunChecks` takes the
   `approved` commands and runs nothing when the run's commands are not exactly those (the spec
   changed meanwhile, say). Where the approval comes from is the caller's: the TUI's
   confirmation, the CLI's `--approve-checks` or `[review] approve_checks = true`. A run whose
-  checks were not approved records `checks_skipped = "not approved"` (core/dispatch.py).
+  checks were not approved records `checks_skipped = "not approved"` (core/run/dispatch.py).
 - A plan run ("Claude implements") has the plan's own verification commands as its checks
   (`plan_check_commands`: the converter's reading of the plan), with the same approval.
 """
@@ -44,14 +44,14 @@ from pathlib import Path
 from hybrid_tui.agents.base import Invocation
 from hybrid_tui.agents.events import AgentEvent, Notice, Text
 from hybrid_tui.agents.process import AgentProcess
-from hybrid_tui.core import workspace
+from hybrid_tui.core import git
 from hybrid_tui.core.errors import ActionFailed
-from hybrid_tui.core.merge import require_clean_worktree
+from hybrid_tui.core.land.merge import require_clean_worktree
 from hybrid_tui.core.private_files import private_opener
-from hybrid_tui.core.repo_guard import RepoGuard
 from hybrid_tui.core.repo_lock import RepositoryWatch
+from hybrid_tui.core.review.scope import load_spec
+from hybrid_tui.core.run.repo_guard import RepoGuard
 from hybrid_tui.core.runs import CheckResult, Run, RunStore
-from hybrid_tui.core.scope import load_spec
 
 __all__ = [
     "CheckResult", "CheckRunner", "RunChecks", "check_commands", "checks_json", "plan_check_commands",
@@ -82,7 +82,7 @@ class CheckRunner:
         confine: Callable[[Invocation], Invocation] | None = None,
         output_dir: Path | None = None,
     ) -> None:
-        """`confine`: turns each command's invocation into a sandboxed one (core/confine.py).
+        """`confine`: turns each command's invocation into a sandboxed one (core/run/confine.py).
         `output_dir`: where check i's output is kept, `<i>.out` (`CheckResult.output`); then
         `log_path`, the human log, gets a copy of it after the check's `$ command` line."""
         self.output_dir = output_dir
@@ -210,7 +210,7 @@ async def run_checks(
 def plan_check_commands(plan_text: str) -> list[str]:
     """The verification commands a plan names, as the converter finds them (a plan run's checks:
     "Claude implements" gets the plan itself, never a spec)."""
-    from hybrid_tui.core.convert import convert_plan
+    from hybrid_tui.core.spec.convert import convert_plan
 
     return convert_plan(plan_text, source="plan").all_commands()
 
@@ -218,7 +218,7 @@ def plan_check_commands(plan_text: str) -> list[str]:
 def text_check_commands(text: str) -> list[str]:
     """The checks a run made from `text` will have: a spec's commands, else the plan's (what
     the TUI shows for approval before it prepares the run)."""
-    from hybrid_tui.core.spec import is_spec_text, validate_spec
+    from hybrid_tui.core.spec.format import is_spec_text, validate_spec
 
     if is_spec_text(text):
         spec, _ = validate_spec(text)
@@ -282,7 +282,7 @@ class RunChecks:
     def _prepare(self) -> tuple[Path, str, list[str]]:
         run = self.run
         worktree = require_clean_worktree(run, "run the checks")
-        tip = workspace.ref_sha(Path(run.repo_root), f"refs/heads/{run.branch}")
+        tip = git.branch_tip(run)
         if tip is None:
             raise ActionFailed(f"run {run.id}: its branch {run.branch} no longer exists")
         commands = check_commands(run)
@@ -300,7 +300,7 @@ class RunChecks:
         worktree, tip, commands = await asyncio.to_thread(self._prepare)
         before, guard = await asyncio.to_thread(self._watch, tip, commands)
         output_dir = await asyncio.to_thread(store.new_checks_dir, run.id) if commands else None
-        from hybrid_tui.core.confine import confine_check
+        from hybrid_tui.core.run.confine import confine_check
 
         def confine(invocation: Invocation) -> Invocation:
             return confine_check(store, run, invocation, mode=self.sandbox, network=self.network)[0]
@@ -326,8 +326,8 @@ class RunChecks:
         """Before the checks: the checkout fingerprinted, the repository's git files guarded,
         the log's header written."""
         run, store = self.run, self.store
-        before = RepositoryWatch(Path(run.repo_root))  # hybrid-tui's own writes meanwhile are left out
-        guard = RepoGuard.take(store, run)  # the repository's git config, hooks... (core/repo_guard.py)
+        before = RepositoryWatch(run.root)  # hybrid-tui's own writes meanwhile are left out
+        guard = RepoGuard.take(store, run)  # the repository's git config, hooks... (core/run/repo_guard.py)
         log = store.checks_log_path(run.id)
         if commands:
             log.parent.mkdir(parents=True, exist_ok=True)
@@ -338,8 +338,8 @@ class RunChecks:
     def _restore(self, guard: RepoGuard, worktree: Path, tip: str) -> list[AgentEvent]:
         """After the checks, whatever they did: git files put back, the worktree back at `tip`."""
         notices = list(guard.after("checks"))  # put back before hybrid-tui's git runs
-        workspace.ensure_worktree(Path(self.run.repo_root), worktree)
-        discarded = workspace.restore_worktree(worktree, self.run.branch, tip)
+        git.ensure_worktree(self.run.root, worktree)
+        discarded = git.restore_worktree(worktree, self.run.branch, tip)
         if discarded:
             shown = ", ".join(discarded[:10]) + (" …" if len(discarded) > 10 else "")
             notices.append(Notice(

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from textual.worker import Worker
 
-    from hybrid_tui.core.dispatch import RunExecution
+    from hybrid_tui.core.run.dispatch import RunExecution
 
 
 class ActiveRuns:

@@ -5,7 +5,10 @@ subprocess work itself: screens run that in workers. Flow:
 
     PlansScreen --d--> SpecScreen --ctrl+r--> RunScreen --(agent ended)--> ReviewScreen
 
-Screens live in `ui/screens/`, one per module; the app only knows how to open each one.
+Each screen has its folder (`ui/plans/`, `ui/spec/`, `ui/run/`, `ui/review/`) with the widgets
+only it uses; the app owns moving between them (`open_spec`, `open_run`, `open_review`,
+`go_back`, `back_to_plans`) and imports each screen when it first opens it, so that start-up
+only pays for the plans screen.
 
 Runs started in the TUI are kept in `app.active_runs` (ui/active_runs.py): quitting while one is going asks first
 (cancel the agent, its work committed and the run marked cancelled, or stay), then waits for
@@ -46,9 +49,9 @@ if TYPE_CHECKING:
     from textual.theme import Theme
 
     from hybrid_tui.config import Settings
-    from hybrid_tui.core.plans import Plan
+    from hybrid_tui.core.plan.plans import Plan
     from hybrid_tui.core.runs import Run, RunStore
-    from hybrid_tui.ui.screens.spec import Draft
+    from hybrid_tui.ui.spec.screen import Draft
 
 
 def _utc_now() -> datetime:
@@ -212,7 +215,7 @@ class HybridApp(App[None]):
         return dict(THEME_VARIABLE_DEFAULTS)
 
     def on_mount(self) -> None:
-        from hybrid_tui.ui.screens.plans import PlansScreen
+        from hybrid_tui.ui.plans.screen import PlansScreen
 
         self._notify_problems()
         screen = PlansScreen()
@@ -268,20 +271,20 @@ class HybridApp(App[None]):
     # -- moving between screens: plans -> spec -> run -> review ---------------------------------
 
     def open_spec(self, plan: Plan, drafts: dict[Path, Draft]) -> None:
-        from hybrid_tui.ui.screens.spec import SpecScreen
+        from hybrid_tui.ui.spec.screen import SpecScreen
 
         self.push_screen(SpecScreen(plan, drafts=drafts))
 
     def open_run(self, run: Run, *, warnings: Sequence[str] = (), approved_checks: list[str] | None = None,
                  revision: bool = False, replace: bool = False) -> None:
         """The run screen, which starts the attempt; `replace`: in place of the screen shown."""
-        from hybrid_tui.ui.screens.run import RunScreen
+        from hybrid_tui.ui.run.screen import RunScreen
 
         screen = RunScreen(run, warnings=list(warnings), approved_checks=approved_checks, revision=revision)
         (self.switch_screen if replace else self.push_screen)(screen)
 
     def open_review(self, run: Run) -> None:
-        from hybrid_tui.ui.screens.review import ReviewScreen
+        from hybrid_tui.ui.review.screen import ReviewScreen
 
         self.push_screen(ReviewScreen(run))
 
@@ -302,7 +305,7 @@ class HybridApp(App[None]):
             return
         if self._asking_to_quit:
             return
-        from hybrid_tui.ui.screens.confirm import ConfirmScreen
+        from hybrid_tui.ui.dialogs.confirm import ConfirmScreen
 
         agents = sorted({execution.agent.display_name for execution in active})
         what = "A run is going" if len(active) == 1 else f"{len(active)} runs are going"
@@ -374,7 +377,7 @@ def make_app(
         load_settings=load,
     )
     if plans_dir is None and startup.plans_dir is not None:
-        from hybrid_tui.core.plans import CONFIG_SOURCE
+        from hybrid_tui.core.plan.plans import CONFIG_SOURCE
 
         context.plans_dir_source = CONFIG_SOURCE
     return HybridApp(context, resume_gc=resume_gc)

@@ -16,7 +16,11 @@ from pathlib import Path
 import pytest
 
 from hybrid_tui.config import load_settings
-from hybrid_tui.core.convert.with_claude import SCHEMA, SPEC_FORMAT, convert_with_claude
+from hybrid_tui.core.spec.convert.with_claude import (
+    SCHEMA,
+    SPEC_FORMAT,
+    convert_with_claude,
+)
 from tests.conftest import git, make_repo
 from tests.e2e.test_claude_e2e import write_config
 from tests.helpers import checkout_fingerprint, run_cli
@@ -86,13 +90,13 @@ def base_of(project: Path) -> str:
 
 def convert(project: Path) -> tuple:
     """`convert_with_claude` as the CLI calls it, with the configured (real) binary."""
-    from hybrid_tui.core import workspace
+    from hybrid_tui.core import git as core_git
 
-    repo = workspace.open_project(project)
+    repo = core_git.open_project(project)
     started = time.monotonic()
     result = convert_with_claude(
         PLAN, root=project, source="greet.md", number=1, base=base_of(project),
-        tree=workspace.tree_paths(repo, repo.head.commit.hexsha), settings=load_settings().agents.claude,
+        tree=core_git.tree_paths(repo, repo.head.commit.hexsha), settings=load_settings().agents.claude,
     )  # fmt: skip
     return result, time.monotonic() - started
 

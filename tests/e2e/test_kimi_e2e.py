@@ -26,7 +26,7 @@ import pytest
 
 from hybrid_tui.agents.kimi import KimiAgent, detect_flavour
 from hybrid_tui.config import KimiSettings
-from hybrid_tui.core.dispatch import build_prompt
+from hybrid_tui.core.run.dispatch import build_prompt
 from tests import agent_clis
 from tests.conftest import git
 from tests.helpers import checkout_fingerprint, run_cli

@@ -23,7 +23,7 @@ import pytest
 
 from hybrid_tui.agents.kimi import KimiAgent, detect_flavour
 from hybrid_tui.config import KimiSettings
-from hybrid_tui.core.dispatch import build_prompt
+from hybrid_tui.core.run.dispatch import build_prompt
 from tests.conftest import git
 from tests.e2e.test_kimi_e2e import (  # the same plan as for the legacy CLI
     AUTHOR,

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from hybrid_tui.core.claude_review import REVIEW_SCHEMA
+from hybrid_tui.core.review.claude_review import REVIEW_SCHEMA
 from tests.conftest import git, make_repo
 from tests.e2e.test_claude_e2e import write_config, write_file
 from tests.e2e.test_kimi_e2e import call, configure, session_context

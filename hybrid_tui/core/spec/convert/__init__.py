@@ -1,0 +1,443 @@
+"""Plan -> Spec, deterministically (no model calls).
+
+The converter reads a Claude Code plan (markdown) in small passes, one module each:
+
+1. `scan`: split lines, mark fenced code (content, never structure) and find the headings.
+2. `sections`: what each heading says its section is (context, steps, verification, files,
+   reference-only, out of scope, done, criteria), in several languages.
+3. `steps`: the plan's own units of work become tasks (step / phase headings, step sections
+   and their sub-headings, bold lines, numbered items or table rows, numbered headings); with
+   none, the whole plan is one task.
+4. `inventory` (with `paths`, `actions`, `trees`): every file mention as an event saying
+   whether the plan changes the file, only reads it, excludes it or reports it done, and with
+   which action. A task's files are the changes on its own lines; files the plan lists
+   elsewhere (a Files section, an action table, a tree with NEW / MODIFIED tags, a YAML file
+   list, acceptance criteria) go to the task that names them, else to a last task
+   "Other files the plan lists". A file excluded or done anywhere is left out everywhere.
+5. `commands`: verification commands from verification and criteria sections (spec level),
+   from a step's own verification sub-section or label (task level), and inline checks
+   (a line saying verify / check / test with a command span). A plan's shell command never
+   becomes a requirement: the items of a verification section (or a step's verification
+   label) become requirements only without their commands, which go to Verification, where
+   the user sees and approves them before they run (the rule is in `commands`).
+6. `guidance`: the plan's sections outside the steps that a worker must keep in mind
+   (constraints, out of scope, edge cases, acceptance criteria, notes, architecture, design,
+   risks...) follow the plan's own context in the spec's Context, verbatim under a bold label
+   line, each capped at 80 lines. Not with one task of the whole plan (its body holds them).
+
+A ticked checklist item (`- [x] ...`) reports work done and is never a requirement.
+
+Action per path: with `tree`, DELETE when the words say delete / remove it, else MODIFY when
+the file is present (in the tree or created by an earlier task), else CREATE. Without
+`tree`, the words decide (see `actions`; a task's own words first, then the plan's first
+statement about the path) and the default is MODIFY; a path an earlier task created is
+MODIFY. Paths outside the repository (absolute, `~`, `..`) are left out of Files and named in
+a requirement instead. `[INDEPENDENT]` goes on each task that has files and shares none with
+another task.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+from hybrid_tui.core.spec.convert.commands import (
+    commands_in,
+    inline_checks,
+    looks_like_command,
+    shell_commands,
+    strip_comment,
+    unique,
+)
+from hybrid_tui.core.spec.convert.context import section_kinds, spec_safe
+from hybrid_tui.core.spec.convert.guidance import guidance_sections
+from hybrid_tui.core.spec.convert.inventory import Event, collect_events
+from hybrid_tui.core.spec.convert.paths import line_mentions, path_candidates
+from hybrid_tui.core.spec.convert.scan import (
+    Doc,
+    Heading,
+    requirements,
+    scan,
+    words,
+)
+from hybrid_tui.core.spec.convert.sections import context_rank, is_verification_heading
+from hybrid_tui.core.spec.convert.steps import (
+    Unit,
+    clean_title,
+    find_units,
+    split_checks,
+)
+from hybrid_tui.core.spec.format import FileChange, Spec, Task
+
+__all__ = [
+    "commands_in",
+    "convert_plan",
+    "line_mentions",
+    "looks_like_command",
+    "path_candidates",
+    "scan",
+    "shell_commands",
+    "strip_comment",
+]
+
+OTHER_FILES_TITLE = "Other files the plan lists"
+
+
+def convert_plan(
+    plan_text: str,
+    *,
+    source: str,
+    number: int = 1,
+    base: str = "",
+    tree: set[str] | None = None,
+) -> Spec:
+    """Turn a plan into a Spec. `source` is the plan's file name (also the title fallback),
+    `tree` the repo-relative files of the base commit (None: decide actions from words only)."""
+    doc = scan(plan_text)
+    title_heading = next((h for h in doc.headings if h.level == 1), None)
+    title_index = title_heading.index if title_heading else None
+    title = " ".join(title_heading.text.split()) if title_heading else ""
+    if not title:
+        title = " ".join(PurePosixPath(source).stem.split()) or "Untitled plan"
+
+    context_heading = _context_heading(doc, title_index)
+    context = _context_text(doc, context_heading, title_index)
+    kinds = section_kinds(doc, title_index)
+
+    units = find_units(doc, title_index)
+    owned = [False] * len(doc.lines)
+    for unit in units:
+        for i in unit.where:
+            owned[i] = True
+    whole_plan = not units
+    if whole_plan:
+        units = [_whole_plan_unit(doc, title, title_index, context_heading)]
+
+    spec_commands, spec_others = _spec_verification(doc, title_index, owned, kinds)
+    events = collect_events(doc, title_index, kinds, tree)
+    tasks = [_task(unit, n) for n, unit in enumerate(units, start=1)]
+    fresh = bool(_GREENFIELD.search(context)) or bool(_GREENFIELD.search(title))
+    _place_files(tasks, units, events, kinds, whole_plan, tree, greenfield=fresh)
+    spec_commands = unique(
+        spec_commands + _inline_spec_checks(doc, owned, kinds, title_index)
+    )
+    if spec_others:
+        tasks[-1].requirements.extend(r for r in spec_others if not _TICKED.match(r))
+    _mark_independent(tasks)
+    if not whole_plan:  # with one task of the whole plan, its body already holds them
+        context = "\n\n".join(
+            [context] * bool(context)
+            + guidance_sections(doc, title_index, context_heading, owned)
+        )
+    return Spec(
+        number=number,
+        title=title,
+        source=source,
+        base=base,
+        context=context,
+        tasks=tasks,
+        verification=spec_commands,
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Context
+
+
+def _context_heading(doc: Doc, title_index: int | None) -> Heading | None:
+    best: tuple[int, int] | None = None
+    chosen = None
+    for heading in doc.headings:
+        if heading.index == title_index:
+            continue
+        rank = context_rank(heading.text)
+        if rank is not None and (best is None or (rank, heading.index) < best):
+            best, chosen = (rank, heading.index), heading
+    return chosen
+
+
+def _context_text(doc: Doc, heading: Heading | None, title_index: int | None) -> str:
+    if heading is not None:
+        lines = doc.lines[heading.index + 1 : doc.section_end(heading)]
+    else:
+        start = 0 if title_index is None else title_index + 1
+        stop = next((h.index for h in doc.headings if h.index >= start), len(doc.lines))
+        lines = doc.lines[start:stop]
+    lines = [line.rstrip() for line in lines]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    if not lines:
+        return ""
+    return "\n".join(spec_safe(lines))
+
+
+def _whole_plan_unit(
+    doc: Doc, title: str, title_index: int | None, context_heading: Heading | None
+) -> Unit:
+    skip = [False] * len(doc.lines)
+    if title_index is not None:
+        skip[title_index] = True
+    if context_heading is not None:
+        for i in range(context_heading.index, doc.section_end(context_heading)):
+            skip[i] = True
+    for heading in doc.headings:
+        if heading.index != title_index and is_verification_heading(heading.text):
+            for i in range(heading.index, doc.section_end(heading)):
+                skip[i] = True
+    body = [line for line, s in zip(doc.lines, skip) if not s]
+    where = [i for i in range(len(doc.lines)) if i != title_index]
+    return Unit(title=title, head="", body=body, where=where)
+
+
+# --------------------------------------------------------------------------------------------
+# Verification
+
+
+def _spec_verification(
+    doc: Doc, title_index: int | None, owned: list[bool], kinds: list[str | None]
+) -> tuple[list[str], list[str]]:
+    """Commands of verification and criteria sections outside the steps; the other items of
+    verification sections (checklists, slash commands, prose checks) become requirements of
+    the last task. A shell command in an item goes to the commands, never to a requirement."""
+    commands: list[str] = []
+    others: list[str] = []
+    covered_until = -1
+    for heading in doc.headings:
+        if (
+            heading.index == title_index
+            or heading.index < covered_until
+            or owned[heading.index]
+        ):
+            continue
+        verify = is_verification_heading(heading.text)
+        if not verify and kinds[heading.index] != "criteria":
+            continue
+        end = doc.section_end(heading)
+        covered_until = end
+        lines = [doc.lines[i] for i in range(heading.index + 1, end) if not owned[i]]
+        found, rest = commands_in(lines)
+        commands.extend(found)
+        if verify:
+            others.extend(rest)
+    return unique(commands), others
+
+
+def _inline_spec_checks(
+    doc: Doc, owned: list[bool], kinds: list[str | None], title_index: int | None
+) -> list[str]:
+    """Inline checks outside the steps and outside verification sections."""
+    lines = [
+        line if not doc.fenced[i] else ""
+        for i, line in enumerate(doc.lines)
+        if not owned[i]
+        and i != title_index
+        and kinds[i] not in ("verify", "criteria", "ignore")
+    ]
+    return inline_checks(lines)
+
+
+# --------------------------------------------------------------------------------------------
+# Tasks and their files
+
+
+# a ticked checklist item (`- [x] ...`) reports work done: not a requirement to do
+_TICKED = re.compile(r"\[[xX]\](?:\s|$)")
+
+
+def _task(unit: Unit, number: int) -> Task:
+    body, labelled_checks = split_checks(unit.body)
+    unit_checks = unit.checks + labelled_checks
+    verification: list[str] = []
+    reqs: list[str] = []
+    if unit.verify_only:
+        found, rest = commands_in(body)
+        verification.extend(found)
+        reqs.extend(rest)
+    else:
+        reqs.extend(requirements(body))
+        verification.extend(inline_checks(body))
+    for check in unit_checks:
+        found, rest = commands_in(check)
+        verification.extend(found)
+        reqs.extend(rest)
+    reqs = [r for r in reqs if not _TICKED.match(r)]
+    return Task(
+        number=number,
+        title=clean_title(unit.title, f"Step {number}", strip_paths=unit.from_heading),
+        requirements=reqs,
+        verification=unique(verification),
+    )
+
+
+def _place_files(
+    tasks: list[Task],
+    units: list[Unit],
+    events: list[Event],
+    kinds: list[str | None],
+    whole_plan: bool,
+    tree: set[str] | None,
+    *,
+    greenfield: bool = False,
+) -> None:
+    """Give each task its files (see the module docstring)."""
+    blocked = {e.path for e in events if e.stance in ("exclude", "done")}
+    owner: dict[int, int] = {}
+    for index, unit in enumerate(units):
+        for i in unit.where:
+            owner.setdefault(i, index)
+    plan_action: dict[str, str] = {}
+    for event in events:
+        if event.stance in ("change", "read") and event.action and not event.outside:
+            plan_action.setdefault(event.path, event.action)
+
+    chosen: list[dict[str, str | None]] = [{} for _ in tasks]
+    outside: list[list[str]] = [[] for _ in tasks]
+    leftovers: dict[str, list[Event]] = {}
+    for event in events:
+        if event.stance != "change" or event.path in blocked:
+            continue
+        kind = kinds[event.line]
+        if kind == "verify" and event.action is None and not event.listing:
+            continue  # a verification section names files it runs, not files it changes
+        n = owner.get(event.line)
+        if n is None:
+            if not (event.listing or event.action in ("CREATE", "DELETE")):
+                continue
+            if (
+                kind == "context"
+                or (kind == "read" and event.action is None)
+                or event.outside
+            ):
+                continue
+            leftovers.setdefault(event.path, []).append(event)
+            continue
+        if kind == "context" and not whole_plan:
+            continue
+        if event.outside:
+            if event.path not in outside[n]:
+                outside[n].append(event.path)
+            continue
+        current = chosen[n].get(event.path)
+        if event.path not in chosen[n] or (current is None and event.action):
+            chosen[n][event.path] = event.action
+
+    placed = {path for files in chosen for path in files}
+
+    other_reqs: list[str] = []
+    other: dict[str, str | None] = {}
+    for path, found in leftovers.items():
+        if path in placed:
+            continue
+        n = _task_naming(path, units)
+        action = next((e.action for e in found if e.action), None)
+        if n is None:
+            other.setdefault(path, action)
+            for event in found:
+                text = event.text.strip()
+                if text and text not in other_reqs:
+                    other_reqs.append(text)
+        else:
+            chosen[n].setdefault(path, action)
+    if other:
+        if len(tasks) == 1:
+            for path, action in other.items():
+                chosen[0].setdefault(path, action)
+        else:
+            tasks.append(
+                Task(
+                    number=len(tasks) + 1,
+                    title=OTHER_FILES_TITLE,
+                    requirements=other_reqs,
+                )
+            )
+            chosen.append(other)
+            outside.append([])
+
+    new_folders = _new_folders(events)
+    present = set(tree) if tree is not None else set()
+    created: set[str] = set()
+    for task, files, away in zip(tasks, chosen, outside):
+        changes = []
+        for path, action in files.items():
+            action = action or plan_action.get(path)
+            if tree is not None:
+                exists = path in present
+                final = (
+                    "DELETE"
+                    if action == "DELETE"
+                    else ("MODIFY" if exists else "CREATE")
+                )
+            else:
+                folder = path.rsplit("/", 1)[0] if "/" in path else ""
+                default = "CREATE" if greenfield or folder in new_folders else "MODIFY"
+                final = action or default
+                if final == "CREATE" and path in created:
+                    final = "MODIFY"
+            if final == "CREATE":
+                present.add(path)
+                created.add(path)
+            elif final == "DELETE":
+                present.discard(path)
+            changes.append(FileChange(action=final, path=path))  # type: ignore[arg-type]
+        task.files = changes
+        if away:
+            listed = ", ".join(f"`{p}`" for p in away)
+            task.requirements.append(
+                f"Paths outside the repository (not in Files, not edited by this spec): {listed}"
+            )
+
+
+# a plan for a project with no code yet: files default to CREATE
+_GREENFIELD = re.compile(
+    r"\bgreen-?field\b|no (?:application |source )?code exists|from scratch|empty repo"
+    r"|new (?:project|repository)\b|プロジェクト新規|从零|신규 프로젝트",
+    re.IGNORECASE,
+)
+
+
+def _new_folders(events: list[Event]) -> set[str]:
+    """Folders the plan creates: the first file of the folder the plan names is CREATEd (the
+    repository root and top-level folders like `src` are never counted)."""
+    first: dict[str, str | None] = {}
+    for event in events:
+        if event.stance == "change" and not event.outside and "/" in event.path:
+            folder = event.path.rsplit("/", 1)[0]
+            if "/" in folder:
+                first.setdefault(folder, event.action)
+    return {folder for folder, action in first.items() if action == "CREATE"}
+
+
+_GENERIC_STEMS = words(
+    """
+    index main app types utils util config readme package init mod lib test tests setup
+    """
+)
+
+
+def _task_naming(path: str, units: list[Unit]) -> int | None:
+    """The first unit whose text names the file (its name, else its stem as a word)."""
+    name = path.rsplit("/", 1)[-1]
+    stem = name.split(".", 1)[0]
+    texts = [" ".join([unit.title, unit.head, *unit.body]) for unit in units]
+    for n, text in enumerate(texts):
+        if name in text:
+            return n
+    if len(stem) >= 4 and stem.lower() not in _GENERIC_STEMS:
+        word = re.compile(rf"(?<![\w-]){re.escape(stem)}(?![\w-])")
+        for n, text in enumerate(texts):
+            if word.search(text):
+                return n
+    return None
+
+
+def _mark_independent(tasks: list[Task]) -> None:
+    owners: dict[str, int] = {}
+    for task in tasks:
+        for change in task.files:
+            owners[change.path] = owners.get(change.path, 0) + 1
+    for task in tasks:
+        task.independent = bool(task.files) and all(
+            owners[c.path] == 1 for c in task.files
+        )

@@ -1,0 +1,275 @@
+"""What the words around a file mention say: create, delete, only read, not change, done.
+
+Behaviour choices:
+- CREATE / DELETE come from a verb right before the path (at most three other words between:
+  "add a smoke test `x`"), a `(new)` / `— new file` / `(delete)` right after it, or the label
+  line above its list (`**Files to create:**`). Words in other languages count too (新規, 新增,
+  作成, 생성, nuevo, nouveau; 削除, 删除, 삭제, supprimer, eliminar).
+- A mention is *excluded* (the plan says the file does not change) by words right after it
+  ("— no change", "(unchanged)", "(verify only", "reference only", "を変更しない", "不修改") or
+  right before it ("do not modify `x`", "without touching `x`"), or by a strike-through.
+  An exclusion anywhere wins over every other mention of the same path.
+- A mention is *read* (weak: it does not list the file, but another mention still can) when
+  the clause before it says the file is a pattern, a reference or something to consult
+  ("follow the pattern from `x`", "mirror `x`", "see `x`", "copy the harness from `x`",
+  "Check `x`"), unless a change verb comes first in that clause.
+- A line is *done* when it carries a ticked box (`[x]`) or a done mark (✅, ✔, DONE,
+  COMPLETED, 完了, 完成, 완료): its paths are finished work. A done mark anywhere wins too.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hybrid_tui.core.spec.convert.paths import CODE_SPAN, Mention
+
+_V_CREATE = (
+    r"create|add|new|write|scaffold|introduce|generate|created|added|creates|adds|writes"
+    r"|crear|créer|creer|ajouter|añadir|agregar|nuevo|nueva|nouveau|nouvelle|tạo|thêm"
+)
+_V_DELETE = (
+    r"delete|remove|rm|git rm|drop|deleted|removed|supprimer|eliminar|borrar|xóa"
+)
+_GAP = r"[\s*_:—–-]+"
+_NOT_PREP = r"(?!(?:in|into|to|from|of|on|for|with|inside|within|by|and|or|at|as)\b)"
+# the verb right before the path, at most two other words between ("add a smoke test `x`")
+_CREATE_BEFORE = re.compile(
+    rf"(?:\b(?:{_V_CREATE})\b(?:{_GAP}{_NOT_PREP}[\w-]+){{0,3}}(?:{_GAP}(?:at|called|named|as))?"
+    rf"{_GAP}|(?:新規作成|新規|新增|新建|创建|作成|생성|추가)\s*[:：]?\s*)$",
+    re.IGNORECASE,
+)
+_DELETE_BEFORE = re.compile(
+    rf"(?:\b(?:{_V_DELETE})\b(?:{_GAP}(?:the|this|old|obsolete|unused|legacy|stale|dead|file"
+    rf"|module|script))*{_GAP}|(?:删除|削除|삭제)\s*[:：]?\s*)$",
+    re.IGNORECASE,
+)
+_CREATE_AFTER = re.compile(
+    r"^\s*(?:[(\[（][*_]*(?i:new|create|created|added|新規作成|新規|新增|新建|생성)"
+    r"(?i:\s+file)?[*_]*\s*[)\];,:）]"
+    r"|(?:—|–|-|:)\s*[*_]*(?:NEW|CREATE|[Nn]ew file|[Cc]reated?|[Nn]ew\s+(?:\w+\s+)?(?:file|component"
+    r"|module|script|class|page|hook|service|package|crate|helper|screen|view|migration|document"
+    r"|workflow|test file))\b"
+    r"|\s*(?:を)?(?:新規作成|新規|新增|新建|作成))"
+)
+_DELETE_AFTER = re.compile(
+    r"^\s*(?:[(\[][*_]*(?:delete|deleted|remove|removed|rm)[*_]*\s*[)\];,:]"
+    r"|(?:—|–|-|:)\s*[*_]*(?:delete|deleted|remove|removed)(?:\s+(?:it|this file|the file|"
+    r"entirely))?[*_]*\s*(?:$|[.;,)]))",
+    re.IGNORECASE,
+)
+
+# --------------------------------------------------------------------------------------------
+# Exclusions, reading, done
+
+_NO_CHANGE_AFTER = re.compile(
+    r"^[\s*_`'\")\]]*(?:[(\[（,:—–-]|\s)*\s*(?:[*_]*)"
+    r"(?:no (?:code |functional )?changes?\b|unchanged|not changed|untouched|stays? (?:as[- ]is|the same|unchanged)"
+    r"|keep (?:as[- ]is|unchanged)|verify only\b|verify,|(?<=\()verify\b|verification only|read[- ]only"
+    r"|reference only|(?:do not|don't) (?:modify|change|touch|edit)(?:\s+(?:it|this(?: file)?|the file))?[*_]*\s*(?:[.;,)]|$)"
+    r"|must not change|should not (?:need )?change|(?:likely |probably )?no changes? (?:needed|required)"
+    r"|existing(?![^)]*\+)\s*(?:[,)\-—–]|$)|sin cambios|inchangé|không (?:thay đổi|sửa)"
+    r"|(?:は|を)?(?:変更しない|変更なし|変更不要|修正不要)|不(?:修改|变|需修改)|无需修改|변경 ?없|수정하지)",
+    re.IGNORECASE,
+)
+_NO_CHANGE_BEFORE = re.compile(
+    r"(?:\b(?:do not|don't|never|must not|should not|shall not|without)\s+(?:\w+\s+){0,2}"
+    r"(?:modify|modifying|change|changing|touch|touching|edit|editing|remove|removing|rename)"
+    r"|\bno changes? (?:to|in)|\bleave\b|\bkeep\b(?:\s+\w+){0,2}\s+(?:in place|as[- ]is)"
+    r"|\bforbid\w*|\bne pas modifier|\bno modificar|\bunchanged|\bunchanged from|\bno)\W*$",
+    re.IGNORECASE,
+)
+_READ_WORDS = re.compile(
+    r"\b(?:pattern|patterns|follow(?:s|ing)?|mirror(?:s|ed|ing)?|modell?ed on|based on|per|see"
+    r"|cf|like|as in|reuse[sd]?|reusing|read(?:s|ing)?(?!\s+in\b)|consult|inspect|look at|check"
+    r"|verify|confirm|compare|match(?:es|ing)?|template|cop(?:y|ies|ying|ied)|duplicat\w*|via"
+    r"|extract(?:ed|ing)?(?:\s+\S+){0,3}\s+from|import(?:s|ed|ing)?(?:\s+\S+){0,3}\s+from"
+    r"|uses?|using|referenced?|referencing|defined in|lives? in|exists? in|found in"
+    r"|source of truth|(?:helper|function|class|hook|harness|style|component|code) from"
+    r"|参照|参考|参见|確認|确认|참고|참조)\b(?:\W+\w+){0,5}\W*$",
+    re.IGNORECASE,
+)
+_READ_ANYWHERE = re.compile(
+    r"\b(?:pattern|follow|mirror|reference|see|like|as in|reuse|consult|inspect|copy|template"
+    r"|existing|current(?:ly)?)\b",
+    re.IGNORECASE,
+)
+_COMPARE = re.compile(
+    r"\b(?:identical to|same as|similar to|equivalent to|consistent with|instead of|rather than"
+    r"|as in|like)\W*$",
+    re.IGNORECASE,
+)
+_DESTINATION = re.compile(r"\b(?:to|into|as|→|->)\W*$", re.IGNORECASE)
+_READ_AFTER = re.compile(r"^\W{0,3}(?:を|の)?(?:参照|参考|確認|确认)")
+_CHANGE_VERBS = re.compile(
+    r"\b(?:add|adds|create|update|modify|change|edit|extend|move|replace|insert|append|refactor"
+    r"|fix|rewrite|wire|remove|delete|rename|implement|write)\b",
+    re.IGNORECASE,
+)
+_CLAUSE_BREAK = re.compile(r"[,.;!?。；、，|(]\s|[;|]|\s[—–]\s|\s-\s")
+_DONE_MARK = re.compile(
+    r"\[[xX]\]|✅|✔|☑|\bDONE\b|\bCOMPLETED\b|\((?:done|completed)\)"
+)
+_DONE_WORDS = re.compile(r"✅|✔|☑|\bDONE\b|\bCOMPLETED?\b|完了|完成|완료|已完成|已实现")
+_STRIKE = re.compile(r"~~.+?~~")
+
+
+def _clause(before: str) -> str:
+    """The text of the clause the mention sits in, up to the mention; code spans become `X`."""
+    text = CODE_SPAN.sub("X", before)
+    cuts = [m.end() for m in _CLAUSE_BREAK.finditer(text)]
+    return text[cuts[-1] :] if cuts else text
+
+
+def stated_action(mention: Mention, label: str | None = None) -> str | None:
+    """The action the words say ("CREATE" / "DELETE"), else `label`'s (when it is an action)."""
+    before = CODE_SPAN.sub("X", mention.before[-160:])
+    if _DELETE_BEFORE.search(before) or _DELETE_AFTER.match(mention.after):
+        return "DELETE"
+    if _CREATE_BEFORE.search(before) or _CREATE_AFTER.match(mention.after):
+        return "CREATE"
+    return label if label in ("CREATE", "DELETE", "MODIFY") else None
+
+
+def excluded(mention: Mention, line: str) -> bool:
+    """The words say this file does not change (or the mention is struck through)."""
+    if _NO_CHANGE_AFTER.match(mention.after[:80]):
+        return True
+    if _NO_CHANGE_BEFORE.search(CODE_SPAN.sub("X", mention.before[-80:])):
+        return True
+    if "~~" in line:
+        start = len(mention.before)
+        return any(m.start() <= start < m.end() for m in _STRIKE.finditer(line))
+    return False
+
+
+def only_read(mention: Mention) -> bool:
+    """The clause before the mention says the file is consulted, not changed. A `path:line`
+    reference in a clause with a reading word anywhere is read too."""
+    if _READ_AFTER.match(mention.after):
+        return True
+    clause = _clause(mention.before[-200:])
+    if _COMPARE.search(clause):
+        return True
+    if _DESTINATION.search(clause):
+        return False
+    match = _READ_WORDS.search(clause)
+    if match and not _CHANGE_VERBS.search(clause[: match.start()]):
+        return True
+    return mention.located and bool(
+        _READ_ANYWHERE.search(CODE_SPAN.sub("X", mention.before))
+    )
+
+
+def is_done(line: str) -> bool:
+    return bool(_DONE_MARK.search(line))
+
+
+# --------------------------------------------------------------------------------------------
+# Label lines and action words in table cells
+
+_LABEL_CREATE = re.compile(
+    r"(?:files?\s+to\s+(?:create|add)|new\s+files?|created\s+files?|files?\s+created"
+    r"|^(?:create|new|add|creates?)$|新規ファイル|新增文件|新建文件)",
+    re.IGNORECASE,
+)
+_LABEL_DELETE = re.compile(
+    r"(?:files?\s+to\s+(?:delete|remove)|(?:deleted|removed)\s+files?|^(?:delete|remove)$)",
+    re.IGNORECASE,
+)
+_LABEL_MODIFY = re.compile(
+    r"(?:files?\s+to\s+(?:modify|update|change|edit)|(?:modified|changed|updated)\s+files?"
+    r"|files?\s+(?:modified|changed|updated|affected)|^(?:modify|update|edit)\b)",
+    re.IGNORECASE,
+)
+_LABEL_SKIP = re.compile(
+    r"^(?:rollback|roll back|undo|revert|reverting|backout|back out|troubleshoot\w*|alternatives?"
+    r"|example|examples|before|current|currently|today)\b",
+    re.IGNORECASE,
+)
+_LABEL_EXCLUDE = re.compile(
+    r"^(?:do not|don't|never|forbidden|unchanged|not changed|no changes?|out of scope|non-goals?"
+    r"|must not|keep unchanged)\b",
+    re.IGNORECASE,
+)
+_LABEL_READ = re.compile(
+    r"^(?:pattern|patterns|reference|references|see also|files? to (?:verify|read|check|review)"
+    r"|read first|existing|reuse|context files?|key files? to read|inspiration|pattern to follow)\b"
+    r"|確認|确认|확인|\b(?:verify|check|confirm)\b",
+    re.IGNORECASE,
+)
+_LABEL_CRITERIA = re.compile(
+    r"(?:complete|done) when|acceptance criteria|definition of done|success criteria|完了条件",
+    re.IGNORECASE,
+)
+_LABEL_LINE = re.compile(
+    r"^[ \t]{0,3}(?:[-*+][ \t]+)?(?:\*\*|__)([^*_].{0,80}?)(?:\*\*|__)\s*[:：]?\s*(.*)$"
+)
+_PLAIN_LABEL = re.compile(
+    r"^[ \t]{0,3}(?:[-*+][ \t]+)?([^\s|`#>*-][^:：|`]{0,60}?)\s*[:：]\s*$"
+)
+
+
+def label_kind(line: str) -> str | None:
+    """The kind a label line gives the list under it: CREATE, DELETE, MODIFY, SKIP (rollback
+    and the like: mentions there say nothing), EXCLUDE, READ, CRITERIA (a checklist of
+    acceptance criteria: ticks there do not mark work done); None when it is no label."""
+    bold = _LABEL_LINE.match(line)
+    if bold:
+        text, rest = bold.group(1), bold.group(2)
+        if rest.strip() and not rest.strip().startswith("`"):
+            return None  # "**Goal:** some sentence" is text, not a label over a list
+    else:
+        plain = _PLAIN_LABEL.match(line)
+        if not plain:
+            return None
+        text = plain.group(1)
+    text = text.strip().rstrip(":：").strip("*_ ")
+    if _LABEL_CRITERIA.search(text):
+        return "CRITERIA"
+    if _LABEL_SKIP.match(text):
+        return "SKIP"
+    if _LABEL_EXCLUDE.match(text):
+        return "EXCLUDE"
+    if _LABEL_READ.match(text):
+        return "READ"
+    if _LABEL_DELETE.search(text):
+        return "DELETE"
+    if _LABEL_CREATE.search(text):
+        return "CREATE"
+    if _LABEL_MODIFY.search(text):
+        return "MODIFY"
+    return None
+
+
+_CELL_CREATE = re.compile(
+    r"^\W*(?:create[sd]?|new\b|add(?:ed)? (?:a )?(?:new )?file|scaffold|新增|新建|新規|作成|생성|추가"
+    r"|crear|créer|nuevo|nouveau)",
+    re.IGNORECASE,
+)
+_CELL_DELETE = re.compile(
+    r"^\W*(?:delete[sd]?|remove[sd]?|drop|删除|削除|삭제)\b", re.IGNORECASE
+)
+_CELL_SKIP = re.compile(
+    r"^\W*(?:verify|check|read|reference|reuse|no change|unchanged|none|n/a|auto\b|generated"
+    r"|keep|existing|确认|確認|参照)",
+    re.IGNORECASE,
+)
+
+
+def cell_action(text: str) -> str | None:
+    """The action an action/type/status table cell names: CREATE, DELETE, MODIFY, SKIP (verify,
+    read, no change, generated), DONE; None for an empty cell."""
+    text = text.strip().strip("*_`")
+    if not text:
+        return None
+    if _DONE_WORDS.search(text) or re.match(
+        r"^(?:done|completed|shipped)\b", text, re.IGNORECASE
+    ):
+        return "DONE"
+    if _CELL_CREATE.match(text):
+        return "CREATE"
+    if _CELL_DELETE.match(text):
+        return "DELETE"
+    if _CELL_SKIP.match(text):
+        return "SKIP"
+    return "MODIFY"

@@ -1,0 +1,113 @@
+"""Per-line context of a plan: the kind of section each line sits in, the label over its list,
+and the folder its heading names.
+
+Behaviour choices:
+- A line's section kind is the innermost heading kind (see `sections.section_kind`), except
+  that a done or out-of-scope heading rules over everything under it.
+- A label line (`**Files to create:**`, `- Rollback:`) gives its kind to the list under it,
+  up to the next line that is neither a list item, an indented continuation nor a table row.
+"""
+
+from __future__ import annotations
+
+import re
+
+from hybrid_tui.core.spec.convert.actions import label_kind
+from hybrid_tui.core.spec.convert.scan import (
+    BULLET,
+    HEADING_LINE,
+    TABLE_ROW,
+    Doc,
+    fence_state,
+)
+from hybrid_tui.core.spec.convert.sections import section_kind
+
+DIR_SPAN = re.compile(r"`([\w.\-/]+/)`")
+
+_SPEC_SECTION_LINE = re.compile(
+    r"##\s+(?:context|tasks|verification)\s*$", re.IGNORECASE
+)
+
+
+def spec_safe(lines: list[str]) -> list[str]:
+    """Plan lines made safe inside a spec's Context: a line the spec parser would read as a
+    section heading (`## Tasks`) is escaped with a backslash, and a fence left open is closed
+    (or the spec's next section would be code)."""
+    fenced, open_fence = fence_state(lines)
+    out = [
+        "\\" + line if not f and _SPEC_SECTION_LINE.match(line) else line
+        for line, f in zip(lines, fenced)
+    ]
+    if open_fence:
+        out.append(open_fence)
+    return out
+
+
+def section_kinds(doc: Doc, title_index: int | None) -> list[str | None]:
+    """The kind of the innermost heading with a kind, for every line."""
+    kinds: list[str | None] = [None] * len(doc.lines)
+    stack: list[tuple[int, str | None]] = []  # (level, kind)
+    positions = {h.index: h for h in doc.headings}
+    current: str | None = None
+    for i in range(len(doc.lines)):
+        heading = positions.get(i)
+        if heading is not None:
+            while stack and stack[-1][0] >= heading.level:
+                stack.pop()
+            kind = None if heading.index == title_index else section_kind(heading.text)
+            stack.append((heading.level, kind))
+            ruling = [k for _, k in stack if k in ("done", "exclude")]
+            current = (
+                ruling[0]
+                if ruling
+                else next((k for _, k in reversed(stack) if k), None)
+            )
+        kinds[i] = current
+    return kinds
+
+
+def label_kinds(doc: Doc) -> list[str | None]:
+    """The kind of the label line over each line's list (see `actions.label_kind`)."""
+    out: list[str | None] = [None] * len(doc.lines)
+    label: str | None = None
+    for i, line in enumerate(doc.lines):
+        if doc.fenced[i]:
+            out[i] = label
+            continue
+        stripped = line.strip()
+        if not stripped:
+            out[i] = label
+            continue
+        if HEADING_LINE.match(line):
+            label = None
+            continue
+        own = label_kind(line)
+        if own is not None:
+            label = own
+            continue
+        if BULLET.match(line) or TABLE_ROW.match(line) or line[:1] in (" ", "\t"):
+            out[i] = label
+            continue
+        label = None
+    return out
+
+
+def section_folders(doc: Doc) -> list[str]:
+    """For every line, the folder its innermost heading names (`## Skills (`.claude/commands/`)`):
+    a bare file name in that section lives there."""
+    out = [""] * len(doc.lines)
+    stack: list[tuple[int, str]] = []
+    positions = {h.index: h for h in doc.headings}
+    current = ""
+    for i in range(len(doc.lines)):
+        heading = positions.get(i)
+        if heading is not None:
+            while stack and stack[-1][0] >= heading.level:
+                stack.pop()
+            spans = DIR_SPAN.findall(heading.text)
+            stack.append(
+                (heading.level, spans[0].rstrip("/") if len(spans) == 1 else "")
+            )
+            current = next((f for _, f in reversed(stack) if f), "")
+        out[i] = current
+    return out

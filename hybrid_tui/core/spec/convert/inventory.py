@@ -1,0 +1,445 @@
+"""Every file mention in a plan, with what the plan says about it (an `Event` per mention).
+
+One pass over the plan gives, for each line, the kind of section it sits in (the innermost
+heading with a kind: done, read, exclude, ignore, criteria, files, verify, context) and the
+label above its list (`**Files to create:**`, `**Rollback:**`), then one `Event` per mention:
+
+- `stance`: "change" (the plan changes the file), "read" (consulted: weak, another mention may
+  still list the file), "exclude" (the plan says it does not change: wins over everything),
+  "done" (finished work: wins too), "skip" (says nothing: rollback, alternatives, risks);
+- `action`: CREATE / DELETE / MODIFY when words, a label, a table's action column or a tree tag
+  state it, else None;
+- `listing`: the mention sits in a list of files (a files section, criteria, a table with a
+  file column, a tree, a YAML file list): such mentions count even outside the plan's steps.
+
+Sources besides plain lines: tables (a column whose header names files; an action / type /
+status column gives the action), trees and YAML file lists in fences (see `trees`), and
+renames (`a.js` -> `a.ts`: DELETE the old path, CREATE the new one).
+
+Paths are resolved by `resolve.Resolver` (bare names, partial paths, the tree) once every
+spelled path of the plan is known.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from hybrid_tui.core.spec.convert.actions import (
+    cell_action,
+    excluded,
+    is_done,
+    only_read,
+    stated_action,
+)
+from hybrid_tui.core.spec.convert.context import DIR_SPAN as _DIR_SPAN
+from hybrid_tui.core.spec.convert.context import label_kinds, section_folders
+from hybrid_tui.core.spec.convert.paths import (
+    Mention,
+    line_mentions,
+    path_candidates,
+    renames,
+)
+from hybrid_tui.core.spec.convert.resolve import Resolver
+from hybrid_tui.core.spec.convert.scan import (
+    BULLET,
+    FENCE_OPEN,
+    HEADING_LINE,
+    TABLE_ROW,
+    Doc,
+    cells,
+    closes,
+    fence_end,
+)
+from hybrid_tui.core.spec.convert.trees import (
+    strip_root,
+    tree_entries,
+    yaml_file_items,
+)
+
+
+@dataclass(slots=True)
+class Event:
+    line: int
+    path: str  # resolved repo-relative path, or the raw token when `outside`
+    outside: bool
+    stance: str  # change / read / exclude / done / skip
+    action: str | None
+    listing: bool  # part of a list of files (counts outside the steps too)
+    text: str  # the line (or table row) it came from
+
+
+_FILE_COLUMN = re.compile(
+    r"^(?:files?|paths?|file ?paths?|component|components|asset|module|modules|location"
+    r"|文件|文件路径|ファイル|파일|fichiers?|archivos?|ruta)\b",
+    re.IGNORECASE,
+)
+_ACTION_COLUMN = re.compile(
+    r"^(?:action|actions|change|changes|type|status|operation|op|what|操作|类型|類型|変更|種別"
+    r"|작업|유형|acción|accion|statut|état|etat|状态|状態|상태|estado)\b",
+    re.IGNORECASE,
+)
+_FOLDER_SPAN = re.compile(r"`([\w.\-]+(?:/[\w.\-]+)*)/?`")
+# a list item or line that opens with a file name in bold or code: it announces that file
+_FILE_LABEL = re.compile(
+    r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*|__)?`?[\w.\-/\[\]()]+\.\w+`?(?:\*\*|__)"
+)
+_CHECK_LEAD = re.compile(
+    r"^\s*(?:[-*+]|\d+[.)])?\s*(?:\*\*|__)(?:verify|verification|tests?|testing|check|validate"
+    r"|validation)\b",
+    re.IGNORECASE,
+)
+
+
+def _row_folder(row: list[str]) -> str:
+    """A folder a table row is about (`| 2 | `packages/types` shell | `src/index.ts` |`): the
+    first cell holding just a folder path."""
+    folders = [
+        match.group(1).strip("/")
+        for cell in row
+        for match in _FOLDER_SPAN.finditer(cell)
+        if "/" in match.group(1)
+        and not path_candidates(match.group(1))
+        and "." not in match.group(1).rsplit("/", 1)[-1]
+    ]
+    return folders[0] if len(folders) == 1 else ""
+
+
+def _fenced_blocks(doc: Doc) -> list[tuple[int, int]]:
+    """(first code line, end) of each fenced block."""
+    out = []
+    i = 0
+    n = len(doc.lines)
+    while i < n:
+        if doc.fenced[i] and FENCE_OPEN.match(doc.lines[i]):
+            end = fence_end(doc.lines, doc.fenced, i)
+            last = (
+                end - 1
+                if end - 1 > i and closes(doc.lines[i], doc.lines[end - 1])
+                else end
+            )
+            out.append((i + 1, last))
+            i = end
+            continue
+        i += 1
+    return out
+
+
+@dataclass(slots=True)
+class _Raw:
+    line: int
+    mention: Mention
+    stance: str
+    action: str | None
+    listing: bool
+    text: str
+    literal: bool = False
+
+
+def collect_events(
+    doc: Doc, title_index: int | None, kinds: list[str | None], tree: set[str] | None
+) -> list[Event]:
+    """Every file mention in the plan as an `Event` (see the module docstring); `kinds` is
+    `section_kinds(doc, title_index)`."""
+    labels = label_kinds(doc)
+    folders = section_folders(doc)
+    raws: list[_Raw] = []
+    spelled: list[str] = []
+    dirs: list[str] = []
+
+    # plain lines (outside fences)
+    table_header: tuple[int, int | None, int | None] | None = (
+        None  # (start, file col, action col)
+    )
+    for i, line in enumerate(doc.lines):
+        if doc.fenced[i] or i == title_index:
+            continue
+        kind = kinds[i]
+        label = labels[i]
+        dirs.extend(m.group(1) for m in _DIR_SPAN.finditer(line))
+        if TABLE_ROW.match(line):
+            row = cells(line)
+            if table_header is None or not TABLE_ROW.match(doc.lines[i - 1]):
+                table_header = _table_columns(row)
+                spelled.extend(
+                    m.path for m in _row_mentions(row, None) if not m.outside
+                )
+                continue
+            if all(re.fullmatch(r":?-{2,}:?", c.strip()) or not c.strip() for c in row):
+                continue
+            _, file_col, action_col = table_header
+            found = _row_mentions(row, file_col)
+            spelled.extend(m.path for m in found if not m.outside)
+            cell = (
+                cell_action(row[action_col])
+                if action_col is not None and action_col < len(row)
+                else None
+            )
+            row_text = " | ".join(c for c in row if c)
+            folder = _row_folder(row)
+            for mention in found:
+                stance, action = _stance(mention, line, kind, label)
+                if cell == "DONE":
+                    stance = (
+                        "done"
+                        if kind not in ("criteria", "verify", "ignore")
+                        else stance
+                    )
+                elif cell == "SKIP" and stance in ("change", "read"):
+                    stance = "exclude"
+                elif cell in ("CREATE", "DELETE", "MODIFY") and stance in (
+                    "change",
+                    "read",
+                ):
+                    stance, action = "change", stated_action(mention) or cell
+                if (
+                    folder
+                    and not mention.outside
+                    and not mention.path.startswith(folder + "/")
+                ):
+                    # the row is about one folder: the names in it are that folder's files
+                    mention = Mention(
+                        f"{folder}/{mention.path}", False, mention.before, mention.after
+                    )
+                listing = file_col is not None or kind == "files"
+                raws.append(
+                    _Raw(
+                        i,
+                        mention,
+                        stance,
+                        action,
+                        listing,
+                        row_text,
+                        literal=file_col is not None,
+                    )
+                )
+            continue
+        table_header = None
+        heading = HEADING_LINE.match(line)
+        found = line_mentions(heading.group(2) if heading else line)
+        if heading:
+            found = [_shift(m, line, heading.start(2)) for m in found]
+        elif i > 0 and _continues(line, doc.lines[i - 1], doc.fenced[i - 1]):
+            # a sentence broken over lines: the words before the break still apply
+            found = [_shift(m, doc.lines[i - 1].strip() + " ", 0) for m in found]
+        folder = folders[i]
+        if folder:
+            found = [
+                Mention(
+                    m.path,
+                    m.outside,
+                    m.before,
+                    m.after,
+                    folder,
+                    m.plain,
+                    m.located,
+                    m.follows,
+                )
+                if "/" not in m.path and not m.near and not m.outside
+                else m
+                for m in found
+            ]
+        spelled.extend(m.path for m in found if not m.outside)
+        moved = {id(old): new for old, new in renames(line, found)}
+        if _CHECK_LEAD.match(line):
+            kind = "verify"  # "**Verify** — `npm test` ...": files there are run, not changed
+        names_file = bool(found) and (
+            heading is not None or _FILE_LABEL.match(line) is not None
+        )
+        literal_items = BULLET.match(line) is not None and (
+            kind == "files" or label in ("CREATE", "DELETE", "MODIFY")
+        )
+        previous: str | None = None
+        for mention in found:
+            stance, action = _stance(mention, line, kind, label)
+            if (
+                mention.follows
+                and previous in ("read", "exclude")
+                and stance == "change"
+                and action is None
+            ):
+                stance = previous
+            previous = stance
+            listing = (
+                kind in ("files", "criteria")
+                or label in ("CREATE", "DELETE", "MODIFY", "CRITERIA")
+                or names_file
+            )
+            if id(mention) in moved and stance == "change":
+                new = moved[id(mention)]
+                raws.append(_Raw(i, mention, "change", "DELETE", listing, line))
+                new_mention = Mention(new, False, mention.before, mention.after)
+                spelled.append(new)
+                raws.append(_Raw(i, new_mention, "change", "CREATE", listing, line))
+                continue
+            raws.append(
+                _Raw(i, mention, stance, action, listing, line, literal=literal_items)
+            )
+
+    # fenced blocks: trees, YAML-like file lists (names also feed the resolver)
+    for start, end in _fenced_blocks(doc):
+        code = doc.lines[start:end]
+        if not code:
+            continue
+        kind = kinds[start]
+        entries = tree_entries(
+            code, indented=kind == "files" or _indented_listing(code)
+        )
+        if entries:
+            known = set(spelled)
+            kept = strip_root(entries, known)
+            if kept is None:
+                continue
+            tagged = any(e.tag in ("CREATE", "MODIFY", "DELETE") for e in kept)
+            for entry in kept:
+                if entry.is_dir:
+                    continue
+                for path, outside in path_candidates(entry.path):
+                    if outside:
+                        continue
+                    spelled.append(path)
+                    mention = Mention(path, False, "", "")
+                    if entry.tag == "KEEP":
+                        stance, action = (
+                            ("exclude" if kind not in ("ignore",) else "skip"),
+                            None,
+                        )
+                    elif entry.tag in ("CREATE", "MODIFY", "DELETE"):
+                        stance, action = "change", entry.tag
+                    elif entry.tag == "EXTENDED" and kind == "files":
+                        stance, action = "change", "MODIFY"
+                    elif not tagged and kind == "files":
+                        stance, action = "change", "CREATE"
+                    else:
+                        stance, action = "skip", None
+                    if kind in ("read", "ignore", "exclude") and stance == "change":
+                        stance = "skip" if kind != "exclude" else "exclude"
+                    if kind == "done" and stance == "change":
+                        stance = "done"
+                    raws.append(
+                        _Raw(
+                            start + entry.line,
+                            mention,
+                            stance,
+                            action,
+                            True,
+                            code[entry.line],
+                        )
+                    )
+            continue
+        for index, item, negative in yaml_file_items(code):
+            for mention in line_mentions(item):
+                if mention.outside:
+                    continue
+                spelled.append(mention.path)
+                if negative:
+                    stance, action = "exclude", None
+                else:
+                    stance, action = "change", stated_action(mention)
+                raws.append(_Raw(start + index, mention, stance, action, True, item))
+        for (
+            line
+        ) in code:  # names only: a fenced path still tells where a bare name lives
+            if "/" in line and "." in line:
+                spelled.extend(
+                    m.path
+                    for m in line_mentions(line, plain_text=True)
+                    if not m.outside and "/" in m.path
+                )
+
+    literal = {raw.mention.path for raw in raws if raw.literal}
+    resolver = Resolver(spelled, dirs, tree, literal)
+    events = []
+    for raw in raws:
+        mention = raw.mention
+        resolved = mention.path if mention.outside else resolver.resolve(mention.path, mention.near, literal=raw.literal)
+        if resolved is None:
+            continue
+        path = resolved
+        events.append(
+            Event(
+                raw.line,
+                path,
+                mention.outside,
+                raw.stance,
+                raw.action,
+                raw.listing,
+                raw.text,
+            )
+        )
+    return events
+
+
+def _indented_listing(code: list[str]) -> bool:
+    """An unlabelled block of `dir/` lines with names indented under them (`tests/` + files)."""
+    names = [line for line in code if line.strip()]
+    return (
+        len(names) >= 2
+        and names[0].strip().endswith("/")
+        and all(re.fullmatch(r"\s*[\w.\-/]+/?(?:\s+#.*)?", line) for line in names)
+        and any(line[:1] in (" ", "\t") for line in names)
+    )
+
+
+def _shift(mention: Mention, line: str, start: int) -> Mention:
+    return Mention(
+        mention.path,
+        mention.outside,
+        line[:start] + mention.before,
+        mention.after,
+        mention.near,
+        mention.plain,
+        mention.located,
+        mention.follows,
+    )
+
+
+def _continues(line: str, previous: str, previous_fenced: bool) -> bool:
+    """`line` goes on with the sentence of `previous` (no blank line, no new item or block)."""
+    if previous_fenced or not previous.strip() or not line.strip():
+        return False
+    if BULLET.match(line) or HEADING_LINE.match(line) or TABLE_ROW.match(line):
+        return False
+    return not HEADING_LINE.match(previous) and not TABLE_ROW.match(previous)
+
+
+def _table_columns(header: list[str]) -> tuple[int, int | None, int | None]:
+    file_col = next(
+        (n for n, c in enumerate(header) if _FILE_COLUMN.match(c.strip("*_ `"))), None
+    )
+    action_col = next(
+        (
+            n
+            for n, c in enumerate(header)
+            if n != file_col and _ACTION_COLUMN.match(c.strip("*_ `"))
+        ),
+        None,
+    )
+    return 0, file_col, action_col
+
+
+def _row_mentions(row: list[str], file_col: int | None) -> list[Mention]:
+    chosen = [row[file_col]] if file_col is not None and file_col < len(row) else row
+    out: list[Mention] = []
+    for cell in chosen:
+        out.extend(line_mentions(cell, plain_text=file_col is not None))
+    return out
+
+
+def _stance(
+    mention: Mention, line: str, kind: str | None, label: str | None
+) -> tuple[str, str | None]:
+    """What the plan says about one mention on a line (see the module docstring)."""
+    if kind in ("ignore",) or label == "SKIP":
+        return "skip", None
+    if kind == "exclude" or label == "EXCLUDE" or excluded(mention, line):
+        return "exclude", None
+    checklist = kind in ("criteria", "verify") or label == "CRITERIA"
+    if kind == "done" or (not checklist and is_done(line)):
+        return "done", None
+    action = stated_action(mention, label)
+    if kind == "read" or label == "READ":
+        return "read", action
+    if action is None and only_read(mention):
+        return "read", None
+    return "change", action

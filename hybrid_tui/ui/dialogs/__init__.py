@@ -1,0 +1,1 @@
+"""The modal dialogs every screen uses: confirm, and the check approval."""

@@ -1,0 +1,1 @@
+"""The review screen and the widgets it is made of, and the revise note it opens."""
