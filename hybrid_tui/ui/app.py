@@ -30,7 +30,8 @@ from typing import TYPE_CHECKING, Any
 from textual import work
 from textual.app import App
 from textual.binding import Binding
-from textual.notifications import SeverityLevel
+from textual.filter import ANSIToTruecolor, LineFilter
+from textual.notifications import Notification, Notify, SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from hybrid_tui.config_file import StartupSettings, config_path, read_config_table
@@ -173,6 +174,8 @@ class HybridApp(App[None]):
         self.startup_done = False
         """Set once the start-up work after the first frame is done (tests wait on it)."""
         super().__init__()
+        self._shown_notifications: list[Notification] = []  # for `withdraw`
+        self._ansi_filter: tuple[object, ANSIToTruecolor] | None = None  # for `get_line_filters`
         self._startup_theme(context.startup.theme)
 
     def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
@@ -181,6 +184,32 @@ class HybridApp(App[None]):
         (`core.inert`): an error message may quote a path, a plan title or the agent's words."""
         super().notify(inert(message), title=inert(title, one_line=True), severity=severity, timeout=timeout,
                        markup=markup)
+
+    def on_notify(self, event: Notify) -> None:
+        """Keep the notifications showing, so that one can be withdrawn (`withdraw`)."""
+        self._shown_notifications = [n for n in self._shown_notifications if not n.has_expired]
+        self._shown_notifications.append(event.notification)
+
+    def withdraw(self, notification: Notification) -> None:
+        """Take back one notification still showing (a refusal that no longer holds); the
+        others are shown again with the time they had left."""
+        if not any(shown is notification for shown in self._shown_notifications):
+            return  # gone already
+        kept = [n for n in self._shown_notifications if n is not notification and not n.has_expired]
+        self._shown_notifications = []
+        self.clear_notifications()
+        for shown in kept:
+            self.post_message(Notify(shown))
+
+    def get_line_filters(self) -> Sequence[LineFilter]:
+        """Textual's line filters, with the ANSI-to-truecolor one made for the theme in use. The
+        start-up theme is applied before any CSS is parsed (`_apply_theme_before_css`), without
+        Textual's theme watcher, which is what would renew that filter."""
+        theme = self.ansi_theme
+        if self._ansi_filter is None or self._ansi_filter[0] is not theme:
+            self._ansi_filter = (theme, ANSIToTruecolor(theme))
+        ansi = self._ansi_filter[1]
+        return [ansi if isinstance(f, ANSIToTruecolor) else f for f in super().get_line_filters()]
 
     def _startup_theme(self, wanted: str) -> None:
         """Register and apply the theme the first frame shows. With theme files in the user's
@@ -207,8 +236,7 @@ class HybridApp(App[None]):
         theme: Theme = self.current_theme
         classes = {cls: False for cls in self.classes if cls.startswith("-theme-")}
         classes.update({f"-theme-{name}": True, "-dark-mode": theme.dark, "-light-mode": not theme.dark})
-        self.update_classes(classes, update=False)
-        self._refresh_truecolor_filter(self.ansi_theme)
+        self.update_classes(classes, update=False)  # the ANSI filter follows: `get_line_filters`
         self.stylesheet.set_variables(self.get_css_variables())
 
     def get_theme_variable_defaults(self) -> dict[str, str]:

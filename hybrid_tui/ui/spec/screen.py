@@ -450,7 +450,7 @@ class SpecScreen(Screen[None]):
         keep = []
         for refusal_kind, notification in self._refusals:
             if kind is None or refusal_kind == kind:
-                self.app._unnotify(notification)  # Textual's own way a toast goes; a no-op once gone
+                self.hybrid.withdraw(notification)  # a no-op once gone
             else:
                 keep.append((refusal_kind, notification))
         self._refusals = keep
