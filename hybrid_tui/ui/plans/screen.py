@@ -51,14 +51,13 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
-from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.worker import Worker, WorkerState
 
@@ -73,6 +72,7 @@ from hybrid_tui.core.plan.plans import (
     watch_plans,
 )
 from hybrid_tui.core.project import find_project_root
+from hybrid_tui.ui.hybrid_screen import HybridScreen
 from hybrid_tui.ui.plans.plan_list import BADGE_COLOURS, PlanList
 
 if TYPE_CHECKING:
@@ -82,7 +82,6 @@ if TYPE_CHECKING:
     from hybrid_tui.core.plan.advice import Advice
     from hybrid_tui.core.run.dispatch import Prepared
     from hybrid_tui.core.runs import RunStore
-    from hybrid_tui.ui.app import AppContext, HybridApp
     from hybrid_tui.ui.spec.screen import Draft
 
 WORKER_JOBS = {
@@ -169,7 +168,7 @@ def preview_chunks(text: str, lines_per_chunk: int = PREVIEW_CHUNK_LINES) -> lis
     return chunks
 
 
-class PlansScreen(Screen[None]):
+class PlansScreen(HybridScreen):
     """The plan list beside the selected plan; the app's first screen."""
 
     DEFAULT_CSS = """
@@ -214,14 +213,6 @@ class PlansScreen(Screen[None]):
         self._advice_cache: dict[AdviceKey, Advice | None] = {}
         self.starting_claude = False
         self._claude_checks: list[str] | None = []  # what the user approved at c
-
-    @property
-    def context(self) -> AppContext:
-        return self.hybrid.context
-
-    @property
-    def hybrid(self) -> HybridApp:
-        return cast("HybridApp", self.app)
 
     @property
     def plans(self) -> list[Plan]:

@@ -55,7 +55,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
 from textual.message import Message
-from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.worker import Worker, WorkerState, get_current_worker
 
@@ -74,6 +73,7 @@ from hybrid_tui.core.review.session import (
 )
 from hybrid_tui.core.runs import Run
 from hybrid_tui.ui.dialogs.confirm import ConfirmScreen
+from hybrid_tui.ui.hybrid_screen import HybridScreen
 from hybrid_tui.ui.review.checks_panel import ChecksPanel
 from hybrid_tui.ui.review.claude_panel import ClaudeReviewPanel
 from hybrid_tui.ui.review.diff_model import FileModel, prepare_file
@@ -85,7 +85,6 @@ if TYPE_CHECKING:
     from hybrid_tui.core.git import FileDiff
     from hybrid_tui.core.land.merge import Finding
     from hybrid_tui.core.review.claude_review import ClaudeReviewer
-    from hybrid_tui.ui.app import HybridApp
 
 __all__ = ["CACHED_FILES", "ReviewScreen", "describe_selection", "line_position", "totals"]
 
@@ -114,7 +113,7 @@ def line_position(model: FileModel, line: int, split: bool) -> tuple[int, int]:
     return best[1], best[2]
 
 
-class ReviewScreen(Screen[None]):
+class ReviewScreen(HybridScreen):
     DEFAULT_CSS = """
     ReviewScreen { layout: vertical; }
     ReviewScreen > #review-header {
@@ -243,10 +242,6 @@ class ReviewScreen(Screen[None]):
         self.session = ReviewSession(self.hybrid.context.store, run, self.hybrid.context.settings)
         self._pending_hunk: int | str = 0  # the hunk to put the cursor on when the next file opens
         self._pending_line: tuple[str, int] | None = None  # a Claude point's file and line, to show
-
-    @property
-    def hybrid(self) -> HybridApp:
-        return self.app  # type: ignore[return-value]
 
     # What tests and the app read of the review, kept by the session and the panels.
     @property

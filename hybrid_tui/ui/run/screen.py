@@ -41,7 +41,6 @@ from typing import TYPE_CHECKING
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.markup import escape
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, Static
 from textual.worker import Worker, WorkerState
@@ -51,11 +50,11 @@ from hybrid_tui.core.errors import HybridError
 from hybrid_tui.core.inert import inert
 from hybrid_tui.core.runs import Run, Status
 from hybrid_tui.ui.dialogs.confirm import ConfirmScreen
+from hybrid_tui.ui.hybrid_screen import HybridScreen
 from hybrid_tui.ui.widgets.event_log import EventLog, status_words
 
 if TYPE_CHECKING:
     from hybrid_tui.core.run.dispatch import Prepared, RunExecution
-    from hybrid_tui.ui.app import HybridApp
 
 _STATUS_COLOURS = {
     Status.REVIEW: "$success",
@@ -88,7 +87,7 @@ def usage_parts(run: Run) -> list[str]:
     return parts
 
 
-class RunScreen(Screen[None]):
+class RunScreen(HybridScreen):
     DEFAULT_CSS = """
     RunScreen { layout: vertical; }
     RunScreen > #run-header {
@@ -135,10 +134,6 @@ class RunScreen(Screen[None]):
         self._max_steps: int | None = None
         self._agent_name = run.agent
         self._unit = "turn" if run.agent == "claude" else "step"
-
-    @property
-    def hybrid(self) -> HybridApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static(id="run-header")

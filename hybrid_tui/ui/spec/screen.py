@@ -48,7 +48,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -56,7 +56,6 @@ from textual.binding import Binding
 from textual.containers import Container
 from textual.content import Content
 from textual.notifications import Notification, Notify
-from textual.screen import Screen
 from textual.timer import Timer
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
@@ -66,6 +65,7 @@ from hybrid_tui.core.errors import HybridError, InputError
 from hybrid_tui.core.inert import inert
 from hybrid_tui.core.plan.plans import Plan, read_plan
 from hybrid_tui.core.spec.format import Problem, validate_spec
+from hybrid_tui.ui.hybrid_screen import HybridScreen
 
 if TYPE_CHECKING:
     from textual.widgets import TextArea
@@ -73,7 +73,6 @@ if TYPE_CHECKING:
     from hybrid_tui.core.run.dispatch import Prepared
     from hybrid_tui.core.runs import RunStore
     from hybrid_tui.core.spec.convert.with_claude import ClaudeConversion
-    from hybrid_tui.ui.app import AppContext, HybridApp
 
 VALIDATE_DELAY = 0.15
 """Seconds after the last keystroke before the spec is validated again."""
@@ -163,7 +162,7 @@ def count_text(problems: list[Problem]) -> str:
     return " · ".join(parts)
 
 
-class SpecScreen(Screen[None]):
+class SpecScreen(HybridScreen):
     """Edit and run the spec for one plan."""
 
     BINDINGS = [
@@ -186,14 +185,6 @@ class SpecScreen(Screen[None]):
         self._editor: TextArea | None = None
         self._timer: Timer | None = None
         self._refusals: list[tuple[str, Notification]] = []
-
-    @property
-    def context(self) -> AppContext:
-        return self.hybrid.context
-
-    @property
-    def hybrid(self) -> HybridApp:
-        return cast("HybridApp", self.app)
 
     @property
     def text(self) -> str | None:
