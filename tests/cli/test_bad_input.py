@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git
-from tests.helpers import run_cli, standin_env, world
+from tests.support.cli import run_cli, standin_env, world
+from tests.support.repos import git
 
 GOOD_PLAN = "# Fine\n\n## Changes\n\n### 1. `hello.txt`\nCreate it.\n"
 

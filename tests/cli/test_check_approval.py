@@ -18,9 +18,9 @@ import pytest
 from hybrid_tui.core.errors import ActionFailed
 from hybrid_tui.core.runs import RunStore
 from hybrid_tui.core.verify import RunChecks
-from tests.conftest import AGENT_STREAMS
-from tests.helpers import checkout_fingerprint, run_cli, standin_env
-from tests.test_verify import record, spec_file
+from tests.support.cli import checkout_fingerprint, run_cli, standin_env
+from tests.support.repos import AGENT_STREAMS
+from tests.support.runs import record, spec_file
 
 HOSTILE_PLAN = """\
 # Add a greeting

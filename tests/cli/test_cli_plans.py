@@ -7,8 +7,8 @@ import os
 import shutil
 from pathlib import Path
 
-from tests.conftest import CORPUS_PLANS
-from tests.helpers import run_cli
+from tests.support.cli import run_cli
+from tests.support.repos import CORPUS_PLANS
 
 
 def test_plans_json_lists_newest_first_with_advice(repo: Path, tmp_path: Path):
@@ -53,7 +53,7 @@ def test_the_example_config_file_is_valid_and_complete():
 
     from hybrid_tui.config import Settings, load_settings
 
-    example = Path(__file__).resolve().parents[1] / "docs" / "config.example.toml"
+    example = Path(__file__).resolve().parents[2] / "docs" / "config.example.toml"
     assert load_settings(example) == Settings()
     text = example.read_text()
 

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git
-from tests.helpers import run_cli, standin_env, world
-from tests.test_verify import agent_stream, record, run_spec, spec_file
+from tests.support.cli import run_cli, standin_env, world
+from tests.support.repos import git
+from tests.support.runs import agent_stream, record, run_spec, spec_file
 
 PLAN = """\
 # Add a greeting

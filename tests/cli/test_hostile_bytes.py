@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from hybrid_tui.core.inert import inert, inert_json, inert_output, is_inert
-from tests.helpers import run_cli, standin_env
+from tests.support.cli import run_cli, standin_env
 
 ESC = "\x1b"
 # What a terminal could obey: every C0 control but tab and newline, DEL, C1, bidi controls.

@@ -6,7 +6,7 @@ import pytest
 
 from hybrid_tui.core.plan.advice import AdviceSettings, advise
 from hybrid_tui.core.spec.convert import convert_plan
-from tests.conftest import CORPUS_PLANS
+from tests.support.repos import CORPUS_PLANS
 
 
 def advice_for(text: str, settings: AdviceSettings | None = None):

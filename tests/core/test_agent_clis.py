@@ -1,4 +1,4 @@
-"""tests/agent_clis.py: the installer of the real agent CLIs.
+"""tests/support/agent_clis.py: the installer of the real agent CLIs.
 
 Its logic runs on a fake agent whose "install" writes a shell script (no network): installed
 once, not again while ready, afresh when half done, once for two processes at once, and a
@@ -17,36 +17,11 @@ from pathlib import Path
 
 import pytest
 
-from tests import agent_clis
-from tests.agent_clis import Agent, AgentInstallError
+from tests.support import agent_clis
+from tests.support.agent_clis import AgentInstallError
+from tests.support.fake_agent import fake_agent
 
-ROOT = Path(__file__).parent.parent
-
-
-def _fake_binary(agent: Agent, where: Path) -> Path:
-    return where / "bin" / "fake"
-
-
-def _fake_install(agent: Agent, where: Path) -> None:
-    """Records each install in $FAKE_AGENT_LOG, takes $FAKE_AGENT_SLEEP seconds, then writes a
-    `fake` that says its version; $FAKE_AGENT_FAIL makes it fail the way a pip/npm run does."""
-    with open(os.environ["FAKE_AGENT_LOG"], "a") as log:
-        log.write(f"{os.getpid()}\n")
-    time.sleep(float(os.environ.get("FAKE_AGENT_SLEEP", "0")))
-    if os.environ.get("FAKE_AGENT_FAIL"):
-        agent_clis._run("npm install fake", agent, [sys.executable, "-c", "import sys; print('npm error 404 fake@9 is not in this registry'); sys.exit(1)"])
-    binary = _fake_binary(agent, where)
-    binary.parent.mkdir(parents=True)
-    binary.write_text(f"#!/bin/sh\necho 'fake {agent.version}'\n")
-    binary.chmod(0o755)
-
-
-def fake_agent(version: str = "1.2.3") -> Agent:
-    return Agent(
-        name="fake", title=f"Fake CLI {version}", source="a shell script", version=version,
-        env_var="HYBRID_TUI_FAKE_BIN", subdir="fake", binary=_fake_binary, install=_fake_install,
-        reports=lambda agent, output: output == f"fake {agent.version}",
-    )  # fmt: skip
+ROOT = Path(__file__).parents[2]
 
 
 @pytest.fixture
@@ -100,7 +75,7 @@ def test_an_install_that_is_not_ready_is_done_again(fake: dict, monkeypatch: pyt
 
 def test_two_processes_at_once_install_once(fake: dict):
     code = (
-        "from tests import agent_clis; from tests.test_agent_clis import fake_agent; "
+        "from tests.support import agent_clis; from tests.support.fake_agent import fake_agent; "
         "agent_clis.AGENTS['fake'] = fake_agent(); print(agent_clis.ensure('fake'))"
     )
     env = {**os.environ, "FAKE_AGENT_SLEEP": "1.5"}

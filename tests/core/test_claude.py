@@ -20,10 +20,15 @@ from hybrid_tui.agents.registry import (
     make_agent,
 )
 from hybrid_tui.config import ClaudeSettings, Settings
-
-from .conftest import AGENT_STREAMS
-from .servers.anthropic import ApiError, ScriptedAnthropic, text, thinking, tool_use
-from .test_kimi import fixture_lines, fixture_outcome
+from tests.support.repos import AGENT_STREAMS
+from tests.support.servers.anthropic import (
+    ApiError,
+    ScriptedAnthropic,
+    text,
+    thinking,
+    tool_use,
+)
+from tests.support.streams import fixture_lines, fixture_outcome
 
 # Recorded runs; NAME.hook_pretooluse.jsonl / NAME.stdin.jsonl are not stdout streams.
 CLAUDE_FIXTURES = sorted(
@@ -382,7 +387,7 @@ def verdict_of(lines: list[str], rc: int | None, stderr: str = "", **outcome):
 @pytest.mark.parametrize(
     ("lines", "kind"),
     [
-        # Recorded with 2.1.332 against the scripted server (tests/servers/anthropic.py).
+        # Recorded with 2.1.332 against the scripted server (tests/support/servers/anthropic.py).
         ([synthetic("Invalid API key · Fix external API key", "authentication_failed"),
           result_line(result="Invalid API key · Fix external API key",
                       api_error_status=401, api_error_type="authentication_error")], "auth"),
@@ -685,7 +690,7 @@ def test_odd_shapes_never_raise_and_verdict_always_answers(message, rc):
         assert rc == 0 and parser.result is not None and parser.result.get("is_error") is False
 
 
-# -- the scripted Anthropic server the e2e tests use (tests/servers/anthropic.py) -------------
+# -- the scripted Anthropic server the e2e tests use (tests/support/servers/anthropic.py) -----
 
 
 def _post(url: str, body: dict) -> tuple[int, str, bytes]:

@@ -28,8 +28,8 @@ from hybrid_tui.core.review.claude_review import (
     review_prompt,
 )
 from hybrid_tui.core.runs import ClaudeReview, ReviewPoint, RunStore, Status
-from tests.helpers import run_cli, world
-from tests.test_verify import agent_stream, run_spec, spec_file
+from tests.support.cli import run_cli, world
+from tests.support.runs import agent_stream, run_spec, spec_file
 
 
 @pytest.fixture

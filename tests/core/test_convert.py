@@ -18,7 +18,7 @@ from hybrid_tui.core.spec.convert import (
 )
 from hybrid_tui.core.spec.convert.commands import looks_like_shell
 from hybrid_tui.core.spec.format import parse_spec, render_spec, validate_spec
-from tests.conftest import CORPUS_PLANS, git, make_repo
+from tests.support.repos import CORPUS_PLANS, git, make_repo
 
 PLAN_01 = CORPUS_PLANS / "01-fix-delete-types.md"
 CORPUS = sorted(CORPUS_PLANS.glob("*.md"))

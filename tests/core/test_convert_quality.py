@@ -13,7 +13,7 @@ annotated plans:
 - command recall: annotated commands found among the spec's commands (whitespace collapsed; a
   `cd dir && ` prefix the converter added from a lone `cd` line is accepted).
 
-Run with `pytest -s tests/test_convert_quality.py` to see the per-plan table; the figures are
+Run with `pytest -s tests/core/test_convert_quality.py` to see the per-plan table; the figures are
 also in the assertion message when a target is missed.
 """
 
@@ -28,9 +28,9 @@ import pytest
 
 from hybrid_tui.core.spec.convert import convert_plan
 from hybrid_tui.core.spec.format import Spec, render_spec, validate_spec
-from tests.conftest import CORPUS_PLANS
+from tests.support.repos import CORPUS_PLANS, FIXTURES
 
-ANNOTATIONS = Path(__file__).parent / "fixtures" / "annotations" / "plans.toml"
+ANNOTATIONS = FIXTURES / "annotations" / "plans.toml"
 CORPUS = sorted(CORPUS_PLANS.glob("*.md"))
 
 RECALL_TARGET = 0.90

@@ -27,8 +27,8 @@ from hybrid_tui.core.spec.convert.with_claude import (
     spec_text_in,
 )
 from hybrid_tui.core.spec.format import parse_spec, render_spec, validate_spec
-from tests.conftest import make_repo
-from tests.helpers import run_cli
+from tests.support.cli import run_cli
+from tests.support.repos import make_repo
 
 TREE = {"README.md", "src/app.py", "tests/test_app.py"}
 

@@ -19,7 +19,7 @@ from hybrid_tui.agents.events import Notice, Text, ToolCall, ToolResult
 from hybrid_tui.agents.kimi import KimiAgent, KimiParser
 from hybrid_tui.agents.process import SUPERVISOR
 from hybrid_tui.config import KimiSettings
-from tests.conftest import AGENT_STREAMS
+from tests.support.repos import AGENT_STREAMS
 
 RECORDINGS = sorted(p.stem for p in AGENT_STREAMS.glob("kimicode_*.jsonl"))
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import git
-from tests.helpers import checkout_fingerprint, has_merge_head, run_cli, standin_env
+from tests.support.cli import checkout_fingerprint, has_merge_head, run_cli, standin_env
+from tests.support.repos import git
 
 PLAN = "# Say hello\n\n## Changes\n\n### 1. `hello.txt`\nCreate it.\n\n## Verification\n- `cat hello.txt`\n"
 

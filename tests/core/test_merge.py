@@ -16,9 +16,9 @@ from hybrid_tui.core import git as core_git
 from hybrid_tui.core.errors import ActionFailed
 from hybrid_tui.core.land.merge import preflight
 from hybrid_tui.core.runs import Run, RunStore
-from tests.conftest import git, make_repo
-from tests.helpers import checkout_fingerprint, has_merge_head, run_cli
-from tests.test_verify import agent_stream, run_spec, spec_file
+from tests.support.cli import checkout_fingerprint, has_merge_head, run_cli
+from tests.support.repos import git, make_repo
+from tests.support.runs import agent_stream, run_spec, spec_file
 
 
 def commit_on_main(repo: Path, name: str, text: str) -> str:

@@ -1,4 +1,4 @@
-"""The scripted OpenAI Chat Completions server (tests/servers/openai.py), spoken to with plain
+"""The scripted OpenAI Chat Completions server (tests/support/servers/openai.py), spoken to with plain
 http.client the way an OpenAI SDK does: streamed chunks reassembled, errors, script bookkeeping."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ import http.client
 import json
 from typing import Any
 
-from tests.servers.openai import (
+from tests.support.servers.openai import (
     QUOTA_MESSAGE,
     ApiError,
     ScriptedOpenAI,

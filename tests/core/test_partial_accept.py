@@ -18,43 +18,14 @@ from hybrid_tui.core.git import patch_text
 from hybrid_tui.core.land.accept import accept_run
 from hybrid_tui.core.land.hunks import ALL, build_patch, parse_hunks, unquote_path
 from hybrid_tui.core.land.partial import accept_selection, run_hunks
-from hybrid_tui.core.runs import Run, RunStore
-from tests.conftest import git, make_repo
-from tests.helpers import checkout_fingerprint, run_cli
-from tests.test_verify import agent_stream, run_spec, spec_file
-
-LINES = [f"line {n}" for n in range(1, 31)]
-ORIGINAL = "\n".join(LINES) + "\n"
-
-
-def edited(**changes: str) -> str:
-    """ORIGINAL with line N (1-based, `l2="..."`) replaced."""
-    lines = list(LINES)
-    for key, text in changes.items():
-        lines[int(key[1:]) - 1] = text
-    return "\n".join(lines) + "\n"
-
-
-THREE_CHANGES = edited(l2="line 2 (agent)", l15="line 15 (agent)", l28="line 28 (agent)")
-
-
-def make_run(tmp_path: Path, files: dict[str, str], calls: list[tuple[str, dict]], named: list[str]) -> tuple[Path, Run, RunStore]:
-    repo = make_repo(tmp_path / "project", files)
-    stream = agent_stream(tmp_path, "work", calls)
-    result, _, summary = run_spec(repo, spec_file(tmp_path, named, []), stream)
-    assert result.returncode == 0, result.stderr
-    store = RunStore(Path(os.environ["HYBRID_TUI_STATE_DIR"]))
-    return repo, store.load(summary["run_id"]), store
-
-
-@pytest.fixture
-def three_hunks(tmp_path: Path):
-    return make_run(
-        tmp_path,
-        {"numbers.txt": ORIGINAL, "README.md": "# demo\n"},
-        [("WriteFile", {"path": "numbers.txt", "content": THREE_CHANGES})],
-        ["MODIFY numbers.txt"],
-    )
+from tests.support.cli import checkout_fingerprint, run_cli
+from tests.support.repos import git, make_repo
+from tests.support.runs import (
+    ORIGINAL,
+    THREE_CHANGES,
+    edited,
+    make_run,
+)
 
 
 def test_two_of_three_hunks_land_as_one_commit(three_hunks):

@@ -22,7 +22,7 @@ from hybrid_tui.core.plan.plans import (
     read_plan,
     watch_plans,
 )
-from tests.conftest import CORPUS_PLANS
+from tests.support.repos import CORPUS_PLANS
 
 # ---------------------------------------------------------------------------------------------
 # find_plans_dir

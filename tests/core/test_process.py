@@ -24,11 +24,11 @@ from hybrid_tui.agents.process import (
 )
 from hybrid_tui.config import KimiSettings
 from hybrid_tui.core.errors import InputError
+from tests.support.cli import STANDIN_DIR
+from tests.support.repos import AGENT_STREAMS, make_repo
+from tests.support.streams import GOLDEN, KIMI_FIXTURES, VERDICTS
 
-from .conftest import AGENT_STREAMS, make_repo
-from .test_kimi import GOLDEN, KIMI_FIXTURES, VERDICTS
-
-STANDIN = Path(__file__).parent / "standin" / "kimi"
+STANDIN = STANDIN_DIR / "kimi"
 
 
 def proc_state(pid: int) -> str | None:

@@ -26,9 +26,9 @@ from hybrid_tui.core.review.pull_request import (
     push_branch,
 )
 from hybrid_tui.core.runs import RunStore, Status
-from tests.conftest import git
-from tests.helpers import run_cli
-from tests.test_verify import run_spec, spec_file
+from tests.support.cli import run_cli
+from tests.support.repos import git
+from tests.support.runs import run_spec, spec_file
 
 NO_GH = "/usr/bin:/bin"  # git is here, gh is not
 

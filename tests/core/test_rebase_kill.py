@@ -23,9 +23,9 @@ import pytest
 
 from hybrid_tui.core.land.merge import undo_rebase
 from hybrid_tui.core.runs import Run, RunStore, Status
-from tests.conftest import git, make_repo
-from tests.helpers import checkout_fingerprint, run_cli
-from tests.test_verify import agent_stream, run_spec, spec_file
+from tests.support.cli import checkout_fingerprint, run_cli
+from tests.support.repos import git, make_repo
+from tests.support.runs import agent_stream, run_spec, spec_file
 
 DRIVER = """\
 import os, signal, sys

@@ -7,31 +7,13 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-from tests.conftest import git
-from tests.helpers import run_cli, standin_env
+from tests.support.cli import run_cli, standin_env
+from tests.support.processes import gone, wait_until
+from tests.support.repos import git
 
 PLAN = "# Say hello\n\n## Changes\n\n### 1. `hello.txt`\nCreate it.\n"
-
-
-def gone(pid: int) -> bool:
-    """True once `pid` is no process at all, or only a zombie awaiting its reaper."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except FileNotFoundError:
-        return True
-    return state == "Z"
-
-
-def wait_until(condition, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.02)  # polling a real condition with a deadline, not a fixed wait
-    return condition()
 
 
 def test_kill_9_of_hybrid_tui_leaves_the_run_recoverable(repo: Path, tmp_path: Path, state_dir: Path):

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -22,9 +21,9 @@ import pytest
 from hybrid_tui.core import git as core_git
 from hybrid_tui.core.run.repo_guard import RepoGuard
 from hybrid_tui.core.runs import Run, RunStore, Status
-from tests.conftest import AGENT_STREAMS, git, make_repo
-from tests.helpers import run_cli, standin_env
-from tests.test_verify import agent_stream, spec_file
+from tests.support.cli import run_cli, standin_env
+from tests.support.repos import AGENT_STREAMS, git, make_repo
+from tests.support.runs import agent_stream, run_stream, spec_file
 
 EVIL = '#!/bin/sh\necho "$0 $*" >> "{log}"\nexit 1\n'
 
@@ -39,20 +38,6 @@ def project(tmp_path: Path) -> Path:
 
 def canary(repo: Path) -> Path:
     return repo / ".git" / "canary.log"
-
-
-def run_stream(repo: Path, tmp_path: Path, stream: Path, commands: list[str] | None = None, **knobs: str):
-    """`hybrid-tui run --json` of a spec creating hello.txt, the stand-in replaying `stream`:
-    (process result, events, summary)."""
-    spec = spec_file(tmp_path, ["CREATE hello.txt"], commands or [])
-    # A copy in HOME: the sandbox shows HOME, but not a checkout that lives under /tmp.
-    replayed = Path.home() / f"stream-{stream.name}"
-    shutil.copyfile(stream, replayed)
-    result = run_cli("run", str(spec), "--json", "--approve-checks", cwd=repo,
-                     env=standin_env("kimi_success", KIMI_STANDIN_FIXTURE=str(replayed), **knobs))
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert lines and lines[-1]["type"] == "summary", result.stderr
-    return result, [e for e in lines[:-1] if e["type"] == "event"], lines[-1]
 
 
 def warnings(events: list[dict]) -> list[str]:

@@ -24,11 +24,10 @@ from hybrid_tui.core import repo_lock
 from hybrid_tui.core.repo_lock import RepoBusy, RepositoryWatch, writer
 from hybrid_tui.core.runs import Run, RunStore, Status
 from hybrid_tui.ui.dialogs.confirm import ConfirmScreen
-from tests.conftest import git, make_repo
-from tests.helpers import checkout_fingerprint, has_merge_head, run_cli, standin_env
-from tests.test_ui_review import open_review
-from tests.test_ui_run import build_app, run_app, until
-from tests.test_verify import agent_stream, spec_file
+from tests.support.cli import checkout_fingerprint, has_merge_head, run_cli, standin_env
+from tests.support.pilot import build_app, open_review, run_app, until
+from tests.support.repos import git, make_repo
+from tests.support.runs import agent_stream, spec_file
 
 BUSY = "another hybrid-tui is writing to"
 

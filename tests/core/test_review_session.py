@@ -7,8 +7,8 @@ from hybrid_tui.config import Settings
 from hybrid_tui.core.land.hunks import ALL
 from hybrid_tui.core.review.session import ReviewSession
 from hybrid_tui.core.runs import Status
-from tests.conftest import git
-from tests.test_partial_accept import LINES, three_hunks  # noqa: F401  (a fixture)
+from tests.support.repos import git
+from tests.support.runs import LINES
 
 
 def loaded(store, run) -> ReviewSession:
@@ -21,7 +21,7 @@ def loaded(store, run) -> ReviewSession:
     return session
 
 
-def test_the_session_lists_counts_and_splits_the_run(three_hunks) -> None:  # noqa: F811
+def test_the_session_lists_counts_and_splits_the_run(three_hunks) -> None:
     repo, run, store = three_hunks
     session = loaded(store, run)
 
@@ -31,7 +31,7 @@ def test_the_session_lists_counts_and_splits_the_run(three_hunks) -> None:  # no
     assert session.patch is not None and (session.patch.section("numbers.txt") or "").count("\n@@ ") == 3
 
 
-def test_results_of_an_older_generation_are_dropped(three_hunks) -> None:  # noqa: F811
+def test_results_of_an_older_generation_are_dropped(three_hunks) -> None:
     _, run, store = three_hunks
     session = ReviewSession(store, run, Settings())
     old = session.read_files(session.reload())
@@ -40,7 +40,7 @@ def test_results_of_an_older_generation_are_dropped(three_hunks) -> None:  # noq
     assert not session.take_counts(old.generation, []) and not session.counted
 
 
-def test_a_selection_of_hunks_is_summed_up_asked_and_landed(three_hunks) -> None:  # noqa: F811
+def test_a_selection_of_hunks_is_summed_up_asked_and_landed(three_hunks) -> None:
     repo, run, store = three_hunks
     session = loaded(store, run)
     session.hunk_counts["numbers.txt"] = 3
@@ -70,7 +70,7 @@ def test_a_selection_of_hunks_is_summed_up_asked_and_landed(three_hunks) -> None
     assert lines[1] == "line 2 (agent)" and lines[14] == LINES[14] and lines[27] == "line 28 (agent)"
 
 
-def test_a_moved_base_offers_the_rebase_which_the_session_does_and_undoes(three_hunks) -> None:  # noqa: F811
+def test_a_moved_base_offers_the_rebase_which_the_session_does_and_undoes(three_hunks) -> None:
     repo, run, store = three_hunks
     (repo / "README.md").write_text("# demo, moved on\n")
     git(repo, "commit", "-qam", "the base moves on")
@@ -90,7 +90,7 @@ def test_a_moved_base_offers_the_rebase_which_the_session_does_and_undoes(three_
     assert said == f"Undid the rebase: {run.branch} is back on {old_base[:7]}." and run.rebase is None
 
 
-def test_reject_asks_naming_the_kept_tip_then_rejects(three_hunks) -> None:  # noqa: F811
+def test_reject_asks_naming_the_kept_tip_then_rejects(three_hunks) -> None:
     repo, run, store = three_hunks
     session = loaded(store, run)
     question = session.reject_question()

@@ -29,9 +29,9 @@ from hybrid_tui.core.run.revise import (
 )
 from hybrid_tui.core.runs import CheckResult, Run, RunStore, Status
 from hybrid_tui.core.verify import read_output
-from tests.conftest import git
-from tests.helpers import run_cli, standin_env, world
-from tests.test_verify import agent_stream, record, run_spec, spec_file
+from tests.support.cli import run_cli, standin_env, world
+from tests.support.repos import git
+from tests.support.runs import agent_stream, record, run_spec, spec_file
 
 SESSION = "2a47416c-43bf-46fd-8fe6-a29c47d04c27"
 RESUME_LINE = f"\nTo resume this session: kimi -r {SESSION}\n"

@@ -9,7 +9,7 @@ import pytest
 
 from hybrid_tui.core.spec.format import validate_spec
 from hybrid_tui.core.spec.risky_commands import command_risks
-from tests.helpers import run_cli
+from tests.support.cli import run_cli
 
 DELETES = "deletes files recursively"
 HOME = "reaches your home directory (~ or $HOME)"

@@ -17,8 +17,8 @@ from hybrid_tui.core.run.dispatch import (
     prepare_plan_run,
 )
 from hybrid_tui.core.runs import RunStore, Status
-from tests.conftest import AGENT_STREAMS, git
-from tests.helpers import checkout_fingerprint, run_cli, standin_env, world
+from tests.support.cli import checkout_fingerprint, run_cli, standin_env, world
+from tests.support.repos import AGENT_STREAMS, git
 
 PLAN = """\
 # Add a greeting

@@ -28,10 +28,10 @@ from hybrid_tui.core.land.partial import accept_selection, run_hunks
 from hybrid_tui.core.run.dispatch import RunExecution
 from hybrid_tui.core.run.revise import prepare_revision
 from hybrid_tui.core.runs import Run, RunStore, Status
-from tests.conftest import git, make_repo
-from tests.helpers import checkout_fingerprint, has_merge_head, run_cli, standin_env
-from tests.test_recovery import gone, wait_until
-from tests.test_verify import agent_stream, record, run_spec, spec_file
+from tests.support.cli import checkout_fingerprint, has_merge_head, run_cli, standin_env
+from tests.support.processes import gone, wait_until
+from tests.support.repos import git, make_repo
+from tests.support.runs import agent_stream, record, run_spec, spec_file
 
 
 def store() -> RunStore:

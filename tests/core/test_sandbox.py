@@ -24,9 +24,9 @@ from hybrid_tui.agents import sandbox as sb
 from hybrid_tui.agents.base import Invocation
 from hybrid_tui.core.run.confine import confine_agent
 from hybrid_tui.core.runs import RunStore
-from tests.conftest import git
-from tests.helpers import checkout_fingerprint, run_cli, standin_env
-from tests.test_verify import agent_stream, spec_file
+from tests.support.cli import checkout_fingerprint, run_cli, standin_env
+from tests.support.repos import git
+from tests.support.runs import agent_stream, spec_file
 
 
 def _require_bwrap() -> None:

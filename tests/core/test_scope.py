@@ -8,9 +8,9 @@ from pathlib import Path
 from hybrid_tui.core.git import FileDiff
 from hybrid_tui.core.review.scope import scope_check
 from hybrid_tui.core.spec.format import parse_spec
-from tests.conftest import make_repo
-from tests.helpers import run_cli
-from tests.test_verify import agent_stream, record, run_spec, spec_file
+from tests.support.cli import run_cli
+from tests.support.repos import make_repo
+from tests.support.runs import agent_stream, record, run_spec, spec_file
 
 
 def test_run_flags_out_of_scope_and_untouched_files(tmp_path: Path, state_dir: Path):

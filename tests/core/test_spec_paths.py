@@ -13,9 +13,9 @@ import pytest
 from hybrid_tui.core import git as core_git
 from hybrid_tui.core.spec.format import validate_spec
 from hybrid_tui.core.spec.paths import TreePaths, resolve
-from tests.conftest import git, make_repo
-from tests.helpers import run_cli, standin_env, world
-from tests.test_verify import spec_file
+from tests.support.cli import run_cli, standin_env, world
+from tests.support.repos import git, make_repo
+from tests.support.runs import spec_file
 
 
 @pytest.fixture

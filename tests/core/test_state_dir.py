@@ -22,8 +22,8 @@ import pytest
 
 from hybrid_tui.core.errors import InputError
 from hybrid_tui.core.runs import RunStore, atomic_write, check_run_id
-from tests.conftest import git
-from tests.helpers import run_cli, standin_env, world
+from tests.support.cli import run_cli, standin_env, world
+from tests.support.repos import git
 
 SPEC = """\
 # Spec: 001 -- Add a greeting

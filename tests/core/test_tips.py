@@ -10,10 +10,9 @@ from pathlib import Path
 
 from hybrid_tui.core.run import tips
 from hybrid_tui.core.runs import RunStore
-from tests.conftest import git, make_repo
-from tests.helpers import run_cli
-from tests.test_repo_guard import run_stream
-from tests.test_verify import agent_stream
+from tests.support.cli import run_cli
+from tests.support.repos import git, make_repo
+from tests.support.runs import agent_stream, run_stream
 
 
 def store() -> RunStore:

@@ -1,7 +1,8 @@
 """Verification (issue 6): the spec's checks run in the run's worktree when the agent finishes.
 
 Real git repositories, the real CLI as a process, the stand-in kimi replaying hand-made streams
-whose WriteFile/Shell calls it carries out. Helpers here are shared by the other review tests.
+whose WriteFile/Shell calls it carries out. The helpers it shares with the other review tests are
+in tests/support/runs.py.
 """
 
 from __future__ import annotations
@@ -16,53 +17,10 @@ from pathlib import Path
 
 from hybrid_tui.agents.events import Notice, Text
 from hybrid_tui.core.verify import run_checks
-from tests.conftest import git
-from tests.helpers import checkout_fingerprint, run_cli, standin_env
-from tests.test_recovery import gone, wait_until
-
-
-def agent_stream(directory: Path, name: str, calls: list[tuple[str, dict]], *, rc: int = 0) -> Path:
-    """A stream for the stand-in: one assistant tool call per `calls` item, each with its
-    result (the stand-in carries the call out inside -w before printing the result)."""
-    lines: list[dict] = []
-    for number, (tool, args) in enumerate(calls):
-        call_id = f"call_{number}"
-        lines.append({"role": "assistant", "content": "", "tool_calls": [
-            {"type": "function", "id": call_id, "function": {"name": tool, "arguments": json.dumps(args)}}]})
-        lines.append({"role": "tool", "content": "<system>Done.</system>", "tool_call_id": call_id})
-    lines.append({"role": "assistant", "content": "All done."})
-    path = directory / f"{name}.jsonl"
-    path.write_text("".join(json.dumps(line) + "\n" for line in lines))
-    path.with_suffix(".rc").write_text(f"{rc}\n")
-    path.with_suffix(".stderr").write_text("")
-    return path
-
-
-def spec_file(directory: Path, files: list[str], commands: list[str], *, title: str = "Edit the files") -> Path:
-    """A spec naming `files` (action word first, e.g. "MODIFY a.txt") and `commands`."""
-    text = (
-        f"# Spec: 001 -- {title}\n\n## Tasks\n\n### Task 1: Do it\n\nFiles:\n"
-        + "".join(f"- {f}\n" for f in files)
-        + "\nRequirements:\n- Do what the files say.\n"
-        + ("\nVerification:\n" + "".join(f"- `{c}`\n" for c in commands) if commands else "")
-    )
-    path = directory / "spec.md"
-    path.write_text(text)
-    return path
-
-
-def run_spec(repo: Path, spec: Path, stream: Path | None = None, *extra: str, fixture: str = "kimi_success"):
-    """`hybrid-tui run SPEC --json --approve-checks`: (process result, events, summary)."""
-    knobs = {"KIMI_STANDIN_FIXTURE": str(stream)} if stream else {}
-    result = run_cli("run", str(spec), "--json", "--approve-checks", *extra, cwd=repo, env=standin_env(fixture, **knobs))
-    lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert lines and lines[-1]["type"] == "summary", result.stderr
-    return result, [e for e in lines[:-1] if e["type"] == "event"], lines[-1]
-
-
-def record(state_dir: Path, run_id: str) -> dict:
-    return json.loads((state_dir / "runs" / run_id / "run.json").read_text())
-
+from tests.support.cli import checkout_fingerprint, run_cli, standin_env
+from tests.support.processes import gone, wait_until
+from tests.support.repos import git
+from tests.support.runs import record, run_spec, spec_file
 
 # -- after the agent ----------------------------------------------------------------------------
 

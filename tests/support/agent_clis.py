@@ -23,7 +23,7 @@ npm when there is one, else with the Node from PyPI that the Kimi Code install b
   instead; then nothing is installed (it must be an executable file).
 - An install says so, one line: what, where, and then how long it took.
 
-`python -m tests.agent_clis [NAME ...]` installs by hand and prints the paths.
+`python -m tests.support.agent_clis [NAME ...]` installs by hand and prints the paths.
 Standard library only.
 """
 

@@ -1,4 +1,5 @@
-"""Helpers shared by the tests: the CLI as a real process, the stand-in kimi, world snapshots."""
+"""The command line as the tests drive it: the CLI as a real process, the stand-in agents on PATH
+(standin/ beside this file), world snapshots of a checkout and the state dir."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import AGENT_STREAMS, git
+from tests.support.repos import AGENT_STREAMS, git
 
 STANDIN_DIR = Path(__file__).parent / "standin"
 
@@ -19,7 +20,7 @@ def standin_env(fixture: str, **knobs: str) -> dict[str, str]:
         "PATH": f"{STANDIN_DIR}{os.pathsep}{os.environ['PATH']}",
         "KIMI_STANDIN_FIXTURE": str(AGENT_STREAMS / f"{fixture}.jsonl"),
         # The stand-in reads fixtures and writes logs outside the worktree, which the sandbox
-        # would hide or refuse: it runs unconfined (tests/test_sandbox.py confines it itself).
+        # would hide or refuse: it runs unconfined (tests/core/test_sandbox.py confines it itself).
         "HYBRID_TUI_SANDBOX": "off",
     }
     env.update(knobs)

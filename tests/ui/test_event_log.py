@@ -28,7 +28,7 @@ from hybrid_tui.ui.widgets.event_log import (
     EventLog,
     event_lines,
 )
-from tests.conftest import AGENT_STREAMS
+from tests.support.repos import AGENT_STREAMS
 
 EVERY_KIND: list[AgentEvent] = [
     Notice("run 20261101-1200 started on kimi/20261101-1200-add-hello"),

@@ -33,8 +33,7 @@ from hybrid_tui.ui.review.diff_view import DiffView
 from hybrid_tui.ui.review.revise import ReviseScreen
 from hybrid_tui.ui.review.screen import ReviewScreen
 from hybrid_tui.ui.spec.screen import SpecScreen
-from tests.conftest import AGENT_STREAMS, git, make_repo
-from tests.test_ui_run import (
+from tests.support.pilot import (
     build_app,
     open_run,
     prepare,
@@ -42,6 +41,7 @@ from tests.test_ui_run import (
     until_ended,
     use_standin,
 )
+from tests.support.repos import AGENT_STREAMS, git, make_repo
 
 ESC = "\x1b"
 RAW = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")

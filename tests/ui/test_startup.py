@@ -28,7 +28,7 @@ from hybrid_tui.core.errors import InputError
 from hybrid_tui.ui.app import HybridApp, make_app
 from hybrid_tui.ui.plans.screen import PlansScreen
 from hybrid_tui.ui.theme import builtin_themes_dir, load_theme_file, read_bundled_theme
-from tests.conftest import CORPUS_PLANS
+from tests.support.repos import CORPUS_PLANS
 
 SOURCE_ROOT = Path(hybrid_tui.__file__).resolve().parents[1]
 

@@ -16,17 +16,17 @@ from hybrid_tui.ui.dialogs.check_approval import CheckApprovalScreen
 from hybrid_tui.ui.review.checks_panel import ChecksPanel
 from hybrid_tui.ui.review.screen import ReviewScreen
 from hybrid_tui.ui.run.screen import RunScreen
-from tests.helpers import standin_env, world
-from tests.test_ui_plans import (
+from tests.support.cli import standin_env, world
+from tests.support.pilot import answer_checks, log_text
+from tests.support.pilot_plans import (
     RUN_ID,
     claude_plans_dir,
     new_app,
     notifications,
+    open_spec,
     run,
     wait_until,
 )
-from tests.test_ui_run import answer_checks, log_text
-from tests.test_ui_spec import open_spec
 
 RISKY = "find ~ -name '*.bak' -delete"
 SAFE = "test -f README.md"

@@ -1,6 +1,6 @@
 """Claude implements, in the TUI: `c` on the plans screen, Claude's live stream, review, accept.
 
-Real git repositories and real runs. Claude is the stand-in `claude` (tests/standin/claude)
+Real git repositories and real runs. Claude is the stand-in `claude` (tests/support/standin/claude)
 replaying a stream in Claude Code's stream-json shape, so screens are deterministic; the e2e
 test at the end drives the real `claude` binary against the scripted Anthropic server.
 """
@@ -30,26 +30,25 @@ from hybrid_tui.ui.plans.screen import PlansScreen
 from hybrid_tui.ui.review.checks_panel import ChecksPanel
 from hybrid_tui.ui.review.screen import ReviewScreen
 from hybrid_tui.ui.run.screen import RunScreen
-from tests.conftest import AGENT_STREAMS, git
-from tests.e2e.test_claude_e2e import (  # reads where the binary is, at import
+from tests.support.cli import STANDIN_DIR
+from tests.support.e2e import (  # reads where the binary is, at import
     write_config,
     write_file,
 )
-from tests.helpers import STANDIN_DIR
-from tests.servers.anthropic import ScriptedAnthropic, text
-from tests.test_ui_run import (
+from tests.support.pilot import (
     FIXED_NOW,
     RUN_ID,
     SIZES,
     header_text,
     log_text,
     open_run,
-    process_alive,
-    release,
     run_app,
     until,
     until_ended,
 )
+from tests.support.processes import process_alive, release
+from tests.support.repos import AGENT_STREAMS, git
+from tests.support.servers.anthropic import ScriptedAnthropic, text
 
 PLAN = """\
 # Add a greeting

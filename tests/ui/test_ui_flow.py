@@ -24,19 +24,18 @@ from hybrid_tui.ui.review.diff_view import DiffView
 from hybrid_tui.ui.review.screen import ReviewScreen
 from hybrid_tui.ui.run.screen import RunScreen
 from hybrid_tui.ui.spec.screen import SpecScreen
-from tests.conftest import git
-from tests.test_ui_run import (
+from tests.support.pilot import (
     RUN_ID,
     answer_checks,
     build_app,
     every_kind_stream,
     log_text,
-    process_alive,
-    release,
     run_app,
     until,
     use_standin,
 )
+from tests.support.processes import process_alive, release
+from tests.support.repos import git
 
 PLAN = """\
 # Add a greeting

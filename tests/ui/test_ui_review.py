@@ -3,58 +3,42 @@ the merge preflight (blocking findings, the rebase offer), accept/reject confirm
 
 Each test finishes a real run first (the stand-in kimi replaying a stream that creates
 hello.txt and edits src/app.py on the run's branch, or a hand-made one), then opens the review
-on the real app. Helpers here are shared by test_ui_review_hunks.py.
+on the real app. The helpers it shares are in tests/support/pilot.py.
 """
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 from textual.pilot import Pilot
 
-from hybrid_tui.agents.registry import make_agent
 from hybrid_tui.core.git import FileDiff, diff_files, diff_names
 from hybrid_tui.core.land.hunks import ALL
 from hybrid_tui.core.land.merge import preflight
-from hybrid_tui.core.run.dispatch import RunExecution
 from hybrid_tui.core.runs import CheckResult, Run, RunStore, Status
-from hybrid_tui.core.verify import check_commands
 from hybrid_tui.ui.app import HybridApp
 from hybrid_tui.ui.dialogs.confirm import ConfirmScreen
 from hybrid_tui.ui.review.checks_panel import ChecksPanel, check_row, checks_rows
 from hybrid_tui.ui.review.diff_view import DiffView
 from hybrid_tui.ui.review.file_list import FileList, Row, row_text
 from hybrid_tui.ui.review.screen import ReviewScreen, describe_selection, totals
-from tests.conftest import git, make_repo
-from tests.helpers import checkout_fingerprint
-from tests.test_ui_run import (
+from tests.support.cli import checkout_fingerprint
+from tests.support.pilot import (
     RUN_ID,
     SIZES,
     answer_checks,
     build_app,
     every_kind_stream,
-    prepare,
+    finished_run,
+    open_review,
     run_app,
     until,
+    until_diff,
     use_standin,
 )
-from tests.test_verify import agent_stream, spec_file
-
-
-def finished_run(app: HybridApp, repo: Path, spec: str | None = None, *, check_timeout: float | None = None) -> Run:
-    """A run that went all the way (outside the UI): its branch holds the agent's work; with
-    `check_timeout`, the spec's checks ran after the agent."""
-    prepared = prepare(app, repo) if spec is None else prepare(app, repo, spec)
-    agent = make_agent("kimi", app.context.settings)
-    assert app.context.store is not None
-    approved = check_commands(prepared.run) if check_timeout is not None else None
-    execution = RunExecution(app.context.store, prepared.run, agent, timeout=30, on_events=lambda events: None,
-                             check_timeout=check_timeout, approved_checks=approved)
-    run = asyncio.run(execution.start())
-    assert run.status == Status.REVIEW
-    return run
+from tests.support.repos import git, make_repo
+from tests.support.runs import agent_stream, spec_file
 
 
 @pytest.fixture
@@ -78,22 +62,6 @@ def checked(repo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tupl
                      ["grep -q hello hello.txt", "grep -q 'return 3' src/app.py"]).read_text()
     app = build_app(tmp_path, repo)
     return app, finished_run(app, repo, spec, check_timeout=30)
-
-
-async def open_review(pilot: Pilot, run: Run, first: str = "hello.txt") -> ReviewScreen:
-    """Push the review, wait for the file list, the first file's diff and every worker."""
-    await until(pilot, lambda: len(pilot.app.screen_stack) >= 2, "the plans screen")
-    screen = ReviewScreen(run)
-    await pilot.app.push_screen(screen)
-    await until_diff(pilot, screen, first)
-    return screen
-
-
-async def until_diff(pilot: Pilot, screen: ReviewScreen, path: str) -> None:
-    view = screen.query_one(DiffView)
-    await until(pilot, lambda: view.path == path and view.model is not None, f"the diff of {path}")
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 def message_text(screen: ReviewScreen) -> str | None:

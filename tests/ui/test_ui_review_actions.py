@@ -31,28 +31,29 @@ from hybrid_tui.ui.review.file_list import FileList
 from hybrid_tui.ui.review.revise import ReviseScreen
 from hybrid_tui.ui.review.screen import ReviewScreen, line_position
 from hybrid_tui.ui.run.screen import RunScreen
-from tests.conftest import git
-from tests.e2e.test_claude_e2e import write_config
-from tests.e2e.test_review_e2e import answer
-from tests.servers.anthropic import RecordedRequest, ScriptedAnthropic
-from tests.test_ui_review import finished_run, open_review, until_diff
-from tests.test_ui_review_hunks import three_hunks  # noqa: F401 (a fixture)
-from tests.test_ui_revise import panel_text as panel_parts
-from tests.test_ui_run import (
+from tests.support.cli import STANDIN_DIR
+from tests.support.e2e import answer, write_config
+from tests.support.pilot import (
     FIXED_NOW,
     RUN_ID,
     SIZES,
     answer_checks,
     build_app,
     every_kind_stream,
+    finished_run,
     header_text,
-    process_alive,
+    open_review,
     run_app,
     until,
+    until_diff,
     until_ended,
     use_standin,
 )
-from tests.test_verify import agent_stream
+from tests.support.pilot import panel_text as panel_parts
+from tests.support.processes import process_alive
+from tests.support.repos import git
+from tests.support.runs import agent_stream
+from tests.support.servers.anthropic import RecordedRequest, ScriptedAnthropic
 
 SESSION = "0c0e6d2a-5f8e-4a44-9b8a-2f7b1a3c9d10"  # what every_kind_stream's stderr says
 NOTE = "add revised.txt too"
@@ -218,7 +219,7 @@ def test_revise_starts_from_claudes_points_when_a_review_is_shown(reviewed) -> N
 # -- Claude's review -----------------------------------------------------------------------
 
 
-def test_a_stored_review_is_shown_and_a_point_opens_its_file_at_its_line(three_hunks) -> None:  # noqa: F811
+def test_a_stored_review_is_shown_and_a_point_opens_its_file_at_its_line(three_hunks) -> None:
     _, app, run = three_hunks
     review = review_of(run, points=[ReviewPoint(file="numbers.txt", line=28, problem="keep 28 as it was")])
     store_review(app, run, review)
@@ -252,7 +253,7 @@ def test_a_review_of_an_older_tip_says_so(reviewed) -> None:
 
 def test_claude_missing_is_said_in_the_panel_with_its_install_hint(reviewed, monkeypatch) -> None:
     app, run = reviewed
-    standin = str(Path(__file__).parent / "standin")
+    standin = str(STANDIN_DIR)
     monkeypatch.setenv("PATH", os.pathsep.join(d for d in os.environ["PATH"].split(os.pathsep) if d != standin))
 
     async def body(pilot: Pilot) -> None:
@@ -350,7 +351,7 @@ def test_a_pull_request_is_offered_with_a_remote_and_gh_and_asks_before_pushing(
 # -- pieces --------------------------------------------------------------------------------
 
 
-def test_line_position_finds_the_row_of_a_new_line_or_the_nearest_hunk(three_hunks) -> None:  # noqa: F811
+def test_line_position_finds_the_row_of_a_new_line_or_the_nearest_hunk(three_hunks) -> None:
     from hybrid_tui.core.git import patch_text
     from hybrid_tui.core.land.hunks import PatchIndex
     from hybrid_tui.ui.review.diff_model import prepare_file

@@ -18,39 +18,24 @@ from textual.pilot import Pilot
 from hybrid_tui.core.git import patch_text
 from hybrid_tui.core.land.hunks import ALL, PatchIndex, split_patch
 from hybrid_tui.core.runs import Run, RunStore, Status
-from hybrid_tui.ui.app import HybridApp
 from hybrid_tui.ui.dialogs.confirm import ConfirmScreen
 from hybrid_tui.ui.review.diff_model import prepare_file, syntax_spans
 from hybrid_tui.ui.review.diff_view import DiffView
 from hybrid_tui.ui.review.file_list import FileList
 from hybrid_tui.ui.review.screen import ReviewScreen
-from tests.conftest import git, make_repo
-from tests.test_partial_accept import ORIGINAL, THREE_CHANGES, edited
-from tests.test_ui_review import finished_run, open_review, until_diff
-from tests.test_ui_run import RUN_ID, SIZES, build_app, run_app, until, use_standin
-from tests.test_verify import agent_stream, spec_file
+from tests.support.pilot import (
+    RUN_ID,
+    SIZES,
+    make_review,
+    open_review,
+    run_app,
+    until,
+    until_diff,
+)
+from tests.support.repos import git, make_repo
+from tests.support.runs import ORIGINAL, THREE_CHANGES, edited
 
 BRANCH = f"kimi/{RUN_ID}-edit-the-files"
-
-
-def make_review(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, files: dict[str, str],
-                calls: list[tuple[str, dict]], named: list[str]) -> tuple[Path, HybridApp, Run]:
-    """A repository with `files`, and a finished run whose agent made `calls` (fixed run id)."""
-    repo = make_repo(tmp_path / "project", files)
-    use_standin(monkeypatch, stream=agent_stream(tmp_path, "work", calls))
-    app = build_app(tmp_path, repo)
-    return repo, app, finished_run(app, repo, spec_file(tmp_path, named, []).read_text())
-
-
-@pytest.fixture
-def three_hunks(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[Path, HybridApp, Run]:
-    """numbers.txt (30 lines) with lines 2, 15 and 28 rewritten: three hunks; and a new notes.txt."""
-    return make_review(
-        tmp_path, monkeypatch, {"numbers.txt": ORIGINAL, "README.md": "# demo\n"},
-        [("WriteFile", {"path": "numbers.txt", "content": THREE_CHANGES}),
-         ("WriteFile", {"path": "notes.txt", "content": "notes\n"})],
-        ["MODIFY numbers.txt", "CREATE notes.txt"],
-    )
 
 
 async def open_numbers(pilot: Pilot, run: Run) -> tuple[ReviewScreen, DiffView]:

@@ -11,7 +11,6 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 from textual.app import App, ComposeResult
-from textual.content import Content
 from textual.pilot import Pilot
 from textual.widgets import OptionList, Static, TextArea
 
@@ -21,6 +20,7 @@ from hybrid_tui.core.runs import CheckResult, ClaudeReview, ReviewPoint, Run, St
 from hybrid_tui.ui.review.claude_panel import ClaudeReviewPanel
 from hybrid_tui.ui.review.revise import ReviseScreen, revise_summary
 from hybrid_tui.ui.theme import THEME_VARIABLE_DEFAULTS, builtin_themes_dir, load_themes
+from tests.support.pilot import panel_text
 
 SIZES = [(80, 24), (60, 20)]
 SESSION = "2a47416c-43bf-46fd-8fe6-a29c47d04c27"
@@ -143,14 +143,6 @@ def test_snapshot_revise_modal(snap_compare, size) -> None:
 
 
 # -- the Claude review panel ---------------------------------------------------------------
-
-
-def panel_text(panel: ClaudeReviewPanel) -> tuple[str, str, list[str]]:
-    verdict = str(panel.query_one("#claude-verdict", Static).render())
-    summary = panel.query_one("#claude-summary", Static)
-    options = panel.query_one(OptionList)
-    points = [Content.from_markup(str(options.get_option_at_index(i).prompt)).plain for i in range(options.option_count)]
-    return verdict, str(summary.render()) if summary.display else "", points
 
 
 def test_the_panel_shows_verdict_and_points_and_posts_the_chosen_point() -> None:

@@ -17,22 +17,23 @@ from hybrid_tui.config import Settings, load_settings
 from hybrid_tui.core.runs import RunStore, Status
 from hybrid_tui.ui.plans.screen import PlansScreen
 from hybrid_tui.ui.spec.screen import SpecScreen
-from tests.conftest import git, make_repo
-from tests.e2e.test_claude_e2e import write_config
-from tests.helpers import standin_env, world
-from tests.servers.anthropic import ScriptedAnthropic, tool_use
-from tests.test_ui_plans import (
+from tests.support.cli import standin_env, world
+from tests.support.e2e import write_config
+from tests.support.pilot import answer_checks
+from tests.support.pilot_plans import (
     NOW,
     RUN_ID,
     add_plan,
     claude_plans_dir,
     new_app,
     notifications,
+    open_spec,
     plans_shown,
     run,
     wait_until,
 )
-from tests.test_ui_run import answer_checks
+from tests.support.repos import git, make_repo
+from tests.support.servers.anthropic import ScriptedAnthropic, tool_use
 
 FILES_LINE = "- CREATE supabase/migrations/020_cascade_delete_types.sql"
 
@@ -40,17 +41,6 @@ FILES_LINE = "- CREATE supabase/migrations/020_cascade_delete_types.sql"
 @pytest.fixture
 def plan() -> Path:
     return add_plan(claude_plans_dir(), "01-fix-delete-types.md", age=180)
-
-
-async def open_spec(pilot: Pilot) -> SpecScreen:
-    """From the plans screen: `d` on the selected plan, then wait for the spec (or its error)."""
-    await plans_shown(pilot)
-    await pilot.press("d")
-    await wait_until(pilot, lambda: isinstance(pilot.app.screen, SpecScreen), "the spec screen")
-    screen: SpecScreen = pilot.app.screen  # type: ignore[assignment]
-    await wait_until(pilot, lambda: screen.source is not None, "the spec to be loaded")
-    await pilot.pause()
-    return screen
 
 
 def editor(screen: SpecScreen) -> TextArea:

@@ -9,7 +9,7 @@
         ...
         assert len(server.turn_requests) == 2 and not server.problems
 
-Behaviour choices (those of tests/servers/anthropic.py where the APIs allow):
+Behaviour choices (those of tests/support/servers/anthropic.py where the APIs allow):
 - The script is a list of turns. A turn is a list of parts (`text`, `reasoning`, `tool_call`),
   an `ApiError` (HTTP status + OpenAI error body), or a callable that gets the `RecordedRequest`
   and returns one of those (`request.cwd`, `request.tool_results()`, ...).
