@@ -1,29 +1,21 @@
 """Shared fixtures: isolated HOME/state/config dirs, real git repositories in tmp_path, and the
-real agent CLIs of the end-to-end tests (installed on first use by tests/agent_clis.py)."""
+real agent CLIs of the end-to-end tests (installed on first use by tests/support/agent_clis.py).
+It applies to every folder (core, ui, cli, e2e); what test modules import is in tests/support."""
 
 from __future__ import annotations
 
 import os
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests import agent_clis
+# The shared helpers' asserts report like the tests' own (pytest rewrites only test modules and
+# conftest files unless told): before anything from tests.support is imported.
+pytest.register_assert_rewrite("tests.support")
 
-FIXTURES = Path(__file__).parent / "fixtures"
-AGENT_STREAMS = FIXTURES / "agent-streams"
-CORPUS_PLANS = FIXTURES / "plans"
-
-# Fixed dates keep commit shas and drawn screens deterministic.
-GIT_DATE = "2026-11-01T12:00:00+00:00"
-
-
-def git(cwd: Path, *args: str) -> str:
-    """Run real git in `cwd` and return its stdout (stripped)."""
-    return subprocess.run(
-        ["git", *args], cwd=cwd, check=True, capture_output=True, text=True
-    ).stdout.strip()
+from tests.support import agent_clis
+from tests.support.e2e import agent_or_fail
+from tests.support.repos import GIT_DATE, make_repo
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -50,7 +42,7 @@ BWRAP_TESTS = {"test_sandbox.py", "test_state_dir.py", "test_repo_guard.py"}
 
 # -- the real agent CLIs -----------------------------------------------------------------------
 
-# The fixture that hands a test each agent, by the name tests/agent_clis.py knows it by.
+# The fixture that hands a test each agent, by the name tests/support/agent_clis.py knows it by.
 AGENT_FIXTURES = {"kimi_code_bin": "kimi-code", "kimi_legacy_bin": "kimi-legacy", "kimi_bin": "kimi-legacy", "claude_bin": "claude"}
 
 
@@ -109,15 +101,6 @@ def pytest_collection_finish(session: pytest.Session) -> None:
             agent_clis.report(f"hybrid-tui tests: {error}")
 
 
-def agent_or_fail(name: str) -> Path:
-    """The real agent CLI `name` (see tests/agent_clis.py), or the test fails saying why not."""
-    try:
-        return agent_clis.ensure(name)
-    except agent_clis.AgentInstallError as error:
-        reason = str(error)
-    pytest.fail(reason, pytrace=False)  # outside the except: no "during handling of" chain
-
-
 @pytest.fixture(scope="session")
 def kimi_code_bin() -> Path:
     """The real Kimi Code CLI 2.1.0 (or $HYBRID_TUI_KIMI_CODE_BIN)."""
@@ -145,7 +128,7 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
     monkeypatch.setenv("KIMI_SHARE_DIR", str(home / ".kimi"))
     monkeypatch.setenv("HYBRID_TUI_STATE_DIR", str(home / "state"))
     # The stand-in kimi writes its test logs outside the worktree: unit tests run without the
-    # sandbox; tests/e2e and tests/test_sandbox.py turn it on.
+    # sandbox; tests/e2e and tests/core/test_sandbox.py turn it on.
     monkeypatch.setenv("HYBRID_TUI_SANDBOX", "off")
     monkeypatch.setenv("HYBRID_TUI_CONFIG", str(home / "config.toml"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / ".config"))
@@ -164,19 +147,6 @@ def isolated_env(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.M
 @pytest.fixture
 def state_dir(isolated_env: Path) -> Path:
     return Path(os.environ["HYBRID_TUI_STATE_DIR"])
-
-
-def make_repo(path: Path, files: dict[str, str] | None = None) -> Path:
-    """A real git repository at `path` with one commit holding `files`."""
-    path.mkdir(parents=True, exist_ok=True)
-    git(path, "init", "-q", "-b", "main")
-    for name, content in (files or {"README.md": "# demo\n"}).items():
-        target = path / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(content)
-    git(path, "add", "-A")
-    git(path, "commit", "-q", "-m", "initial")
-    return path
 
 
 @pytest.fixture

@@ -1,8 +1,8 @@
 """The real `claude` binary, driven through `hybrid-tui run --agent claude`, offline.
 
 Claude Code talks to a scripted Anthropic Messages server on 127.0.0.1
-(tests/servers/anthropic.py); everything else is real: the CLI process, git, the worktree,
-the files Claude's tools write. The binary is Claude Code 2.1.332, which tests/agent_clis.py
+(tests/support/servers/anthropic.py); everything else is real: the CLI process, git, the worktree,
+the files Claude's tools write. The binary is Claude Code 2.1.332, which tests/support/agent_clis.py
 installs on first use (or `HYBRID_TUI_CLAUDE_BIN`); a binary that is missing and cannot be
 installed fails the tests, it never skips them (use `--no-e2e` to deselect).
 """
@@ -16,9 +16,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import agent_or_fail, git, make_repo
-from tests.helpers import checkout_fingerprint, run_cli
-from tests.servers.anthropic import (
+from tests.support.cli import checkout_fingerprint, run_cli
+from tests.support.e2e import write_config, write_file
+from tests.support.repos import git, make_repo
+from tests.support.servers.anthropic import (
     ApiError,
     RecordedRequest,
     ScriptedAnthropic,
@@ -44,12 +45,6 @@ Create it with a friendly line.
 """
 
 
-def claude_binary() -> Path:
-    """The native binary of the per-platform package (`claude-code-linux-x64/claude`, ...), as
-    the `claude_bin` fixture gives it: installed, or the test fails saying why not."""
-    return agent_or_fail("claude")
-
-
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     # Hermetic: no Anthropic/Claude settings of the machine reach the agent.
@@ -67,26 +62,6 @@ def plan(tmp_path: Path) -> Path:
     return path
 
 
-def write_config(home: Path, server: ScriptedAnthropic, **claude: object) -> None:
-    """The hybrid-tui config ($HYBRID_TUI_CONFIG from conftest): the real binary, offline env."""
-    env = {
-        "ANTHROPIC_BASE_URL": server.base_url,
-        "ANTHROPIC_API_KEY": "test-key",
-        "CLAUDE_CONFIG_DIR": str(home / ".claude"),
-        "HOME": str(home),
-        "CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC": "1",
-        "CLAUDE_CODE_MAX_RETRIES": "1",
-        "DISABLE_AUTOUPDATER": "1",
-        "DISABLE_TELEMETRY": "1",
-        "DISABLE_ERROR_REPORTING": "1",
-    }
-    lines = ["[agents.claude]", f"command = [{json.dumps(str(claude_binary()))}]", "timeout = 60"]
-    lines += [f"{key} = {json.dumps(value)}" for key, value in claude.items()]
-    lines += ["", "[agents.claude.env]"]
-    lines += [f"{key} = {json.dumps(value)}" for key, value in env.items()]
-    Path(os.environ["HYBRID_TUI_CONFIG"]).write_text("\n".join(lines) + "\n")
-
-
 def run_claude(project: Path, source: Path, *, approve_checks: bool = True):
     """`hybrid-tui run SOURCE --agent claude [--approve-checks] --json`: (process, events, summary, seconds)."""
     started = time.monotonic()
@@ -100,16 +75,6 @@ def run_claude(project: Path, source: Path, *, approve_checks: bool = True):
 
 def worktree_of(summary: dict) -> Path:
     return Path(os.environ["HYBRID_TUI_STATE_DIR"]) / "worktrees" / summary["run_id"]
-
-
-def write_file(name: str, content: str, *, say: str = "Writing it now."):
-    """A turn that writes `name` in the agent's cwd (Write wants an absolute path)."""
-
-    def turn(request: RecordedRequest):
-        assert request.cwd, "the request names no working directory"
-        return [text(say), tool_use("Write", {"file_path": f"{request.cwd}/{name}", "content": content})]
-
-    return turn
 
 
 def test_claude_writes_a_file_and_the_branch_holds_it(project: Path, plan: Path, isolated_env: Path):

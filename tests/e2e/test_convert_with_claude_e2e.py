@@ -1,6 +1,6 @@
 """'Convert with Claude' against the real `claude` binary, offline.
 
-Claude Code talks to the scripted Anthropic server (tests/servers/anthropic.py), which answers
+Claude Code talks to the scripted Anthropic server (tests/support/servers/anthropic.py), which answers
 the way a model would: by calling the `StructuredOutput` tool Claude Code adds for
 `--json-schema`, or with plain text. The binary, the git repository and the CLI are real. A
 missing binary fails these tests (see tests/e2e/test_claude_e2e.py), never skips them.
@@ -21,10 +21,10 @@ from hybrid_tui.core.spec.convert.with_claude import (
     SPEC_FORMAT,
     convert_with_claude,
 )
-from tests.conftest import git, make_repo
-from tests.e2e.test_claude_e2e import write_config
-from tests.helpers import checkout_fingerprint, run_cli
-from tests.servers.anthropic import ApiError, ScriptedAnthropic, text, tool_use
+from tests.support.cli import checkout_fingerprint, run_cli
+from tests.support.e2e import write_config
+from tests.support.repos import git, make_repo
+from tests.support.servers.anthropic import ApiError, ScriptedAnthropic, text, tool_use
 
 pytestmark = [pytest.mark.e2e, pytest.mark.usefixtures("claude_bin")]
 

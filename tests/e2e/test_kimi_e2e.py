@@ -1,7 +1,7 @@
 """The real kimi-cli 1.50.0, offline, driven through `hybrid-tui run --json`.
 
 No stand-in here: the binary is the real legacy Kimi CLI (installed on first use by
-tests/agent_clis.py, or `$HYBRID_TUI_KIMI_BIN`). Its model is the CLI's own `_scripted_echo`
+tests/support/agent_clis.py, or `$HYBRID_TUI_KIMI_BIN`). Its model is the CLI's own `_scripted_echo`
 provider, which replays one script per LLM request from a JSON file and needs no server; the
 unreachable-provider case uses an `openai_legacy` provider pointed at a closed port on
 127.0.0.1. The real agent runs its real tools (WriteFile, StrReplaceFile, Shell) in the run's
@@ -15,49 +15,35 @@ telemetry off, so nothing leaves the machine or touches the real ~/.kimi.
 from __future__ import annotations
 
 import json
-import os
 import re
-import socket
 import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from hybrid_tui.agents.kimi import KimiAgent, detect_flavour
 from hybrid_tui.config import KimiSettings
 from hybrid_tui.core.run.dispatch import build_prompt
-from tests import agent_clis
-from tests.conftest import git
-from tests.helpers import checkout_fingerprint, run_cli
+from tests.support import agent_clis
+from tests.support.cli import checkout_fingerprint, run_cli
+from tests.support.e2e import (
+    AUTHOR,
+    PLAN,
+    call,
+    closed_port,
+    configure,
+    session_context,
+)
+from tests.support.repos import git
 
 pytestmark = pytest.mark.e2e
 
 KIMI_VERSION = agent_clis.KIMI_LEGACY_VERSION  # 1.50.0
-AUTHOR = "Kimi (hybrid-tui) <kimi@hybrid-tui.invalid>"
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
-
-PLAN = """\
-# Add a greeting
-
-## Context
-The app needs a greeting file.
-
-## Changes
-
-### 1. `hello.txt`
-Create it with a friendly line.
-
-### 2. `src/app.py`
-Return 2 instead of 1.
-
-## Verification
-- `test -f hello.txt`
-"""
 
 
 def kimi_path() -> Path:
-    """Where the real kimi-cli 1.50.0 is (tests/agent_clis.py; `$HYBRID_TUI_KIMI_BIN` overrides)."""
+    """Where the real kimi-cli 1.50.0 is (tests/support/agent_clis.py; `$HYBRID_TUI_KIMI_BIN` overrides)."""
     return agent_clis.kimi_legacy_bin()
 
 
@@ -95,63 +81,6 @@ def clean_kimi_env(monkeypatch: pytest.MonkeyPatch) -> None:
 # -- the scripted model ------------------------------------------------------------------------
 
 
-def call(call_id: str, name: str, **arguments: Any) -> str:
-    """One `tool_call:` line of the `_scripted_echo` DSL."""
-    return "tool_call: " + json.dumps(
-        {"id": call_id, "name": name, "arguments": json.dumps(arguments)}
-    )
-
-
-def toml_str(value: str | Path) -> str:
-    return json.dumps(str(value))  # a JSON string is a valid TOML basic string
-
-
-def closed_port() -> int:
-    """A port on 127.0.0.1 that nothing listens on (bound, then released)."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def configure(
-    home: Path,
-    kimi_bin: Path,
-    *,
-    steps: list[list[str]] | None = None,
-    provider: str | None = None,
-    max_steps: int = 100,
-) -> Path:
-    """Write Kimi's config (scripted model, or `provider`), and hybrid-tui's config, which
-    points `[agents.kimi]` at the real binary and that config file. Returns Kimi's data dir."""
-    kimi_dir = home / "kimi-e2e"
-    kimi_dir.mkdir(exist_ok=True)
-    if provider is None:
-        scripts = kimi_dir / "scripts.json"
-        scripts.write_text(json.dumps(["\n".join(step) for step in steps or []], indent=1))
-        provider = (
-            '[providers.scripted]\ntype = "_scripted_echo"\nbase_url = ""\napi_key = ""\n'
-            f"env = {{KIMI_SCRIPTED_ECHO_SCRIPTS = {toml_str(scripts)}}}\n"
-        )
-    name = re.search(r"\[providers\.(\w+)\]", provider).group(1)
-    kimi_config = kimi_dir / "config.toml"
-    kimi_config.write_text(
-        'default_model = "worker"\ntelemetry = false\n\n'
-        f"{provider}\n"
-        f'[models.worker]\nprovider = "{name}"\nmodel = "worker"\nmax_context_size = 131072\n'
-        'capabilities = ["thinking"]\n\n'
-        # One try per request: the OpenAI client's own two retries still run, a few seconds.
-        "[loop_control]\nmax_retries_per_step = 1\n"
-    )
-    Path(os.environ["HYBRID_TUI_CONFIG"]).write_text(
-        "[agents.kimi]\n"
-        f"command = [{toml_str(kimi_bin)}]\n"
-        f"config_file = {toml_str(kimi_config)}\n"
-        f"max_steps = {max_steps}\n"
-        "timeout = 120\n"
-    )
-    return Path(os.environ["KIMI_SHARE_DIR"])
-
-
 def run_plan(repo: Path, source: Path) -> tuple[subprocess.CompletedProcess, list[dict], dict]:
     result = run_cli("run", str(source), "--approve-checks", "--json", cwd=repo, timeout=180)
     lines = [json.loads(line) for line in result.stdout.splitlines()]
@@ -166,14 +95,6 @@ def tool_calls(events: list[dict]) -> list[tuple[str, str, str]]:
 def raw_lines(events: list[dict]) -> list[str]:
     """The stdout lines that were not JSON (the real CLI's error text)."""
     return [e["text"] for e in events if e["kind"] == "text" and e["raw"]]
-
-
-def session_context(share: Path, summary: dict) -> list[dict]:
-    """The real CLI's record of the run's session: one JSON message per line. It is in the run's
-    copy of the data dir when the run was sandboxed (`agent_data`), else in `share`."""
-    data = Path(summary["agent_data"]) if summary.get("agent_data") else share
-    (context,) = data.glob(f"sessions/*/{summary['session_id']}/context.jsonl")
-    return [json.loads(line) for line in context.read_text().splitlines()]
 
 
 def stderr_session_id(state_dir: Path, run_id: str) -> str:

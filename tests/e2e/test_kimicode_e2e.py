@@ -1,8 +1,8 @@
 """The real Kimi Code CLI 2.1.0, offline, driven through `hybrid-tui run --json` and `revise`.
 
 No stand-in: the binary is `@moonshot-ai/kimi-code` 2.1.0 run by a Node 24 from PyPI (installed
-by tests/agent_clis.py on first use, or `HYBRID_TUI_KIMI_CODE_BIN`). Its model is a scripted
-Anthropic Messages server on 127.0.0.1 (tests/servers/anthropic.py), chosen with environment
+by tests/support/agent_clis.py on first use, or `HYBRID_TUI_KIMI_CODE_BIN`). Its model is a scripted
+Anthropic Messages server on 127.0.0.1 (tests/support/servers/anthropic.py), chosen with environment
 variables only (`KIMI_MODEL_PROVIDER_TYPE=anthropic`, `KIMI_MODEL_BASE_URL`, ...). The real agent
 runs its real tools (Write, Edit, Bash, Read) in the run's worktree; the tests check what landed
 on the run's branch, the events hybrid-tui parsed, and the run record. Kimi's data dir is a tmp
@@ -24,14 +24,14 @@ import pytest
 from hybrid_tui.agents.kimi import KimiAgent, detect_flavour
 from hybrid_tui.config import KimiSettings
 from hybrid_tui.core.run.dispatch import build_prompt
-from tests.conftest import git
-from tests.e2e.test_kimi_e2e import (  # the same plan as for the legacy CLI
+from tests.support.cli import checkout_fingerprint, run_cli
+from tests.support.e2e import (  # the same plan as for the legacy CLI
     AUTHOR,
     PLAN,
     closed_port,
 )
-from tests.helpers import checkout_fingerprint, run_cli
-from tests.servers.anthropic import (
+from tests.support.repos import git
+from tests.support.servers.anthropic import (
     ApiError,
     RecordedRequest,
     ScriptedAnthropic,
@@ -420,7 +420,7 @@ def test_quota_exhaustion_is_its_own_failure_kind_and_the_work_before_it_is_kept
 ):
     """Only the `kimi` provider type says the quota is gone: a scripted OpenAI-style
     `/v1/chat/completions` server answers the second request with Moonshot's 429. No retry."""
-    from tests.servers import openai
+    from tests.support.servers import openai
 
     script = [[openai.tool_call("Write", {"path": "hello.txt", "content": "before the quota ran out\n"})],
               openai.quota_exhausted()]  # fmt: skip

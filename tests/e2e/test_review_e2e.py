@@ -1,7 +1,7 @@
 """Claude reviews a run, and revise resumes the real agents' sessions: the real binaries, offline.
 
-- `hybrid-tui review RUN` drives the real `claude` (from tests/agent_clis.py) against the
-  scripted Anthropic server (tests/servers/anthropic.py). The run under review is made by the
+- `hybrid-tui review RUN` drives the real `claude` (from tests/support/agent_clis.py) against the
+  scripted Anthropic server (tests/support/servers/anthropic.py). The run under review is made by the
   stand-in kimi first (the only stand-in; it is not what is tested here). The scripted model
   answers through the `StructuredOutput` tool that `--json-schema` makes Claude Code offer,
   which the tests check in the request the real binary sent.
@@ -22,18 +22,24 @@ from pathlib import Path
 import pytest
 
 from hybrid_tui.core.review.claude_review import REVIEW_SCHEMA
-from tests.conftest import git, make_repo
-from tests.e2e.test_claude_e2e import write_config, write_file
-from tests.e2e.test_kimi_e2e import call, configure, session_context
-from tests.helpers import checkout_fingerprint, run_cli, standin_env
-from tests.servers.anthropic import (
+from tests.support.cli import checkout_fingerprint, run_cli, standin_env
+from tests.support.e2e import (
+    answer,
+    call,
+    configure,
+    session_context,
+    write_config,
+    write_file,
+)
+from tests.support.repos import git, make_repo
+from tests.support.runs import agent_stream, spec_file
+from tests.support.servers.anthropic import (
     ApiError,
     RecordedRequest,
     ScriptedAnthropic,
     text,
     tool_use,
 )
-from tests.test_verify import agent_stream, spec_file
 
 pytestmark = pytest.mark.e2e
 
@@ -63,10 +69,6 @@ def kimi_run(project: Path, tmp_path: Path) -> dict:
 
 def state(run_id: str) -> Path:
     return Path(os.environ["HYBRID_TUI_STATE_DIR"]) / "runs" / run_id
-
-
-def answer(verdict: str, summary: str, points: list[dict]):
-    return [tool_use("StructuredOutput", {"verdict": verdict, "summary": summary, "points": points})]
 
 
 def test_claude_reviews_read_only_and_the_points_go_back_to_kimi(project: Path, tmp_path: Path, isolated_env: Path):

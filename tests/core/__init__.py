@@ -1,0 +1,1 @@
+"""Tests of the Textual-free core and of the agents (hybrid_tui/core, hybrid_tui/agents)."""

@@ -1,0 +1,1 @@
+"""Tests of the Textual app: Pilot-driven screens and their snapshots (__snapshots__/)."""
