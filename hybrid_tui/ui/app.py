@@ -23,9 +23,11 @@ from __future__ import annotations
 import gc
 import threading
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from uuid import uuid4
 
 from textual import work
 from textual.app import App
@@ -175,6 +177,7 @@ class HybridApp(App[None]):
         """Set once the start-up work after the first frame is done (tests wait on it)."""
         super().__init__()
         self._shown_notifications: list[Notification] = []  # for `withdraw`
+        self._withdrawable: dict[str, str] = {}  # notification identity -> its key
         self._ansi_filter: tuple[object, ANSIToTruecolor] | None = None  # for `get_line_filters`
         self._startup_theme(context.startup.theme)
 
@@ -185,21 +188,33 @@ class HybridApp(App[None]):
         super().notify(inert(message), title=inert(title, one_line=True), severity=severity, timeout=timeout,
                        markup=markup)
 
+    def notify_until_withdrawn(self, message: str, *, key: str, severity: SeverityLevel = "information",
+                               timeout: float = 10) -> None:
+        """A notification (drawn inert) that `withdraw(key)` can take back before its time."""
+        notification = Notification(inert(message), "", severity, timeout, markup=False)
+        self._withdrawable[notification.identity] = key
+        self.post_message(Notify(notification))
+
     def on_notify(self, event: Notify) -> None:
-        """Keep the notifications showing, so that one can be withdrawn (`withdraw`)."""
+        """Keep the notifications showing, so that some can be withdrawn (`withdraw`)."""
         self._shown_notifications = [n for n in self._shown_notifications if not n.has_expired]
         self._shown_notifications.append(event.notification)
 
-    def withdraw(self, notification: Notification) -> None:
-        """Take back one notification still showing (a refusal that no longer holds); the
-        others are shown again with the time they had left."""
-        if not any(shown is notification for shown in self._shown_notifications):
-            return  # gone already
-        kept = [n for n in self._shown_notifications if n is not notification and not n.has_expired]
+    def withdraw(self, *keys: str) -> None:
+        """Take back the notifications `notify_until_withdrawn` gave these keys, if still
+        showing; the others are shown again with the time they had left (as new toasts: a
+        toast once cleared is not drawn again)."""
+        shown = [n for n in self._shown_notifications if not n.has_expired]
+        kept = [n for n in shown if self._withdrawable.get(n.identity) not in keys]
+        if len(kept) == len(shown):
+            return  # none of them showing
         self._shown_notifications = []
         self.clear_notifications()
-        for shown in kept:
-            self.post_message(Notify(shown))
+        for notification in kept:
+            again = replace(notification, identity=str(uuid4()))
+            if (key := self._withdrawable.pop(notification.identity, None)) is not None:
+                self._withdrawable[again.identity] = key
+            self.post_message(Notify(again))
 
     def get_line_filters(self) -> Sequence[LineFilter]:
         """Textual's line filters, with the ANSI-to-truecolor one made for the theme in use. The

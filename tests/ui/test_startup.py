@@ -19,6 +19,10 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import pytest
+from rich.segment import Segment
+from rich.style import Style
+from textual.color import Color
+from textual.filter import ANSIToTruecolor
 from textual.pilot import Pilot
 
 import hybrid_tui
@@ -148,6 +152,24 @@ def test_bundled_themes_read_without_validation_equal_the_validated_ones() -> No
 # -- the config file in the TUI ----------------------------------------------------------------
 
 
+def test_a_withdrawn_notification_goes_and_the_others_stay_drawn(repo: Path) -> None:
+    app = make_app(Settings(), repo=repo)
+
+    async def body(pilot: Pilot) -> None:
+        await started(pilot)
+        app.notify("A note that stays", timeout=60)
+        app.notify_until_withdrawn("Not run: a refusal", key="refusal", severity="error", timeout=60)
+        await wait_until(pilot, lambda: "Not run" in shown_toasts(app) and "stays" in shown_toasts(app), "both toasts")
+        app.withdraw("refusal")
+        await wait_until(pilot, lambda: "Not run" not in shown_toasts(app), "the refusal gone")
+        await wait_until(pilot, lambda: "A note that stays" in shown_toasts(app), "the other note drawn again")
+        assert notifications(app) == ["A note that stays"]
+        app.withdraw("refusal")  # gone already: nothing changes
+        assert notifications(app) == ["A note that stays"]
+
+    run(app, body)
+
+
 def test_config_file_values_reach_the_first_frame(repo: Path, tmp_path: Path) -> None:
     plans = tmp_path / "elsewhere"
     plans.mkdir()
@@ -164,6 +186,12 @@ def test_config_file_values_reach_the_first_frame(repo: Path, tmp_path: Path) ->
         # The theme was set before the stylesheet was parsed: its variables are in effect.
         assert app.theme_variables["event-tool"] == read_bundled_theme("hybrid-light").variables["event-tool"]
         assert app.context.settings.agents.kimi.max_steps == 7
+        # ANSI colours in outside renderables map through the light terminal theme, not the
+        # default dark one the app was built with (Textual's own theme watcher did not run).
+        (ansi,) = [f for f in app.get_line_filters() if isinstance(f, ANSIToTruecolor)]
+        (red,) = ansi.apply([Segment("x", Style(color="red"))], Color(255, 255, 255))
+        assert red.style is not None and red.style.color is not None
+        assert red.style.color.triplet == app.ansi_theme_light.ansi_colors[1] != app.ansi_theme_dark.ansi_colors[1]
         assert notifications(app) == []
 
     run(app, body)

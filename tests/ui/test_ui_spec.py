@@ -129,6 +129,7 @@ def test_validated_as_you_type_and_run_refused_while_in_error(repo: Path, plan: 
         assert editor(screen).text.startswith("q# Spec:")
         await pilot.press("backspace")
 
+        app.notify("An unrelated note", timeout=60)  # withdrawing the refusal leaves it
         await pilot.press("ctrl+r")
         assert isinstance(app.screen, SpecScreen)
         refusal = next(m for m in notifications(app) if m.startswith("Not run: 1 error in the spec. First: line"))
@@ -141,6 +142,7 @@ def test_validated_as_you_type_and_run_refused_while_in_error(repo: Path, plan: 
         assert screen.query_one("#spec-problems").border_title == "No problems"
         await pilot.pause()
         assert not [m for m in notifications(app) if m.startswith("Not run")]
+        await wait_until(pilot, lambda: "An unrelated note" in notifications(app), "the other note shown again")
 
     run(app, body)
 

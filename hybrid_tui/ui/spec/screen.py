@@ -55,7 +55,6 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Container
 from textual.content import Content
-from textual.notifications import Notification, Notify
 from textual.timer import Timer
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
@@ -184,7 +183,6 @@ class SpecScreen(HybridScreen):
         self._original: str | None = None
         self._editor: TextArea | None = None
         self._timer: Timer | None = None
-        self._refusals: list[tuple[str, Notification]] = []
 
     @property
     def text(self) -> str | None:
@@ -432,19 +430,12 @@ class SpecScreen(HybridScreen):
         in the spec, "dispatch" refused by `prepare_run`) so that it can be withdrawn once it no
         longer holds: the errors fixed, or the run started (it would otherwise still say "Not
         run" over the Run screen)."""
-        notification = Notification(inert(text), "", "error", timeout, markup=False)
-        self.app.post_message(Notify(notification))
-        self._refusals.append((kind, notification))
+        self.hybrid.notify_until_withdrawn(text, key=f"refusal:{kind}", severity="error", timeout=timeout)
 
     def _withdraw_refusals(self, kind: str | None = None) -> None:
         """Take back the refusals of `kind` (all of them with None) still showing."""
-        keep = []
-        for refusal_kind, notification in self._refusals:
-            if kind is None or refusal_kind == kind:
-                self.hybrid.withdraw(notification)  # a no-op once gone
-            else:
-                keep.append((refusal_kind, notification))
-        self._refusals = keep
+        kinds = [kind] if kind else ["errors", "dispatch"]
+        self.hybrid.withdraw(*(f"refusal:{k}" for k in kinds))
 
     def action_back(self) -> None:
         if self.dispatching:
