@@ -79,6 +79,8 @@ def _parser() -> argparse.ArgumentParser:
 
     p = add("plans", "list Claude's plans, newest first", json_flag=True)
     p.add_argument("--plans-dir", type=Path, default=argparse.SUPPRESS, metavar="DIR", help="Claude's plans directory")
+    p.add_argument("--all", action="store_true",
+                   help="every project's plans, each with its project (default: this repository's)")
     p = add("spec", "convert a plan into a spec and print it")
     p.add_argument("plan", type=Path, metavar="PLAN_FILE", help="a plan (Claude's markdown); a spec is refused")
     p.add_argument("-o", "--output", type=Path, metavar="FILE", help="write the spec to FILE instead of stdout")

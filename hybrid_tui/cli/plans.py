@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 def cmd_plans(args: argparse.Namespace, settings: Settings) -> int:
     from hybrid_tui.core.plan.plans import CONFIG_SOURCE, find_plans_dir, list_plans
+    from hybrid_tui.core.plan.projects import PlanProjects, attribute
 
     _, root = _project(args)
     location = (
@@ -46,25 +47,38 @@ def cmd_plans(args: argparse.Namespace, settings: Settings) -> int:
             fix="Check the path given to --plans-dir." if given
             else "Claude Code creates it with its first plan; or pass --plans-dir DIR.",
         )
-    plans = list_plans(location.path)
+    listed = list_plans(location.path)
+    projects = PlanProjects.open(settings.resolved_state_dir())
+    projects.update()
+    seen = {plan.path: attribute(plan.path, root, projects) for plan in listed}
+    plans = listed if args.all else [plan for plan in listed if seen[plan.path].shown_here]
     advice = {plan.path: _plan_advice(plan.path, settings) for plan in plans}
     if args.json:
         _print_json(
             [
                 {"path": str(p.path), "name": p.name, "title": p.title, "mtime": p.mtime, "size": p.size,
-                 "advice": advice[p.path]}
+                 "advice": advice[p.path], "project": _optional(seen[p.path].project),
+                 "this_project": seen[p.path].ours}
                 for p in plans
             ]
         )
         return EXIT_OK
-    print(f"{len(plans)} plan(s) in {location.path} ({location.source})")
+    whose = "of every project" if args.all else f"of {root.name}"
+    print(f"{len(plans)} plan(s) {whose} in {location.path} ({location.source})")
     now = time.time()
     for p in plans:
         found = advice[p.path] or {}
         badge = {"claude": "Claude", "kimi": "Kimi"}.get(str(found.get("choice")), "?")
-        print(f"{_age(now - p.mtime):>5}  {p.size:>7}  [{badge:>6}]  {p.title}  ({p.name})")
+        project = f"  [{seen[p.path].label}]" if args.all else ""
+        print(f"{_age(now - p.mtime):>5}  {p.size:>7}  [{badge:>6}]  {p.title}  ({p.name}){project}")
         print(f"{'':>25}{found.get('reason') or 'no advice: the plan cannot be read'}")
+    if hidden := len(listed) - len(plans):
+        print(f"{hidden} more of other projects (--all lists them)")
     return EXIT_OK
+
+
+def _optional(path: Path | None) -> str | None:
+    return str(path) if path is not None else None
 
 
 def _plan_advice(path: Path, settings: Settings) -> dict[str, Any] | None:

@@ -8,6 +8,7 @@
     pilot_plans.py  the app started on the plans screen: plans, the spec screen
     e2e.py          the real agent CLIs: their config, scripted turns, the real binaries
     fake_agent.py   a fake agent CLI for the installer's own tests
+    transcripts.py  Claude Code transcripts of a plan-mode session, for any directory and plan
     agent_clis.py   installs the real agent CLIs (`python -m tests.support.agent_clis`)
     servers/        scripted model servers the real CLIs talk to
     standin/        the replaying stand-in `kimi` and `claude`

@@ -209,6 +209,17 @@ def _create_worktree(base: _Base, worktree: Path, branch: str) -> None:
         ) from None
 
 
+def _require_plan_of_this_project(store: RunStore, root: Path, plan_path: Path | None) -> None:
+    """A plan Claude wrote for another repository is not delegated here (`projects`)."""
+    if plan_path is None:
+        return
+    from hybrid_tui.core.plan.projects import PlanProjects, require_this_project
+
+    projects = PlanProjects.open(store.root)
+    projects.update()
+    require_this_project(plan_path, root, projects)
+
+
 def prepare_run(
     store: RunStore,
     repo_path: Path,
@@ -221,6 +232,7 @@ def prepare_run(
     """Validate, then create the run: record, spec.md, branch `<agent>/<id>-<slug>`, worktree."""
     base = _open_base(repo_path)
     _require_state_outside(store, base.root)
+    _require_plan_of_this_project(store, base.root, plan_path)
     spec, problems = validate_spec(spec_text, tree=git.tree_paths(base.repo, base.sha))
     errors = [p for p in problems if p.severity == "error"]
     if spec is None or errors:
@@ -253,6 +265,7 @@ def prepare_plan_run(
     plan's first heading, else the plan file's name."""
     base = _open_base(repo_path)
     _require_state_outside(store, base.root)
+    _require_plan_of_this_project(store, base.root, plan_path)
     where = f"{plan_path}: " if plan_path else ""
     if not plan_text.strip():
         raise InputError(f"{where}the plan is empty: nothing to implement")
