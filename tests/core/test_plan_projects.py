@@ -14,7 +14,12 @@ from pathlib import Path
 
 import pytest
 
-from hybrid_tui.core.plan.projects import INDEX_NAME, PlanProjects, attribute, repository_of
+from hybrid_tui.core.plan.projects import (
+    INDEX_NAME,
+    PlanProjects,
+    attribute,
+    repository_of,
+)
 from tests.support.cli import run_cli, standin_env, world
 from tests.support.repos import git, make_repo
 from tests.support.transcripts import write_transcript
