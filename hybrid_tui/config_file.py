@@ -63,11 +63,12 @@ def read_config_table(path: Path) -> dict[str, Any] | None:
 @dataclass(frozen=True, slots=True)
 class StartupSettings:
     """What the TUI's first frame needs from the settings: the theme, whether the plans dir is
-    watched, and the configured plans dir. The defaults are `Settings`' own (a test checks)."""
+    watched, the configured plans dir, and the state dir (where the plans' projects are kept). The defaults are `Settings`' own (a test checks)."""
 
     theme: str = "hybrid-dark"
     watch_plans: bool = True
     plans_dir: Path | None = None
+    state_dir: Path | None = None
 
     @classmethod
     def from_table(cls, table: Mapping[str, Any] | None) -> StartupSettings:
@@ -80,8 +81,10 @@ class StartupSettings:
         ui = ui if isinstance(ui, Mapping) else {}
         defaults = cls()
         theme, watch, plans_dir = ui.get("theme"), ui.get("watch_plans"), table.get("plans_dir")
+        state = table.get("state_dir")
         return cls(
             theme=theme if isinstance(theme, str) else defaults.theme,
             watch_plans=watch if isinstance(watch, bool) else defaults.watch_plans,
             plans_dir=Path(plans_dir) if isinstance(plans_dir, str) and plans_dir else None,
+            state_dir=Path(state) if isinstance(state, str) and state else None,
         )

@@ -407,7 +407,7 @@ def make_app(
         startup = StartupSettings.from_table(table)
         load = settings_loader(table, path, startup)
     else:
-        startup = StartupSettings(settings.ui.theme, settings.ui.watch_plans, settings.plans_dir)
+        startup = StartupSettings(settings.ui.theme, settings.ui.watch_plans, settings.plans_dir, settings.state_dir)
     context = AppContext(
         settings,
         (repo or Path.cwd()).resolve(),

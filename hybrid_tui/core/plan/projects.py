@@ -46,7 +46,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from hybrid_tui.core.errors import InputError
-from hybrid_tui.core.runs import atomic_write
 
 INDEX_NAME = "plan-projects.json"
 INDEX_VERSION = 1
@@ -186,6 +185,10 @@ class PlanProjects:
     def save(self) -> None:
         if not self._dirty:
             return
+        from hybrid_tui.core.runs import (
+            atomic_write,  # pydantic: not for the first frame
+        )
+
         data = {
             "version": INDEX_VERSION,
             "claude_dir": str(self.claude_dir),

@@ -7,7 +7,8 @@ Behaviour choices:
   right-aligned and dimmed, e.g. `Fix delete types  Claude  3m  1.8 KB`. In a column narrower
   than `SIZE_MIN_WIDTH` cells (the list beside the preview at 80 columns) the size is left
   out, so the title keeps room. A plan kept in a sub-folder (`completed/old.md`) shows the
-  folder before the title, dimmed.
+  folder before the title, dimmed; in the all-projects view each title follows its project's
+  name, dimmed (`repo-b · `, `project unknown · `: `set_plans(..., labels=...)`).
 - Ages come from the `now` the owner passes (the app's injected clock), never from the wall
   clock here: `format_age` gives `now`, `45s`, `3m`, `2h`, `4d`; a file dated in the future
   (clock skew) shows `now`. `refresh_ages` redraws only the rows whose age reads differently,
@@ -79,15 +80,18 @@ class PlanRow:
     laid out for the width it is rendered at."""
 
     def __init__(self, plan: Plan, now: float, advice: Advice | None = None,
-                 colours: dict[str, str] | None = None) -> None:
+                 colours: dict[str, str] | None = None, label: str | None = None) -> None:
         self.plan = plan
         self.now = now
         self.advice = advice
         self.colours = colours
+        self.label = label
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         plan = self.plan
         title = Text(no_wrap=True, overflow="ellipsis")
+        if self.label:
+            title.append(f"{inert(self.label, one_line=True)} · ", style="dim")
         folder = plan.name.rpartition("/")[0]
         if folder:
             title.append(f"{inert(folder, one_line=True)}/ ", style="dim")
@@ -107,9 +111,9 @@ class PlanRow:
 
 
 def plan_row(plan: Plan, now: float, advice: Advice | None = None,
-             colours: dict[str, str] | None = None) -> PlanRow:
+             colours: dict[str, str] | None = None, label: str | None = None) -> PlanRow:
     """The renderable for one plan's row."""
-    return PlanRow(plan, now, advice, colours)
+    return PlanRow(plan, now, advice, colours, label)
 
 
 class PlanList(OptionList):
@@ -119,6 +123,7 @@ class PlanList(OptionList):
         super().__init__(id=id, classes=classes)
         self.plans: list[Plan] = []
         self.advice: dict[Path, Advice | None] = {}
+        self.labels: dict[Path, str] = {}  # each plan's project, in the all-projects view
         self._now = 0.0
 
     @property
@@ -127,15 +132,18 @@ class PlanList(OptionList):
             return None
         return self.plans[self.highlighted]
 
-    def set_plans(self, plans: list[Plan], now: float) -> None:
-        """Show `plans`, keeping the highlighted plan (by path) or its position when it went."""
+    def set_plans(self, plans: list[Plan], now: float, labels: dict[Path, str] | None = None) -> None:
+        """Show `plans`, keeping the highlighted plan (by path) or its position when it went;
+        `labels`: each plan's project, shown before its title (None: keep those shown)."""
         previous = self.selected_plan
         previous_index = self.highlighted
         self.plans = list(plans)
         self._now = now
+        if labels is not None:
+            self.labels = dict(labels)
         colours = self._badge_colours()
         self.set_options(
-            Option(plan_row(plan, now, self.advice.get(plan.path), colours), id=str(plan.path))
+            Option(self._row(plan, now, colours), id=str(plan.path))
             for plan in self.plans
         )
         if not self.plans:
@@ -169,7 +177,10 @@ class PlanList(OptionList):
         colours = self._badge_colours()
         for index, plan in enumerate(self.plans):
             if format_age(now - plan.mtime) != format_age(before - plan.mtime):
-                self.replace_option_prompt_at_index(index, plan_row(plan, now, self.advice.get(plan.path), colours))
+                self.replace_option_prompt_at_index(index, self._row(plan, now, colours))
+
+    def _row(self, plan: Plan, now: float, colours: dict[str, str]) -> PlanRow:
+        return plan_row(plan, now, self.advice.get(plan.path), colours, self.labels.get(plan.path))
 
     def plan_for(self, option_id: str | None) -> Plan | None:
         if option_id is None:

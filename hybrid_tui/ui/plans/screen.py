@@ -36,6 +36,12 @@ Behaviour choices:
   yet, so a re-list after Claude rewrote one plan converts only that one; the list shows
   first and the badges follow. A plan that cannot be read gets no badge and no advice line.
   `advised` is set once the badges of the current listing are drawn (tests wait on it).
+- Projects (`core.plan.projects`): the list holds this repository's plans (and those of no
+  known project); `a` shows every project's, each titled with its project's name, and back.
+  The header says how many plans of other projects are left out. The first frame uses the
+  saved index as it is; each listing's worker first reads what Claude's transcripts gained.
+  `d` and `c` on a plan written for another repository are refused with that repository and
+  the command to use there, before anything opens.
 - `d` / `enter` opens the Spec screen for the highlighted plan ("Delegate to Kimi").
 - `c` ("Claude implements") starts Claude on the highlighted plan: when the plan names
   verification commands, `CheckApprovalScreen` lists them first (y: Claude, then them; s: Claude
@@ -50,6 +56,7 @@ Behaviour choices:
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,6 +68,7 @@ from textual.content import Content
 from textual.widgets import Footer, OptionList, Static
 from textual.worker import Worker, WorkerState
 
+from hybrid_tui.config_file import state_dir
 from hybrid_tui.core.errors import HybridError, InputError
 from hybrid_tui.core.inert import inert
 from hybrid_tui.core.plan.plans import (
@@ -70,6 +78,12 @@ from hybrid_tui.core.plan.plans import (
     list_plans,
     read_plan,
     watch_plans,
+)
+from hybrid_tui.core.plan.projects import (
+    Attribution,
+    PlanProjects,
+    attribute,
+    require_this_project,
 )
 from hybrid_tui.core.project import find_project_root
 from hybrid_tui.ui.hybrid_screen import HybridScreen
@@ -90,6 +104,7 @@ WORKER_JOBS = {
     "plan-preview": "read the plan",
     "plan-render": "show the plan",
     "plans-advice": "weigh up Claude or Kimi",
+    "plans-projects": "read which project each plan is for",
 }
 """What each worker group does, for the notification when one fails."""
 
@@ -189,6 +204,7 @@ class PlansScreen(HybridScreen):
         Binding("d", "delegate", "Delegate to Kimi", id="plans.delegate"),
         Binding("c", "claude", "Claude implements", id="plans.claude"),
         Binding("p,ctrl+b", "toggle_list", "Plan list", id="plans.toggle-list"),
+        Binding("a", "toggle_projects", "All projects", show=False, id="plans.all-projects"),
         Binding("j", "cursor('down')", "Down", show=False, id="plans.down"),
         Binding("k", "cursor('up')", "Up", show=False, id="plans.up"),
     ]
@@ -213,6 +229,15 @@ class PlansScreen(HybridScreen):
         self._advice_cache: dict[AdviceKey, Advice | None] = {}
         self.starting_claude = False
         self._claude_checks: list[str] | None = []  # what the user approved at c
+        self.show_all = False
+        """Every project's plans (`a`), or this repository's."""
+        self.listed_plans: list[Plan] = []
+        """Every plan in the plans dir, of every project; `plans` is what the list shows."""
+        self.attribution: dict[Path, Attribution] = {}
+        self._projects: PlanProjects | None = None  # the index, once opened
+        self._projects_lock = threading.Lock()
+        self.projects_read = False
+        """Whether the transcripts were read once since the screen opened (tests wait on it)."""
 
     @property
     def plans(self) -> list[Plan]:
@@ -249,7 +274,9 @@ class PlansScreen(HybridScreen):
         # The first listing is synchronous: a stat and a 64 KiB head per plan (a few ms for a
         # dozen) so the first frame shows the list; advice (which converts every plan) and all
         # later listings run in workers.
-        self._show_plans(list_plans(self.location.path), advise=False)
+        self._projects = PlanProjects.open(state_dir(self.context.startup.state_dir))
+        listed = list_plans(self.location.path)
+        self._show_plans(listed, self._attribute(listed), advise=False)
         self.set_interval(AGE_REFRESH_SECONDS, self._refresh_ages)
         self.call_after_refresh(self._after_first_frame)
 
@@ -259,7 +286,42 @@ class PlansScreen(HybridScreen):
     def _header_text(self) -> str:
         where = short_path(self.location.path, self.root)
         ignored = " · a plansDirectory outside the project is ignored" if self.location.ignored else ""
-        return f"{self.root.name} · plans: {where} ({describe_source(self.location, self.root)}){ignored}"
+        whose = self._whose_text()
+        return f"{self.root.name}{whose} · plans: {where} ({describe_source(self.location, self.root)}){ignored}"
+
+    def _whose_text(self) -> str:
+        """" · all projects (a: only this one)", or how many plans of other projects are left out."""
+        if self.show_all:
+            return " · all projects (a: only this one)"
+        others = sum(1 for plan in self.listed_plans if not self._seen(plan).shown_here)
+        if not others:
+            return ""
+        if others == 1:
+            return " · 1 plan of another project hidden (a shows it)"
+        return f" · {others} plans of other projects hidden (a shows them)"
+
+    def _seen(self, plan: Plan) -> Attribution:
+        return self.attribution.get(plan.path) or Attribution(None, False)
+
+    def _attribute(self, plans: list[Plan], *, update: bool = False) -> dict[Path, Attribution]:
+        """Each plan's project; `update` first reads what the transcripts gained (worker work)."""
+        projects = self._projects
+        if projects is None:
+            return {}
+        with self._projects_lock:  # the listing's and the index's workers may both be at it
+            if update:
+                projects.update()
+            return {plan.path: attribute(plan.path, self.root, projects) for plan in plans}
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="plans-projects")
+    def _update_projects(self) -> dict[Path, Attribution] | None:
+        """Read what the transcripts gained since the index was saved; the plans' projects
+        when any changed (None: nothing to redraw)."""
+        if self._projects is None:
+            return None
+        with self._projects_lock:
+            changed = self._projects.update()
+        return self._attribute(self.listed_plans) if changed else None
 
     def _empty_text(self) -> str:
         where = short_path(self.location.path, self.root)
@@ -282,6 +344,7 @@ class PlansScreen(HybridScreen):
         if not preview.is_attached:
             return  # the app is closing before it got going
         self._advise(self.plans)
+        self._update_projects()
         if self.context.watch_plans:
             self._watch()
             self._relist_once_watching()
@@ -296,8 +359,9 @@ class PlansScreen(HybridScreen):
     # -- listing and watching ----------------------------------------------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="plans-list")
-    def _relist(self) -> list[Plan]:
-        return list_plans(self.location.path)
+    def _relist(self) -> tuple[list[Plan], dict[Path, Attribution]]:
+        plans = list_plans(self.location.path)
+        return plans, self._attribute(plans, update=True)
 
     @work(exclusive=True, exit_on_error=False, group="plans-watch")
     async def _watch(self) -> None:
@@ -318,11 +382,16 @@ class PlansScreen(HybridScreen):
     def _now(self) -> float:
         return self.context.clock().timestamp()
 
-    def _show_plans(self, plans: list[Plan], *, advise: bool = True) -> None:
+    def _show_plans(self, listed: list[Plan], attribution: dict[Path, Attribution], *, advise: bool = True) -> None:
+        """Show the plans of this repository (or every project's, `show_all`) among `listed`."""
+        self.listed_plans, self.attribution = listed, attribution
+        plans = listed if self.show_all else [plan for plan in listed if self._seen(plan).shown_here]
         self.listed = True
         self.advised = False
         plan_list = self.query_one(PlanList)
-        plan_list.set_plans(plans, self._now())
+        labels = {plan.path: self._seen(plan).label for plan in plans} if self.show_all else {}
+        plan_list.set_plans(plans, self._now(), labels)
+        self.query_one("#plans-header", Static).update(Content(inert(self._header_text(), one_line=True)))
         self.set_class(not plans, "-empty")
         if advise:
             self._advise(plans)
@@ -432,9 +501,13 @@ class PlansScreen(HybridScreen):
         if event.state == WorkerState.SUCCESS:
             result: Any = worker.result  # what the group's function returned
             if worker.group == "plans-list":
-                self._show_plans(result)
+                self._show_plans(*result)
             elif worker.group == "plan-preview":
                 self._show_preview(*result)
+            elif worker.group == "plans-projects":
+                if result is not None:
+                    self._show_plans(self.listed_plans, result)
+                self.projects_read = True
             elif worker.group == "plans-advice":
                 self._show_advice(result)
             elif worker.group == "claude-dispatch":
@@ -462,10 +535,29 @@ class PlansScreen(HybridScreen):
         event.stop()
         self.action_delegate()
 
+    def action_toggle_projects(self) -> None:
+        self.show_all = not self.show_all
+        self._show_plans(self.listed_plans, self.attribution)
+
+    def _of_another_project(self, plan: Plan) -> bool:
+        """Whether `plan` was written for another repository; if so, that is said (with the
+        command to use there) and nothing starts."""
+        if self._projects is None:
+            return False
+        try:
+            require_this_project(plan.path, self.root, self._projects)
+        except InputError as err:
+            self.notify(f"{err.message}\nFix: {err.fix}", title="Not this repository's plan", severity="error",
+                        timeout=12, markup=False)
+            return True
+        return False
+
     def action_delegate(self) -> None:
         plan = self.selected_plan
         if plan is None:
             self.notify("No plan selected: nothing to delegate yet.", severity="warning", markup=False)
+            return
+        if self._of_another_project(plan):
             return
         self.hybrid.open_spec(plan, self.drafts)
 
@@ -476,6 +568,8 @@ class PlansScreen(HybridScreen):
             return
         if self.starting_claude:
             self.notify("Claude is being started: wait for it.", severity="warning", markup=False)
+            return
+        if self._of_another_project(plan):
             return
         from hybrid_tui.core.verify import text_check_commands
         from hybrid_tui.ui.dialogs.check_approval import ask_check_approval
