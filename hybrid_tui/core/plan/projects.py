@@ -42,10 +42,12 @@ import contextlib
 import json
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from hybrid_tui.core.errors import InputError
+from hybrid_tui.core.private_files import private_dir, private_opener
 
 INDEX_NAME = "plan-projects.json"
 INDEX_VERSION = 1
@@ -145,19 +147,14 @@ class PlanProjects:
         attribution changed."""
         before = (dict(self.by_path), dict(self.by_slug))
         seen: set[str] = set()
-        for path in self._transcript_files():
-            key = str(path)
+        for key, size, inode in self._transcript_files():
             seen.add(key)
-            try:
-                st = path.stat()
-            except OSError:
-                continue
             known = self.transcripts.get(key)
-            if known is None or known.inode != st.st_ino or st.st_size < known.offset:
-                known = self.transcripts[key] = _Transcript(0, st.st_ino)
+            if known is None or known.inode != inode or size < known.offset:
+                known = self.transcripts[key] = _Transcript(0, inode)
                 self._dirty = True
-            if st.st_size > known.offset:
-                self._read(path, known)
+            if size > known.offset:
+                self._read(key, known)
         for gone in set(self.transcripts) - seen:
             del self.transcripts[gone]
             self._dirty = True
@@ -185,10 +182,6 @@ class PlanProjects:
     def save(self) -> None:
         if not self._dirty:
             return
-        from hybrid_tui.core.runs import (
-            atomic_write,  # pydantic: not for the first frame
-        )
-
         data = {
             "version": INDEX_VERSION,
             "claude_dir": str(self.claude_dir),
@@ -196,26 +189,37 @@ class PlanProjects:
             "by_path": self.by_path,
             "by_slug": self.by_slug,
         }
+        # Written whole and renamed into place, not synced: the index is a cache, and one lost
+        # in a crash is rebuilt from the transcripts.
+        tmp = self.index_path.with_name(f".{INDEX_NAME}.{os.getpid()}-{threading.get_ident()}.tmp")
         try:
-            atomic_write(self.index_path, json.dumps(data))
+            private_dir(self.index_path.parent)
+            with open(tmp, "w", encoding="utf-8", opener=private_opener) as handle:
+                handle.write(json.dumps(data))
+            os.replace(tmp, self.index_path)
         except OSError:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
             return  # kept in memory for this process; the next one reads the transcripts again
         self._dirty = False
 
-    def _transcript_files(self) -> list[Path]:
-        projects = self.claude_dir / "projects"
+    def _transcript_files(self) -> list[tuple[str, int, int]]:
+        """Every transcript as (path, size, inode): `projects/<folder>/<session>.jsonl`."""
         try:
-            folders = [entry for entry in os.scandir(projects) if entry.is_dir(follow_symlinks=False)]
+            folders = [entry.path for entry in os.scandir(self.claude_dir / "projects")
+                       if entry.is_dir(follow_symlinks=False)]
         except OSError:
             return []
-        files: list[Path] = []
+        files: list[tuple[str, int, int]] = []
         for folder in folders:
-            with contextlib.suppress(OSError):
-                files += [Path(e.path) for e in os.scandir(folder.path)
-                          if e.name.endswith(".jsonl") and e.is_file(follow_symlinks=False)]
+            with contextlib.suppress(OSError), os.scandir(folder) as entries:
+                for entry in entries:
+                    if entry.name.endswith(".jsonl") and entry.is_file(follow_symlinks=False):
+                        st = entry.stat(follow_symlinks=False)
+                        files.append((entry.path, st.st_size, st.st_ino))
         return files
 
-    def _read(self, path: Path, known: _Transcript) -> None:
+    def _read(self, path: str, known: _Transcript) -> None:
         """Read `path` from `known.offset` up to its last whole line; note its plans."""
         try:
             with open(path, "rb") as handle:
