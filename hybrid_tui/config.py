@@ -101,6 +101,14 @@ class AdviceSettings(_Section):
     lines_per_file_without_code: int = Field(default=15, ge=0)
 
 
+class HookSettings(_Section):
+    """`[hook]`: Claude Code's approval hook (`hybrid-tui hook install`)."""
+
+    # Seconds the hook waits for the choice made in hybrid-tui before it leaves the choice to
+    # Claude's own dialog; the installed hook's `timeout` is this plus 30.
+    answer_timeout: float = Field(default=300.0, gt=0)
+
+
 class Settings(_Section):
     plans_dir: Path | None = None
     state_dir: Path | None = None
@@ -110,6 +118,7 @@ class Settings(_Section):
     sandbox: Literal["auto", "required", "off"] = "auto"
     agents: AgentsSettings = AgentsSettings()
     ui: UiSettings = UiSettings()
+    hook: HookSettings = HookSettings()
     advice: AdviceSettings = AdviceSettings()
     review: ReviewSettings = ReviewSettings()
     merge: MergeSettings = MergeSettings()

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hybrid_tui.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
+from hybrid_tui.cli.hook import cmd_hook, permission_request
 from hybrid_tui.cli.land import cmd_accept, cmd_pr, cmd_rebase, cmd_reject
 from hybrid_tui.cli.plans import cmd_check, cmd_plans, cmd_spec
 from hybrid_tui.cli.revise import cmd_review, cmd_revise
@@ -147,11 +148,22 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("run_id", metavar="RUN_ID", help=RUN_ID_HELP)
     p.add_argument("--remote", help="the remote to push to (default: the base branch's remote, else origin)")
     p.add_argument("--dry-run", action="store_true", help="only say whether a pull request can be opened, and the commands")
+    p = add("hook", "Claude Code's approval hook: the choice Claude implements / Delegate to Kimi on its "
+                    "plan approval screen")
+    p.add_argument("action", choices=["install", "uninstall", "status", "permission-request"],
+                   help="install, uninstall or show the hook; permission-request is the hook itself "
+                        "(Claude Code runs it with the hook's JSON on stdin)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--project", action="store_true",
+                       help="this repository's .claude/settings.json (the default)")
+    where.add_argument("--user", action="store_true", help="the user's settings ($CLAUDE_CONFIG_DIR/settings.json)")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if args.command == "hook" and args.action == "permission-request":
+        return permission_request()  # Claude Code's hook: never fails, whatever the settings say
     stdout, stderr = sys.stdout, sys.stderr
     try:
         if args.command is None:
@@ -186,4 +198,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "revise": cmd_revise,
     "review": cmd_review,
     "pr": cmd_pr,
+    "hook": cmd_hook,
 }

@@ -54,6 +54,7 @@ if TYPE_CHECKING:
     from hybrid_tui.config import Settings
     from hybrid_tui.core.plan.plans import Plan
     from hybrid_tui.core.runs import Run, RunStore
+    from hybrid_tui.ui.approvals import Approvals
     from hybrid_tui.ui.spec.screen import Draft
 
 
@@ -175,6 +176,8 @@ class HybridApp(App[None]):
         self._resume_gc = resume_gc
         self.startup_done = False
         """Set once the start-up work after the first frame is done (tests wait on it)."""
+        self.approvals: Approvals | None = None
+        """The socket Claude's approval hook reaches this app on, once it listens."""
         super().__init__()
         self._shown_notifications: list[Notification] = []  # for `withdraw`
         self._withdrawable: dict[str, str] = {}  # notification identity -> its key
@@ -268,6 +271,8 @@ class HybridApp(App[None]):
     async def on_unmount(self) -> None:
         """However the app closes (an `exit()` that did not ask, say), the attempts still going
         are cancelled and their records written before it is gone (invariant 4)."""
+        if self.approvals is not None:
+            await self.approvals.close()
         await self.active_runs.cancel_all(self.QUIT_WAIT_SECONDS)
 
     def _notify_problems(self) -> None:
@@ -281,6 +286,39 @@ class HybridApp(App[None]):
             gc.freeze()
             gc.enable()
         self._load_after_first_frame()
+        self._serve_approvals()
+
+    @work(exit_on_error=False, group="approvals")
+    async def _serve_approvals(self) -> None:
+        """Answer Claude's approval hook for this repository (`ui/approvals.py`)."""
+        from hybrid_tui.ui.approvals import Approvals
+
+        approvals = Approvals(self, self.context.repo)
+        problem = await approvals.start()
+        if problem is None:
+            self.approvals = approvals
+        else:
+            self.notify(problem, severity="warning", timeout=8, markup=False)
+
+    def delegate_approved_plan(self, request: dict[str, Any]) -> None:
+        """Claude's plan, delegated from its approval prompt: the spec screen opens on it, over
+        whatever is shown (the plan file Claude named, else a copy kept in the state dir)."""
+        from hybrid_tui.core.plan.plans import Plan, plan_title
+        from hybrid_tui.core.private_files import private_dir, write_private
+        from hybrid_tui.ui.plans.screen import PlansScreen
+
+        tool_input = request["tool_input"]
+        text = tool_input.get("plan") if isinstance(tool_input.get("plan"), str) else ""
+        named = tool_input.get("planFilePath")
+        path = Path(named) if isinstance(named, str) and named else None
+        if path is None or not path.is_file():
+            folder = private_dir(self.context.store.root / "approved-plans")
+            path = folder / (path.name if path is not None else "plan.md")
+            write_private(path, text)
+        st = path.stat()
+        plan = Plan(path, plan_title(text, path.stem), st.st_mtime, st.st_size, root=path.parent)
+        plans = next((screen for screen in self.screen_stack if isinstance(screen, PlansScreen)), None)
+        self.open_spec(plan, plans.drafts if plans is not None else {})
 
     @work(thread=True, exit_on_error=False, group="startup")
     def _load_after_first_frame(self) -> list[Theme]:
