@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from hybrid_tui.cli.claude_setup import cmd_claude
 from hybrid_tui.cli.common import EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK
 from hybrid_tui.cli.hook import cmd_hook, permission_request
 from hybrid_tui.cli.land import cmd_accept, cmd_pr, cmd_rebase, cmd_reject
@@ -157,6 +158,11 @@ def _parser() -> argparse.ArgumentParser:
     where.add_argument("--project", action="store_true",
                        help="this repository's .claude/settings.json (the default)")
     where.add_argument("--user", action="store_true", help="the user's settings ($CLAUDE_CONFIG_DIR/settings.json)")
+    p = add("claude", "the Claude-side pieces: skills kimi-spec and kimi-dispatch, rules kimi-delegation.md")
+    p.add_argument("action", choices=["install", "uninstall"])
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--project", action="store_true", help="this repository's .claude/ (the default)")
+    where.add_argument("--user", action="store_true", help="the user's $CLAUDE_CONFIG_DIR")
     return parser
 
 
@@ -199,4 +205,5 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "review": cmd_review,
     "pr": cmd_pr,
     "hook": cmd_hook,
+    "claude": cmd_claude,
 }
