@@ -76,7 +76,7 @@ def cmd_hook(args: argparse.Namespace, settings: Settings) -> int:
 
 def _status(args: argparse.Namespace, settings: Settings) -> int:
     from hybrid_tui.core.plan import hook_install
-    from hybrid_tui.core.plan.approval import socket_path
+    from hybrid_tui.core.plan.approval import listening, socket_path
     from hybrid_tui.core.plan.projects import claude_config_dir, repository_of
 
     repo = repository_of((args.repo or Path.cwd()).resolve())
@@ -91,21 +91,9 @@ def _status(args: argparse.Namespace, settings: Settings) -> int:
             print(f"{where}: installed in {path} (timeout {hook.get('timeout', 'default')} s): {hook.get('command')}")
         else:
             print(f"{where}: not installed ({path})")
-    listening = _listening(socket_path(repo))
-    print(f"hybrid-tui for {repo}: {'running, answers Claude' if listening else 'not running'}")
+    answering = listening(socket_path(repo))
+    print(f"hybrid-tui for {repo}: {'running, answers Claude' if answering else 'not running'}")
     return EXIT_OK
-
-
-def _listening(path: Path) -> bool:
-    import socket
-
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-            conn.settimeout(0.5)
-            conn.connect(str(path))
-    except OSError:
-        return False
-    return True
 
 
 # -- the hook itself ---------------------------------------------------------------------------

@@ -23,14 +23,13 @@ import asyncio
 import contextlib
 import json
 import os
-import socket
-import stat
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from hybrid_tui.core.plan.approval import (
     MAX_LINE,
     answer_line,
+    listening,
     private_socket_dir,
     socket_path,
 )
@@ -57,7 +56,7 @@ class Approvals:
         except OSError as err:
             return f"Claude's approval hook cannot reach hybrid-tui: {err}"
         if self.path.exists() or self.path.is_symlink():
-            if await asyncio.to_thread(_live, self.path):
+            if await asyncio.to_thread(listening, self.path):
                 return "Another hybrid-tui answers Claude's approval hook for this repository."
             with contextlib.suppress(OSError):
                 self.path.unlink()  # stale: its app is gone
@@ -134,18 +133,6 @@ class Approvals:
 
 
 _GONE = object()
-
-
-def _live(path: Path) -> bool:
-    try:
-        if not stat.S_ISSOCK(path.lstat().st_mode):
-            return False
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
-            conn.settimeout(0.5)
-            conn.connect(str(path))
-    except OSError:
-        return False
-    return True
 
 
 def _request(line: bytes) -> dict[str, Any] | None:

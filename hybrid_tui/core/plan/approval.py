@@ -73,6 +73,19 @@ def private_socket_dir() -> Path:
     return directory
 
 
+def listening(path: Path) -> bool:
+    """Whether a hybrid-tui listens on the socket at `path` now (a stale file: False)."""
+    try:
+        if not stat.S_ISSOCK(path.lstat().st_mode):
+            return False
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
+            conn.settimeout(CONNECT_SECONDS)
+            conn.connect(str(path))
+    except OSError:
+        return False
+    return True
+
+
 def ask(path: Path, request: dict[str, Any], wait: float) -> tuple[Decision, str] | None:
     """The TUI's answer to `request` (`(decision, message)`), or None: no decision."""
     deadline = time.monotonic() + wait
