@@ -126,7 +126,7 @@ class Approvals:
             gone.cancel()
         if chosen.done():
             return chosen.result()
-        if screen.is_attached:
+        if self.app.screen is screen:  # (one under another prompt stays; its answer then goes nowhere)
             screen.dismiss(None)  # Claude's own dialog was answered, or the hook gave up
         chosen.cancel()
         return _GONE
