@@ -130,3 +130,23 @@ def test_a_plan_claude_writes_for_another_project_stays_out_of_this_list(repo: P
         assert header(screen).startswith("project · 2 plans of other projects hidden (a shows them) · ")
 
     run(app, body)
+
+
+def test_a_plan_listed_before_its_transcript_names_it_leaves_this_list_once_it_does(
+        repo: Path, plans_of_two_projects, monkeypatch: pytest.MonkeyPatch) -> None:
+    import hybrid_tui.ui.plans.screen as plans_module
+
+    monkeypatch.setattr(plans_module, "PROJECTS_RECHECK_TICKS", 1)  # every age tick (1 s)
+    found = plans_of_two_projects
+    app = new_app(repo, watch=True)
+
+    async def body(pilot: Pilot) -> None:
+        screen = await projects_shown(pilot)
+        await wait_until(pilot, lambda: screen.watch_ready.is_set(), "the watcher")
+        early = claude_plans_dir() / "early-plan-swift-lynx.md"
+        early.write_text("# Plan: early\n\n1. Edit `README.md`.\n")  # the plan file first...
+        await wait_until(pilot, lambda: early in [p.path for p in screen.plans], "the plan listed, project unknown")
+        write_transcript(found["other"], early, session="bbbbbbbb-0000-4000-8000-000000000003")  # ...then its session
+        await wait_until(pilot, lambda: early not in [p.path for p in screen.plans], "the plan known as other's")
+
+    run(app, body)

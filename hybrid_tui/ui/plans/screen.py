@@ -39,7 +39,8 @@ Behaviour choices:
 - Projects (`core.plan.projects`): the list holds this repository's plans (and those of no
   known project); `a` shows every project's, each titled with its project's name, and back.
   The header says how many plans of other projects are left out. The first frame uses the
-  saved index as it is; each listing's worker first reads what Claude's transcripts gained.
+  saved index as it is; each listing's worker first reads what Claude's transcripts gained,
+  and while a plan's project is not known they are read again every few seconds.
   `d` and `c` on a plan written for another repository are refused with that repository and
   the command to use there, before anything opens.
 - `d` / `enter` opens the Spec screen for the highlighted plan ("Delegate to Kimi").
@@ -111,6 +112,10 @@ WORKER_JOBS = {
 AGE_REFRESH_SECONDS = 1.0
 """How often the plans' ages are looked at: a new plan's "12s" keeps counting (only rows whose
 age reads differently are redrawn)."""
+
+PROJECTS_RECHECK_TICKS = 5
+"""While a listed plan's project is not known, the transcripts are read again every this many
+age ticks (seconds): Claude may name the plan in its transcript just after writing it."""
 
 PREVIEW_CHUNK_LINES = 120
 """Lines of a plan rendered before the preview first shows; the rest follows in pieces."""
@@ -238,6 +243,7 @@ class PlansScreen(HybridScreen):
         self._projects_lock = threading.Lock()
         self.projects_read = False
         """Whether the transcripts were read once since the screen opened (tests wait on it)."""
+        self._ticks = 0
 
     @property
     def plans(self) -> list[Plan]:
@@ -439,6 +445,10 @@ class PlansScreen(HybridScreen):
     def _refresh_ages(self) -> None:
         if self.listed:
             self.query_one(PlanList).refresh_ages(self._now())
+        self._ticks += 1
+        if self._ticks % PROJECTS_RECHECK_TICKS == 0 and self.projects_read and any(
+                self._seen(plan).project is None for plan in self.listed_plans):
+            self._update_projects()  # a plan listed before its transcript named it
 
     # -- preview -----------------------------------------------------------------------------
 
