@@ -63,7 +63,8 @@ def read_config_table(path: Path) -> dict[str, Any] | None:
 @dataclass(frozen=True, slots=True)
 class StartupSettings:
     """What the TUI's first frame needs from the settings: the theme, whether the plans dir is
-    watched, the configured plans dir, and the state dir (where the plans' projects are kept). The defaults are `Settings`' own (a test checks)."""
+    watched, the configured plans dir, and the state dir (where the plans' projects are kept).
+    The defaults are `Settings`' own (a test checks)."""
 
     theme: str = "hybrid-dark"
     watch_plans: bool = True
