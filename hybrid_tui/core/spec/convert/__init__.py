@@ -81,6 +81,11 @@ __all__ = [
 ]
 
 OTHER_FILES_TITLE = "Other files the plan lists"
+_PLAN_PREFIX = re.compile(
+    r"^(?:implementation\s+)?(?:plan|spec|計画|计划|計劃|계획|plano|plan de implementación)\s*[:：—–]\s*(?=\w)",
+    re.IGNORECASE,
+)
+"""A plan's "Plan:" title prefix, which the spec's own "Spec: NNN --" replaces."""
 
 
 def convert_plan(
@@ -96,7 +101,7 @@ def convert_plan(
     doc = scan(plan_text)
     title_heading = next((h for h in doc.headings if h.level == 1), None)
     title_index = title_heading.index if title_heading else None
-    title = " ".join(title_heading.text.split()) if title_heading else ""
+    title = _PLAN_PREFIX.sub("", " ".join(title_heading.text.split())) if title_heading else ""
     if not title:
         title = " ".join(PurePosixPath(source).stem.split()) or "Untitled plan"
 

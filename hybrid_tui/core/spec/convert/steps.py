@@ -270,7 +270,8 @@ _SEPARATORS = " \t—–-:|,;·"
 
 def clean_title(text: str, fallback: str, *, strip_paths: bool = True) -> str:
     """A one-line task title: no numbering or step-word prefix; a heading that is just a path
-    becomes that path; a path at either end is dropped; long titles are cut at a word."""
+    becomes that path; a path at either end is dropped; long titles are cut at a word, never
+    inside a `code span`."""
     text = text.strip().rstrip("#").strip()
     text = re.sub(r"^\d+(?:[.\-]\d+)*[.):]?\s+", "", text)
     rest = STEP_PREFIX.sub("", text)
@@ -294,7 +295,10 @@ def clean_title(text: str, fallback: str, *, strip_paths: bool = True) -> str:
         text = text[: -len("[INDEPENDENT]")].rstrip()
     if len(text) > 100:
         cut = text[:100].rsplit(" ", 1)[0]
-        text = (cut if len(cut) > 40 else text[:100]).rstrip(_SEPARATORS) + "…"
+        cut = cut if len(cut) > 40 else text[:100]
+        if cut.count("`") % 2:  # never inside a code span: before it
+            cut = cut[: cut.rfind("`")].rstrip()
+        text = cut.rstrip(_SEPARATORS) + "…"
     return text or fallback
 
 
