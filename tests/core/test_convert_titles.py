@@ -26,3 +26,12 @@ def test_a_long_task_title_is_cut_before_a_code_span_not_inside_it() -> None:
     (task,) = convert_plan(plan, source="p.md").tasks
     assert task.title.endswith("…") and task.title.count("`") % 2 == 0
     assert task.title.startswith("Create `greet.py` with a function named greet")
+
+
+def test_a_heading_that_names_a_test_file_is_a_step_not_a_verification_section() -> None:
+    plan = ("# Plan: CLI greeting\n\n## Changes\n\n### 1. `src/greet.py` (new)\n\nAdd `greet(name)`.\n\n"
+            "### 2. `tests/test_cli.py` (new)\n\nTest the CLI calls greet.\n\n## Verification\n\n```bash\npytest -q\n```\n")
+    spec = convert_plan(plan, source="p.md")
+    assert [t.title for t in spec.tasks] == ["src/greet.py", "tests/test_cli.py"]
+    assert [[f.path for f in t.files] for t in spec.tasks] == [["src/greet.py"], ["tests/test_cli.py"]]
+    assert spec.tasks[1].requirements == ["Test the CLI calls greet."] and spec.verification == ["pytest -q"]

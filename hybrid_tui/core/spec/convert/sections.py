@@ -147,10 +147,13 @@ def is_steps_heading(heading: str) -> bool:
     )
 
 
+_FILE_HEAD = re.compile(r"^(?:[\w.-]+/)*[\w-][\w.-]*\.\w{1,8}(?:\s|$)")
+"""A heading that starts with a file's path (`tests/test_cli.py (new)`) names that file."""
+
+
 def is_verification_heading(heading: str) -> bool:
-    return bool(
-        _VERIFY_SECTION.match(normalize_heading(STEP_PREFIX.sub("", heading.strip())))
-    )
+    norm = normalize_heading(STEP_PREFIX.sub("", heading.strip()))
+    return bool(_VERIFY_SECTION.match(norm)) and not _FILE_HEAD.match(norm)
 
 
 def is_step_heading(heading: str) -> bool:

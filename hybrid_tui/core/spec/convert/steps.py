@@ -266,6 +266,7 @@ def _table_units(lines: list[str], offset: int) -> list[Unit]:
 
 _EDGE_PATH = re.compile(r"^\s*`([^`]+)`|`([^`]+)`\s*$")
 _SEPARATORS = " \t—–-:|,;·"
+_MARKER_ONLY = re.compile(r"\([^()]{1,24}\)|\[[^\[\]]{1,24}\]")  # "(new)", "(modified)", "[neu]"
 
 
 def clean_title(text: str, fallback: str, *, strip_paths: bool = True) -> str:
@@ -288,8 +289,8 @@ def clean_title(text: str, fallback: str, *, strip_paths: bool = True) -> str:
             break
         first_path = first_path or found[0][0]
         text = (text[: match.start()] + text[match.end() :]).strip(_SEPARATORS)
-    if not re.search(r"\w", text):
-        text = first_path or ""
+    if not re.search(r"\w", text) or (first_path and _MARKER_ONLY.fullmatch(text)):
+        text = first_path or ""  # `src/x.py` (new): the path is the title
     text = " ".join(text.split())
     while text.endswith("[INDEPENDENT]"):
         text = text[: -len("[INDEPENDENT]")].rstrip()
