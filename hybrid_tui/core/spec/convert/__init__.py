@@ -81,6 +81,8 @@ __all__ = [
 ]
 
 OTHER_FILES_TITLE = "Other files the plan lists"
+_LIST_MARK = re.compile(r"^(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
+_PATHS_ONLY = re.compile(r"(?:`[^`]+`[\s,、;]*)+")
 _PLAN_PREFIX = re.compile(
     r"^(?:implementation\s+)?(?:plan|spec|計画|计划|計劃|계획|plano|plan de implementación)\s*[:：—–]\s*(?=\w)",
     re.IGNORECASE,
@@ -340,7 +342,9 @@ def _place_files(
         if n is None:
             other.setdefault(path, action)
             for event in found:
-                text = event.text.strip()
+                text = _LIST_MARK.sub("", event.text.strip())
+                if _PATHS_ONLY.fullmatch(text):
+                    continue  # a listed path: the task's Files say it
                 if text and text not in other_reqs:
                     other_reqs.append(text)
         else:

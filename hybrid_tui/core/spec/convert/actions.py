@@ -168,16 +168,20 @@ def is_done(line: str) -> bool:
 # Label lines and action words in table cells
 
 _LABEL_CREATE = re.compile(
-    r"(?:files?\s+to\s+(?:create|add)|new\s+files?|created\s+files?|files?\s+created"
+    r"(?:files?\s+to\s+(?:be\s+)?(?:create|add|created|added)|new\s+files?|created\s+files?|files?\s+created"
     r"|^(?:create|new|add|creates?)$|新規ファイル|新增文件|新建文件)",
     re.IGNORECASE,
 )
 _LABEL_DELETE = re.compile(
-    r"(?:files?\s+to\s+(?:delete|remove)|(?:deleted|removed)\s+files?|^(?:delete|remove)$)",
+    r"(?:files?\s+to\s+(?:be\s+)?(?:delete|remove|deleted|removed)|(?:deleted|removed)\s+files?"
+    r"|files?\s+(?:deleted|removed)|^(?:delete|remove|deletions?|removals?)$|削除するファイル|削除ファイル"
+    r"|删除的文件|要删除的文件|删除文件|삭제할 파일|삭제 파일|zu löschende dateien|gelöschte dateien"
+    r"|fichiers? à supprimer|archivos? a eliminar|arquivos? a (?:remover|excluir)|file da eliminare)",
     re.IGNORECASE,
 )
 _LABEL_MODIFY = re.compile(
-    r"(?:files?\s+to\s+(?:modify|update|change|edit)|(?:modified|changed|updated)\s+files?"
+    r"(?:files?\s+to\s+(?:be\s+)?(?:modify|update|change|edit|modified|updated|changed|edited)"
+    r"|(?:modified|changed|updated)\s+files?"
     r"|files?\s+(?:modified|changed|updated|affected)|^(?:modify|update|edit)\b)",
     re.IGNORECASE,
 )

@@ -6,6 +6,8 @@ Behaviour choices:
   that a done or out-of-scope heading rules over everything under it.
 - A label line (`**Files to create:**`, `- Rollback:`) gives its kind to the list under it,
   up to the next line that is neither a list item, an indented continuation nor a table row.
+  A heading that reads as a create, modify or delete label (`## Files to be deleted`) gives
+  it to its section, up to the next heading.
 """
 
 from __future__ import annotations
@@ -79,7 +81,9 @@ def label_kinds(doc: Doc) -> list[str | None]:
             out[i] = label
             continue
         if HEADING_LINE.match(line):
-            label = None
+            # A heading that reads as a label ("## Files to be deleted") labels its section.
+            own = label_kind(f"**{line.strip().lstrip('#').strip().rstrip(':：')}:**")
+            label = own if own in ("CREATE", "DELETE", "MODIFY") else None
             continue
         own = label_kind(line)
         if own is not None:

@@ -143,6 +143,7 @@ def is_steps_heading(heading: str) -> bool:
         bool(_STEPS_SECTION.match(norm))
         and not _ORDER_SECTION.match(norm)
         and not _NOT_STEPS.match(norm)
+        and not _EXCLUDED_SECTION.match(norm)  # "No changes needed in:" lists no steps
         and not is_verification_heading(heading)
     )
 

@@ -1,0 +1,30 @@
+"""Sections the converter must read by their role (issue 13): a "files to be deleted" section
+deletes, a "no changes needed in:" section is no task and no change, and a listed path is not
+repeated as a requirement. Small plans of our own."""
+
+from __future__ import annotations
+
+import pytest
+
+from hybrid_tui.core.spec.convert import convert_plan
+
+STEPS = "# Plan: cleanup\n\n## Changes\n\n1. Update `src/app.py` to use the loader.\n2. Edit `src/b.py`.\n\n"
+
+
+@pytest.mark.parametrize("heading", ["Files to be deleted", "Files to delete", "Deleted files", "削除するファイル",
+                                     "删除的文件", "Zu löschende Dateien", "Fichiers à supprimer"])
+def test_a_files_to_be_deleted_section_deletes_them(heading: str) -> None:
+    plan = STEPS + f"## {heading}\n\n- `old/legacy.py`\n- `old/unused.py` (replaced by the loader)\n"
+    spec = convert_plan(plan, source="p.md")
+    actions = {f.path: f.action for t in spec.tasks for f in t.files}
+    assert actions["old/legacy.py"] == "DELETE" and actions["old/unused.py"] == "DELETE"
+    other = spec.tasks[-1]
+    assert other.requirements == ["`old/unused.py` (replaced by the loader)"]  # no bullet, no bare path
+
+
+@pytest.mark.parametrize("heading", ["No changes needed in:", "No changes"])
+def test_a_no_changes_section_is_no_task_and_no_change(heading: str) -> None:
+    plan = STEPS + f"## {heading}\n\n- `src/keep.py`\n- `src/also_kept.py`\n"
+    spec = convert_plan(plan, source="p.md")
+    assert [t.title for t in spec.tasks] == ["Update `src/app.py` to use the loader.", "Edit `src/b.py`."]
+    assert {f.path for t in spec.tasks for f in t.files} == {"src/app.py", "src/b.py"}
