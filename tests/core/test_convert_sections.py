@@ -28,3 +28,10 @@ def test_a_no_changes_section_is_no_task_and_no_change(heading: str) -> None:
     spec = convert_plan(plan, source="p.md")
     assert [t.title for t in spec.tasks] == ["Update `src/app.py` to use the loader.", "Edit `src/b.py`."]
     assert {f.path for t in spec.tasks for f in t.files} == {"src/app.py", "src/b.py"}
+
+
+def test_extensionless_files_in_code_are_files() -> None:
+    plan = "# Plan: tools\n\n## Changes\n\n1. Add a `Dockerfile` and `bin/tool`.\n2. Edit `scripts/deploy`.\n"
+    spec = convert_plan(plan, source="p.md")
+    assert [[(f.action, f.path) for f in t.files] for t in spec.tasks] == [
+        [("CREATE", "Dockerfile"), ("CREATE", "bin/tool")], [("MODIFY", "scripts/deploy")]]

@@ -250,6 +250,7 @@ def collect_events(
             kind == "files" or label in ("CREATE", "DELETE", "MODIFY")
         )
         previous: str | None = None
+        previous_action: str | None = None
         for mention in found:
             stance, action = _stance(mention, line, kind, label)
             if (
@@ -259,7 +260,9 @@ def collect_events(
                 and action is None
             ):
                 stance = previous
-            previous = stance
+            if mention.follows and previous == stance == "change" and action is None:
+                action = previous_action  # "Add `a.py` and `b.py`": both are added
+            previous, previous_action = stance, action
             listing = (
                 kind in ("files", "criteria")
                 or label in ("CREATE", "DELETE", "MODIFY", "CRITERIA")

@@ -96,15 +96,21 @@ class Mention:
     follows: bool = False  # listed right after the previous mention (`a.py`, `b.py`)
 
 
+_PROGRAM_DIR = re.compile(r"^(?:[\w.-]+/)*(?:bin|sbin|scripts?|tools|libexec|\.husky|\.githooks|hooks)/[\w][\w.-]*$")
+
+
 def _looks_like_file(token: str, *, plain: bool = False) -> bool:
     """A file name: a known extension-less name, or `stem.ext` (with a `/`: any alphabetic
-    extension, a known one in plain text; bare: a known extension)."""
+    extension, a known one in plain text; bare: a known extension), or, in code, a name in a
+    programs folder (`bin/tool`, `scripts/deploy`)."""
     name = token.rsplit("/", 1)[-1]
     if token.lower() in _NOT_FILES or _SUFFIX_ONLY.match(name):
         return False
     if name in _EXTENSIONLESS or name.startswith(".env"):
         return not plain or name[0] == "." or "/" in token or name.isupper()
     match = _EXTENSION.search(name)
+    if match is None and not plain and _PROGRAM_DIR.match(token):
+        return True  # `bin/tool`, `scripts/deploy`: a program, extension-less by custom
     if match is None or match.start() == 0:
         return (
             False  # no extension, or a dot-name like `.claude` (a directory more often)
