@@ -74,6 +74,11 @@ _NOT_FILES = words(
     node.js next.js nuxt.js vue.js react.js three.js d3.js express.js chart.js nest.js
     ember.js backbone.js p5.js alpine.js solid.js day.js moment.js pixi.js babylon.js
     tone.js anime.js socket.io vite.js deno.land asp.net ml5.js
+    highlight.js nextauth.js auth.js video.js tensorflow.js brain.js immer.js knockout.js
+    angular.js meteor.js svelte.js preact.js mithril.js riot.js polymer.js lit.js htmx.js
+    matter.js paper.js fabric.js konva.js leaflet.js mapbox.js cesium.js plotly.js echarts.js
+    mermaid.js marked.js prism.js katex.js mathjax.js quill.js tiptap.js prosemirror.js
+    pdf.js sharp.js howler.js gsap.js lottie.js swiper.js hammer.js sortable.js
     """
 )
 # `.test.ts`, `.d.ts`: a file-name suffix (as in "rename `.test.js` to `.test.ts`"), no file
