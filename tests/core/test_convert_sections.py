@@ -38,7 +38,7 @@ def test_extensionless_files_in_code_are_files() -> None:
 
 
 def test_library_names_that_look_like_files_are_not_files() -> None:
-    plan = ("# Plan: code blocks\n\n## Changes\n\n1. Use `highlight.js` for code blocks in `src/render.ts`.\n"
+    plan = ("# Plan: code blocks\n\n## Changes\n\n1. Update `src/render.ts` to colour code blocks with `highlight.js`.\n"
             "2. Change `src/auth.ts` to sign in with `NextAuth.js`.\n")
     spec = convert_plan(plan, source="p.md")
     assert {f.path for t in spec.tasks for f in t.files} == {"src/render.ts", "src/auth.ts"}
