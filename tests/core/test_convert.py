@@ -108,9 +108,11 @@ def test_plan01_context_and_requirements() -> None:
     )
 
 
-def test_plan01_without_a_tree_defaults_to_modify() -> None:
+def test_plan01_without_a_tree_defaults_to_modify_but_its_numbered_migration_is_new() -> None:
     spec = convert_plan(PLAN_01.read_text(), source=PLAN_01.name)
-    assert {change.action for change in spec.all_files()} == {"MODIFY"}
+    actions = {change.path: change.action for change in spec.all_files()}
+    assert actions.pop("supabase/migrations/020_cascade_delete_types.sql") == "CREATE"  # as annotated
+    assert set(actions.values()) == {"MODIFY"}
     assert len(spec.all_files()) == 6
 
 
@@ -239,9 +241,9 @@ def test_numbered_table_under_a_steps_section() -> None:
 """
     spec = _convert(plan)
     assert [task.title for task in spec.tasks] == ["Skeleton", "Client"]
-    assert _files(spec.tasks[0]) == [
-        ("MODIFY", "pkg/package.json"),
-        ("MODIFY", "pkg/tsconfig.json"),
+    assert _files(spec.tasks[0]) == [  # a skeleton step scaffolds pkg/: its files are new
+        ("CREATE", "pkg/package.json"),
+        ("CREATE", "pkg/tsconfig.json"),
     ]
 
 

@@ -123,7 +123,8 @@ def convert_plan(
     spec_commands, spec_others = _spec_verification(doc, title_index, owned, kinds)
     events = collect_events(doc, title_index, kinds, tree)
     tasks = [_task(unit, n) for n, unit in enumerate(units, start=1)]
-    fresh = bool(_GREENFIELD.search(context)) or bool(_GREENFIELD.search(title))
+    fresh = (bool(_GREENFIELD.search(context)) or bool(_GREENFIELD.search(title))
+             or bool(_PROJECT_INIT.search(plan_text)))
     _place_files(tasks, units, events, kinds, whole_plan, tree, greenfield=fresh)
     spec_commands = unique(
         spec_commands + _inline_spec_checks(doc, owned, kinds, title_index)
@@ -365,6 +366,7 @@ def _place_files(
             outside.append([])
 
     new_folders = _new_folders(events)
+    scaffolded = _scaffolded(events) if tree is None else set()
     present = set(tree) if tree is not None else set()
     created: set[str] = set()
     for task, files, away in zip(tasks, chosen, outside):
@@ -380,8 +382,11 @@ def _place_files(
                 )
             else:
                 folder = path.rsplit("/", 1)[0] if "/" in path else ""
-                default = "CREATE" if greenfield or folder in new_folders else "MODIFY"
+                default = ("CREATE" if greenfield or folder in new_folders or _NEW_MIGRATION.search(path)
+                           else "MODIFY")
                 final = action or default
+                if path.split("/", 1)[0] in scaffolded and final != "DELETE":
+                    final = "CREATE"
                 if final == "CREATE" and path in created:
                     final = "MODIFY"
             if final == "CREATE":
@@ -401,9 +406,15 @@ def _place_files(
 # a plan for a project with no code yet: files default to CREATE
 _GREENFIELD = re.compile(
     r"\bgreen-?field\b|no (?:application |source )?code exists|from scratch|empty repo"
-    r"|new (?:project|repository)\b|プロジェクト新規|从零|신규 프로젝트",
+    r"|new (?:project|repository)\b|プロジェクト新規|新規プロジェクト|新しいプロジェクト|从零|新项目|신규 프로젝트"
+    r"|새 프로젝트|nuevo proyecto|quiere construir|neues projekt|nouveau projet|novo projeto|nuovo progetto",
     re.IGNORECASE,
 )
+_PROJECT_INIT = re.compile(
+    r"`(?:uv|npm|pnpm|yarn|bun|cargo|poetry|hatch|go mod|dotnet new|rails new|django-admin startproject)"
+    r"\s+(?:init|new)\b|`npx create-|`npm create |`cargo new\b|`uv init\b",
+)
+"""A plan that starts the project (`uv init`, `cargo new`): the files it names are new."""
 
 
 def _new_folders(events: list[Event]) -> set[str]:
@@ -416,6 +427,24 @@ def _new_folders(events: list[Event]) -> set[str]:
             if "/" in folder:
                 first.setdefault(folder, event.action)
     return {folder for folder, action in first.items() if action == "CREATE"}
+
+
+def _scaffolded(events: list[Event]) -> set[str]:
+    """Top folders a step scaffolds (`mcp/package.json`, ... "Package skeleton"): every file
+    the plan names under one is created, whatever word the step's row uses."""
+    return {event.path.split("/", 1)[0] for event in events
+            if event.stance == "change" and not event.outside and "/" in event.path
+            and _SCAFFOLD.search(event.text)} - _SHARED_TOP_FOLDERS
+
+
+_NEW_MIGRATION = re.compile(r"(?:^|/)migrations?/\d{2,}[\w.-]*\.(?:sql|py|ts|js|rb|go)$")
+"""A numbered migration (`migrations/020_cascade.sql`) is a new file: migrations are added, not edited."""
+_SCAFFOLD = re.compile(
+    r"\b(?:skeleton|scaffold\w*|new (?:package|module|crate|app|service|server|workspace))\b"
+    r"|esqueleto|squelette|gerüst|スケルトン|雛形|骨架|脚手架|뼈대",
+    re.IGNORECASE,
+)
+_SHARED_TOP_FOLDERS = {"src", "lib", "app", "apps", "packages", "test", "tests", "docs", "scripts", ".github", ".claude"}
 
 
 _GENERIC_STEMS = words(
