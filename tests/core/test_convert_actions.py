@@ -34,3 +34,13 @@ def test_a_numbered_migration_is_a_new_file() -> None:
     found = actions(plan)
     assert found["supabase/migrations/020_cascade.sql"] == "CREATE"
     assert found["src/hooks/useTypes.ts"] == "MODIFY"
+
+
+def test_a_test_of_another_tasks_file_is_not_independent() -> None:
+    plan = ("# Plan: CLI greeting\n\n## Changes\n\n### 1. `src/greet.py` (new)\n\nAdd `greet(name)`.\n\n"
+            "### 2. `tests/test_greet.py` (new)\n\nTest the greeting.\n\n"
+            "### 3. `web/greet.test.ts`\n\nA browser test of the greeting.\n\n"
+            "### 4. Docs\n\nUpdate `docs/usage.md`.\n")
+    spec = convert_plan(plan, source="p.md")
+    # Both tests of greet.py wait for task 1 (they would fail run before it); the others need nothing.
+    assert [t.independent for t in spec.tasks] == [True, False, False, True]

@@ -78,7 +78,7 @@ Requirements:
 Verification:
 - `python -c 'import src.greet'`
 
-### Task 2: Test it [INDEPENDENT]
+### Task 2: Test it
 
 Files:
 - CREATE tests/test_greet.py

@@ -471,6 +471,9 @@ def _task_naming(path: str, units: list[Unit]) -> int | None:
 
 
 def _mark_independent(tasks: list[Task]) -> None:
+    """`[INDEPENDENT]`: a task with files that shares none with another task and uses nothing
+    another task creates or changes: no test of another task's file (`tests/test_x.py` for
+    `x.py`, `x.test.ts` for `x.ts`), no mention of another task's file in its text."""
     owners: dict[str, int] = {}
     for task in tasks:
         for change in task.files:
@@ -478,4 +481,28 @@ def _mark_independent(tasks: list[Task]) -> None:
     for task in tasks:
         task.independent = bool(task.files) and all(
             owners[c.path] == 1 for c in task.files
-        )
+        ) and not any(_uses(task, other) for other in tasks if other is not task)
+
+
+_TEST_NAME = re.compile(r"^(?:test_)?(.+?)(?:_test|\.test|\.spec|_spec|Test|Tests)?$")
+
+
+def _uses(task: Task, other: Task) -> bool:
+    """Whether `task` needs what `other` writes (see `_mark_independent`)."""
+    theirs = {c.path for c in other.files if c.action != "DELETE"}
+    if not theirs:
+        return False
+    stems = {_file_stem(path) for path in theirs} - _GENERIC_STEMS
+    for change in task.files:
+        name = change.path.rsplit("/", 1)[-1]
+        stem = name.rsplit(".", 1)[0]  # `x.test.ts` -> `x.test`, `test_x.py` -> `test_x`
+        tested = _TEST_NAME.match(stem)
+        if tested and tested.group(1) != stem and tested.group(1) in stems:
+            return True  # a test of another task's file
+    text = " ".join([task.title, *task.requirements])
+    return any(f"`{path}`" in text or f"`{path.rsplit('/', 1)[-1]}`" in text for path in theirs
+               if _file_stem(path) not in _GENERIC_STEMS)
+
+
+def _file_stem(path: str) -> str:
+    return path.rsplit("/", 1)[-1].split(".", 1)[0]
