@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 def cmd_plans(args: argparse.Namespace, settings: Settings) -> int:
     from hybrid_tui.core.plan.plans import CONFIG_SOURCE, find_plans_dir, list_plans
-    from hybrid_tui.core.plan.projects import PlanProjects, attribute
+    from hybrid_tui.core.plan.projects import PlanProjects, attribute_all
 
     _, root = _project(args)
     location = (
@@ -50,7 +50,7 @@ def cmd_plans(args: argparse.Namespace, settings: Settings) -> int:
     listed = list_plans(location.path)
     projects = PlanProjects.open(settings.resolved_state_dir())
     projects.update()
-    seen = {plan.path: attribute(plan.path, root, projects) for plan in listed}
+    seen = attribute_all([plan.path for plan in listed], root, projects)
     plans = listed if args.all else [plan for plan in listed if seen[plan.path].shown_here]
     advice = {plan.path: _plan_advice(plan.path, settings) for plan in plans}
     if args.json:

@@ -151,3 +151,17 @@ def test_repository_of_a_subdirectory_a_worktree_and_a_gone_directory(two_projec
     assert repository_of(tmp_path / "repo-b-work") == b
     assert repository_of(a / "gone" / "deeper") == a
     assert repository_of(tmp_path / "nowhere") == tmp_path / "nowhere"
+
+
+def test_what_the_hook_records_survives_another_process_saving_the_index(two_projects, state_dir: Path) -> None:
+    a, _, plan_a, _ = two_projects
+    listing = PlanProjects.open(state_dir)  # a TUI's copy, opened before the hook ran
+    listing.update()
+    hooked = Path(os.environ["CLAUDE_CONFIG_DIR"]) / "plans" / "hooked-plan-late-owl.md"
+    PlanProjects.open(state_dir).record(hooked, a / "src")  # the hook, in its own process
+    (Path(os.environ["CLAUDE_CONFIG_DIR"]) / "plans" / "new.md").write_text("# new\n")
+    transcript = next((Path(os.environ["CLAUDE_CONFIG_DIR"]) / "projects").glob("*repo-a-src/*.jsonl"))
+    with open(transcript, "a") as handle:
+        handle.write(json.dumps({"cwd": str(a), "slug": "new"}) + "\n")
+    assert listing.update()  # the TUI's copy saves: it must not drop the hook's record
+    assert PlanProjects.open(state_dir).project_of(hooked) == a

@@ -212,3 +212,16 @@ def test_snapshot_approval_prompt(snap_compare, repo: Path, plan: Path, size: tu
     hook.join(60)
     # The app closed with the prompt unanswered: the hook left the choice to Claude.
     assert [(d.returncode, d.stdout) for d in done] == [(0, "")]
+
+
+def test_hook_status_sees_the_running_app(repo: Path) -> None:
+    app = new_app(repo)
+
+    async def body(pilot: Pilot) -> None:
+        await listening(pilot)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "hybrid_tui", "hook", "status", cwd=repo, stdout=asyncio.subprocess.PIPE)
+        out, _ = await process.communicate()
+        assert f"hybrid-tui for {repo}: running, answers Claude" in out.decode()
+
+    run(app, body)

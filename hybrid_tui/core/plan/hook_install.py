@@ -68,7 +68,10 @@ def _read(path: Path) -> tuple[dict[str, Any], str | None]:
 
 def installed_hooks(path: Path) -> list[dict[str, Any]]:
     """hybrid-tui's hook entries in the settings file at `path` (InputError: unreadable)."""
-    data, _ = _read(path)
+    return _ours(_read(path)[0])
+
+
+def _ours(data: dict[str, Any]) -> list[dict[str, Any]]:
     found = []
     hooks = data.get("hooks")
     for group in (hooks.get(EVENT) if isinstance(hooks, dict) else None) or []:
@@ -91,7 +94,7 @@ def _write(path: Path, data: dict[str, Any]) -> None:
 
 def install(path: Path, command: str, timeout: int, state_dir: Path) -> Literal["installed", "already installed"]:
     data, text = _read(path)
-    if installed_hooks(path):
+    if _ours(data):
         return "already installed"
     record = _record_path(state_dir, path)
     if not record.exists():
@@ -118,7 +121,7 @@ def uninstall(path: Path, state_dir: Path) -> Literal["removed", "not installed"
         record = json.loads(record_path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         record = None
-    if text is None or not installed_hooks(path):
+    if text is None or not _ours(data):
         record_path.unlink(missing_ok=True)
         return "not installed"
     hooks = data["hooks"]

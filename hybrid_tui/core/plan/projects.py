@@ -11,6 +11,7 @@ directory Claude was working in; the approval hook adds what it is told (`record
     projects.update()                     # reads what the transcripts gained since last time
     projects.project_of(plan_path)        # the plan's project (its main checkout), or None
     attribute(plan_path, repo_root, projects)  # its project and whether it is this repository's
+    attribute_all(plan_paths, repo_root, projects)  # the same for a listing
 
 Behaviour choices:
 - Incremental: the index (`plan-projects.json` in the state dir) keeps, per transcript, how
@@ -182,6 +183,11 @@ class PlanProjects:
     def save(self) -> None:
         if not self._dirty:
             return
+        # The approval hook records plans from its own process: keep what it wrote meanwhile.
+        with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+            on_disk = json.loads(self.index_path.read_text(encoding="utf-8"))["by_path"]
+            for plan, cwd in on_disk.items():
+                self.by_path.setdefault(str(plan), str(cwd))
         data = {
             "version": INDEX_VERSION,
             "claude_dir": str(self.claude_dir),
@@ -278,14 +284,28 @@ class Attribution:
 
 
 def attribute(plan: Path, root: Path, projects: PlanProjects) -> Attribution:
-    """`plan` seen from the repository at `root`: a plan kept inside the repository
-    (`plansDirectory`) is its own; else the one its transcript (or the hook) names."""
+    """`plan` seen from the repository at `root` (see `attribute_all`)."""
+    return attribute_all([plan], root, projects)[plan]
+
+
+def attribute_all(plans: list[Path], root: Path, projects: PlanProjects) -> dict[Path, Attribution]:
+    """Each plan seen from the repository at `root`: a plan kept inside the repository
+    (`plansDirectory`) is its own; else the one its transcript (or the hook) names. The
+    repository of each directory is looked up once (a walk up to `.git` each)."""
     here = repository_of(root)
-    with contextlib.suppress(ValueError):
-        Path(os.path.abspath(plan)).relative_to(os.path.abspath(root))
-        return Attribution(here, True)
-    project = projects.project_of(plan)
-    return Attribution(project, project is not None and project == here)
+    inside = os.path.abspath(root) + os.sep
+    repos: dict[Path, Path] = {}
+    seen: dict[Path, Attribution] = {}
+    for plan in plans:
+        if os.path.abspath(plan).startswith(inside):
+            seen[plan] = Attribution(here, True)
+            continue
+        cwd = projects.written_in(plan)
+        project = None
+        if cwd is not None:
+            project = repos.get(cwd) or repos.setdefault(cwd, repository_of(cwd))
+        seen[plan] = Attribution(project, project is not None and project == here)
+    return seen
 
 
 def require_this_project(plan: Path, root: Path, projects: PlanProjects) -> None:

@@ -83,7 +83,7 @@ from hybrid_tui.core.plan.plans import (
 from hybrid_tui.core.plan.projects import (
     Attribution,
     PlanProjects,
-    attribute,
+    attribute_all,
     require_this_project,
 )
 from hybrid_tui.core.project import find_project_root
@@ -317,7 +317,7 @@ class PlansScreen(HybridScreen):
         with self._projects_lock:  # the listing's and the index's workers may both be at it
             if update:
                 projects.update()
-            return {plan.path: attribute(plan.path, self.root, projects) for plan in plans}
+            return attribute_all([plan.path for plan in plans], self.root, projects)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="plans-projects")
     def _update_projects(self) -> dict[Path, Attribution] | None:

@@ -62,7 +62,9 @@ from hybrid_tui.core.errors import HybridError
 from hybrid_tui.core.inert import inert
 from hybrid_tui.core.land.hunks import PatchIndex, Whole
 from hybrid_tui.core.review.session import (
+    Busy,
     Chosen,
+    LandAction,
     Landed,
     Listing,
     Question,
@@ -573,10 +575,10 @@ class ReviewScreen(HybridScreen):
         self.app.push_screen(ConfirmScreen(question.title, question.body, question.yes, "Keep reviewing"), answer)
 
     @work(thread=True, group="land", exclusive=True, exit_on_error=False)
-    def _land_in_thread(self, action: str, selection: dict[str, Chosen] | None) -> None:
-        self._post(self.LandDone(self.session.land(action, selection)))  # type: ignore[arg-type]
+    def _land_in_thread(self, action: LandAction, selection: dict[str, Chosen] | None) -> None:
+        self._post(self.LandDone(self.session.land(action, selection)))
 
-    def _land(self, action: str, selection: dict[str, Chosen] | None) -> None:
+    def _land(self, action: LandAction, selection: dict[str, Chosen] | None) -> None:
         self._start(action)
         self._land_in_thread(action, selection)
 
@@ -615,9 +617,9 @@ class ReviewScreen(HybridScreen):
         self.query_one(DiffView).show_message("Loading the diff…")
         self._load()
 
-    def _start(self, busy: str) -> None:
+    def _start(self, busy: Busy) -> None:
         """Something that the other landing keys wait for is under way."""
-        self.session.busy = busy  # type: ignore[assignment]
+        self.session.busy = busy
         self.clear_message()
         self.refresh_bindings()
 
