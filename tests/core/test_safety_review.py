@@ -271,7 +271,9 @@ def test_an_agent_that_deletes_the_worktree_git_file_gets_its_work_committed(tmp
 def test_an_agent_that_runs_git_init_in_its_worktree_fails_the_run_without_touching_git(tmp_path: Path, state_dir: Path):
     repo = make_repo(tmp_path / "project", {"app.txt": "base\n"})
     stream = agent_stream(tmp_path, "work", [
-        ("WriteFile", {"path": "hello.txt", "content": "hi\n"}), ("Shell", {"command": "rm -rf .git && git init -q"}),
+        # the shell step first: the repo guard's look after a tool result runs in a thread, and
+        # one running between the `rm` and the `git init` would put the .git file back first
+        ("Shell", {"command": "rm -rf .git && git init -q"}), ("WriteFile", {"path": "hello.txt", "content": "hi\n"}),
     ])
     result = run_cli("run", str(spec_file(tmp_path, ["CREATE hello.txt"], [])), cwd=repo,
                      env=standin_env("kimi_success", KIMI_STANDIN_FIXTURE=str(stream)))
