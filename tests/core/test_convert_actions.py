@@ -5,6 +5,7 @@ new files. Small plans of our own."""
 from __future__ import annotations
 
 from hybrid_tui.core.spec.convert import convert_plan
+from hybrid_tui.core.spec.format import render_spec, validate_spec
 
 
 def actions(plan: str) -> dict[str, str]:
@@ -44,3 +45,24 @@ def test_a_test_of_another_tasks_file_is_not_independent() -> None:
     spec = convert_plan(plan, source="p.md")
     # Both tests of greet.py wait for task 1 (they would fail run before it); the others need nothing.
     assert [t.independent for t in spec.tasks] == [True, False, False, True]
+    assert [t.depends_on for t in spec.tasks] == [[], [1], [1], []]
+
+
+def test_dependent_tasks_say_which_tasks_they_depend_on() -> None:
+    plan = ("# Plan: shared\n\n## Changes\n\n### 1. Store\n\nAdd `load()` to `src/store.py`.\n\n"
+            "### 2. CLI\n\nCall `src/store.py` from `src/cli.py` and `src/api.py`.\n\n"
+            "### 3. Docs\n\nDescribe the CLI flags that `src/api.py` takes in `docs/cli.md`.\n\n"
+            "### 4. Config first\n\nRead `src/settings.py` in `src/config.py` before `docs/cli.md` is written.\n")
+    spec = convert_plan(plan, source="p.md")
+    # 2 shares store.py with 1; 3 names 2's api.py; 4 names 3's docs/cli.md (a later task)
+    assert [t.depends_on for t in spec.tasks] == [[], [1], [2], [3]]
+    assert [t.independent for t in spec.tasks] == [False, False, False, False]
+    assert "### Task 2: CLI\n\nDepends on: Task 1\n\nFiles:" in render_spec(spec)
+    assert [p for p in validate_spec(render_spec(spec))[1] if p.severity == "error"] == []
+
+
+def test_two_tasks_naming_each_others_files_make_no_cycle() -> None:
+    plan = ("# Plan: pair\n\n## Changes\n\n### 1. Parser\n\nWrite `src/parse.py` for `src/lex.py` tokens.\n\n"
+            "### 2. Lexer\n\nWrite `src/lex.py` feeding `src/parse.py`.\n")
+    spec = convert_plan(plan, source="p.md")
+    assert [t.depends_on for t in spec.tasks] == [[], [1]]

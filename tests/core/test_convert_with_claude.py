@@ -80,6 +80,8 @@ Verification:
 
 ### Task 2: Test it
 
+Depends on: Task 1
+
 Files:
 - CREATE tests/test_greet.py
 
@@ -179,7 +181,7 @@ def test_warnings_are_kept_and_counted_in_the_message() -> None:
     result = conversion_from_answer(data, "", tree=TREE, note=" ($0.0100)", **META)
     assert result.ok and result.spec is not None and result.text == render_spec(result.spec)
     assert [str(p) for p in result.problems] == [
-        "line 30: warning: MODIFY docs/missing.md: no such file in the base commit"
+        "line 32: warning: MODIFY docs/missing.md: no such file in the base commit"
     ]
     assert result.message == "Converted with Claude ($0.0100): 2 tasks, 4 files, 1 warning"
 

@@ -145,6 +145,13 @@ Verification:
 Files:
 - DELETE old/thing.txt
 
+### Task 3: Third
+
+Depends on: Task 1, Task 2
+
+Files:
+- MODIFY src/app.py
+
 ## Verification
 - `pytest -q`
 - `npm test`
@@ -202,7 +209,8 @@ def test_rich_spec_keeps_multiline_text_fences_and_backticks() -> None:
         "`starts` with a backtick",
         "python -c \"print('a # not a comment')\"",
     ]
-    assert [t.independent for t in spec.tasks] == [False, True]
+    assert [t.independent for t in spec.tasks] == [False, True, False]
+    assert [t.depends_on for t in spec.tasks] == [[], [], [1, 2]]
 
 
 def test_number_renders_with_three_digits() -> None:
@@ -440,6 +448,52 @@ def test_same_path_in_two_independent_tasks_is_an_error() -> None:
     assert "task 1" in problems[0][2]
 
 
+# -- Depends on ------------------------------------------------------------------------------------
+
+
+def test_depends_on_is_read_leniently_and_rendered_canonically() -> None:
+    text = _spec_text(
+        "### Task 1: a\nFiles:\n- CREATE a.py\n",
+        "### Task 2: b\nFiles:\n- CREATE b.py\n",
+        "### Task 3: c\ndepends on: 1 and task 2\nFiles:\n- CREATE c.py\n",
+    )
+    spec = parse_spec(text)
+    assert spec.tasks[2].depends_on == [1, 2] and spec.tasks[0].depends_on == []
+    assert "### Task 3: c\n\nDepends on: Task 1, Task 2\n\nFiles:" in render_spec(spec)
+    assert _found(text) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("Depends on: Task 3", "task 2 depends on itself"),
+        ("Depends on: Task 9", "task 2 depends on task 9, which does not exist"),
+        ("Depends on: the parser", "'Depends on:' expects task numbers ('Task 1, Task 2'), not 'the parser'"),
+        ("Depends on:", "'Depends on:' names no task: write 'Depends on: Task 1, Task 2'"),
+    ],
+)
+def test_bad_depends_on_is_an_error_on_its_line(line: str, message: str) -> None:
+    text = _spec_text("### Task 1: a\nFiles:\n- CREATE a.py\n", f"### Task 3: b\n{line}\nFiles:\n- CREATE b.py\n")
+    found = [(n, sev, msg) for n, sev, msg in _found(text) if "expected 2" not in msg]
+    if "itself" in message:
+        message = "task 3 depends on itself"
+    assert found == [(10, "error", message.replace("task 2 depends", "task 3 depends"))]
+
+
+def test_a_dependency_cycle_and_independent_with_depends_on_are_errors() -> None:
+    text = _spec_text(
+        "### Task 1: a\nDepends on: Task 3\nFiles:\n- CREATE a.py\n",
+        "### Task 2: b\nDepends on: Task 1\nFiles:\n- CREATE b.py\n",
+        "### Task 3: c [INDEPENDENT]\nDepends on: Task 2\nFiles:\n- CREATE c.py\n",
+    )
+    found = _found(text)
+    assert (6, "error", "tasks depend on each other in a cycle: task 1 -> task 3 -> task 2 -> task 1") in found
+    assert (16, "error", "task 3 is [INDEPENDENT] but depends on task 2: drop one of the two") in found
+    assert sum("cycle" in message for _, _, message in found) == 3
+    with pytest.raises(SpecError):
+        parse_spec(text.replace("Depends on: Task 3", "Depends on: Task 3\nDepends on: Task 2"))
+
+
 def test_same_path_in_two_tasks_is_fine_unless_both_independent() -> None:
     text = _spec_text(
         "### Task 1: a [INDEPENDENT]\nFiles:\n- MODIFY a.py\n",
@@ -552,6 +606,7 @@ _TASK = st.builds(
     number=st.just(0),
     title=_LINE,
     independent=st.booleans(),
+    depends_on=st.lists(st.integers(min_value=1, max_value=9), unique=True, max_size=2),
     files=st.lists(
         st.builds(FileChange, action=st.sampled_from(["CREATE", "MODIFY", "DELETE"]), path=_PATH),
         max_size=3,
@@ -656,3 +711,14 @@ def test_validate_never_raises(
     assert all(isinstance(p, Problem) and p.line >= 0 for p in problems)
     if spec is not None:
         assert parse_spec(render_spec(spec)) == spec
+
+
+def test_the_readme_format_section_shows_a_canonical_valid_spec() -> None:
+    from pathlib import Path
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme.split("## The spec format", 1)[1]
+    example = section.split("```markdown\n", 1)[1].split("\n```\n", 1)[0] + "\n"
+    spec, problems = validate_spec(example)
+    assert spec is not None and problems == []
+    assert render_spec(spec) == example and spec.tasks[1].depends_on == [1]

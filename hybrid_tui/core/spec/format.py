@@ -15,6 +15,13 @@ Canonical form (DESIGN.md):
     ### Task 1: <title> [INDEPENDENT]
 
     Files:
+    - CREATE path/greeting.py
+
+    ### Task 2: <title>
+
+    Depends on: Task 1
+
+    Files:
     - CREATE path/new_file.py
     - MODIFY path/existing.py
     - DELETE path/old.py
@@ -47,6 +54,11 @@ Behaviour choices:
 - On input, the seed's `Files to create:` / `Files to modify:` / `Files to delete:` take bullets
   that are plain paths (optionally backticked; text after a backticked path is ignored).
   Action words are accepted in any case and render upper case.
+- `Depends on: Task 1, Task 3` (first in a task's body) names the tasks whose work this one
+  uses, so it runs after them; `[INDEPENDENT]` says it uses none. On input `Task` may be left
+  out (`Depends on: 1, 3`) and `and` / `&` / `;` separate as well; it renders as above.
+  `validate_spec` makes a task depending on itself, on a task that does not exist or in a
+  cycle an error, and so is `[INDEPENDENT]` on a task that depends on another.
 - Lines are split on `\\n` only (a trailing `\\r` is dropped), so line numbers match an editor's.
 - `parse_spec` checks syntax only; `validate_spec` adds the path and consistency rules and never
   raises. `check_spec` is `validate_spec` that raises `SpecError` on errors.
@@ -84,6 +96,7 @@ class Task(BaseModel):
     number: int
     title: str
     independent: bool = False
+    depends_on: list[int] = []  # numbers of the tasks this one uses (runs after them)
     files: list[FileChange] = []
     requirements: list[str] = []
     verification: list[str] = []  # shell commands, without backticks
@@ -166,6 +179,8 @@ def render_spec(spec: Spec) -> str:
     for task in spec.tasks:
         marker = " [INDEPENDENT]" if task.independent else ""
         blocks.append(f"### Task {task.number}: {task.title}{marker}")
+        if task.depends_on:
+            blocks.append(render_depends_on(task.depends_on))
         if task.files:
             blocks.append("Files:\n" + "\n".join(f"- {c.action} {c.path}" for c in task.files))
         if task.requirements:
@@ -177,6 +192,10 @@ def render_spec(spec: Spec) -> str:
     if spec.verification:
         blocks.append("## Verification\n" + "\n".join(render_command(c) for c in spec.verification))
     return "\n\n".join(blocks) + "\n"
+
+
+def render_depends_on(numbers: list[int]) -> str:
+    return "Depends on: " + ", ".join(f"Task {n}" for n in numbers)
 
 
 def _render_item(text: str) -> str:
@@ -221,6 +240,7 @@ def parse_command(item: str) -> str:
 class _TaskLines:
     heading: int
     files: list[int] = field(default_factory=list)
+    depends_on: int = 0  # the line of `Depends on:` (0: none)
 
 
 @dataclass(slots=True)
@@ -245,6 +265,9 @@ _LABEL = re.compile(
     r"(Files|Files to create|Files to modify|Files to delete|Requirements|Verification)\s*:\s*$",
     re.IGNORECASE,
 )
+_DEPENDS_ON = re.compile(r"Depends on\s*:\s*(.*?)\s*$", re.IGNORECASE)
+_DEPENDENCY = re.compile(r"(?:task\s*)?#?(\d+)", re.IGNORECASE)
+_DEPENDENCY_SEPARATORS = re.compile(r"\s*(?:,|;|&|\band\b)\s*", re.IGNORECASE)
 _BULLET = re.compile(r"[-*](?: |$)")
 _FILE_ITEM = re.compile(r"(\S+)\s+(.*?)\s*$")
 _FENCE = re.compile(r"\s{0,3}(`{3,}|~{3,})")
@@ -425,6 +448,7 @@ class _Parser:
                 "number": int(match.group(1)),
                 "title": title,
                 "independent": independent,
+                "depends_on": [],
                 "files": [],
                 "requirements": [],
                 "verification": [],
@@ -444,9 +468,17 @@ class _Parser:
                 continue
             if self._is_section(line) or _TASK_LOOSE.match(line):
                 return i
+            depends = _DEPENDS_ON.match(line)
+            if depends is not None:
+                if where.depends_on:
+                    self.error(i, "'Depends on:' given twice in a task")
+                where.depends_on = i + 1
+                self._depends_on(i, depends.group(1), task["depends_on"])
+                i += 1
+                continue
             label = _LABEL.match(line)
             if label is None:
-                self.error(i, "expected 'Files:', 'Requirements:' or 'Verification:' in a task")
+                self.error(i, "expected 'Depends on:', 'Files:', 'Requirements:' or 'Verification:' in a task")
                 i += 1
                 continue
             name = label.group(1).lower()
@@ -458,6 +490,17 @@ class _Parser:
                 fixed = None if name == "files" else _action(name.rsplit(" ", 1)[1])
                 i = self._files(i + 1, task["files"], where, fixed)
         return i
+
+    def _depends_on(self, i: int, text: str, out: list[int]) -> None:
+        parts = [part for part in _DEPENDENCY_SEPARATORS.split(text) if part]
+        if not parts:
+            self.error(i, "'Depends on:' names no task: write 'Depends on: Task 1, Task 2'")
+        for part in parts:
+            match = _DEPENDENCY.fullmatch(part)
+            if match is None:
+                self.error(i, f"'Depends on:' expects task numbers ('Task 1, Task 2'), not {part!r}")
+            elif int(match.group(1)) not in out:
+                out.append(int(match.group(1)))
 
     def _block_end(self, line: str, stop_at_task: bool = True) -> bool:
         return (
@@ -600,7 +643,8 @@ def validate_spec(text: str, *, tree: set[str] | None = None) -> tuple[Spec | No
     Errors: syntax; a path that is empty, absolute, under `~`, escaping the repository, holding a
     backslash, inside a `.git` directory, or (with `tree`'s symlinks) leading out of the
     repository through a tracked symlink (a warning when it leads to a file inside: core/spec/paths.py);
-    the same path twice in one task; the same path in two [INDEPENDENT] tasks.
+    the same path twice in one task; the same path in two [INDEPENDENT] tasks; `Depends on:` a
+    task that does not exist, the task itself, or in a cycle; `[INDEPENDENT]` with `Depends on:`.
     Warnings: a verification command that reaches outside the worktree or destroys data
     (core/spec/risky_commands.py); a task without files; no verification command in the whole spec; task numbers
     out of sequence; and with `tree` (repo-relative files of the base commit): MODIFY/DELETE of a
@@ -670,12 +714,59 @@ def validate_spec(text: str, *, tree: set[str] | None = None) -> tuple[Spec | No
                         )
                     if change.action == "DELETE":
                         present.discard(key)
+    problems.extend(_dependency_problems(spec, located))
     for line, command in located.commands:
         if risks := risks_text(command):
             problems.append(Problem(line, "warning", f"this check {risks}: it runs only once you approve it"))
     if not spec.all_commands():
         problems.append(Problem(0, "warning", "no verification command anywhere in the spec"))
     return spec, sorted(problems, key=lambda p: p.line)
+
+
+def _dependency_problems(spec: Spec, located: _Located) -> list[Problem]:
+    numbers = {task.number for task in spec.tasks}
+    problems: list[Problem] = []
+    for task, where in zip(spec.tasks, located.tasks):
+        line = where.depends_on or where.heading
+        for n in task.depends_on:
+            if n == task.number:
+                problems.append(Problem(line, "error", f"task {task.number} depends on itself"))
+            elif n not in numbers:
+                problems.append(Problem(line, "error", f"task {task.number} depends on task {n}, which does not exist"))
+        if task.independent and task.depends_on:
+            problems.append(Problem(
+                line, "error",
+                f"task {task.number} is [INDEPENDENT] but depends on "
+                + ", ".join(f"task {n}" for n in task.depends_on) + ": drop one of the two",
+            ))
+    needs = {task.number: [n for n in task.depends_on if n in numbers and n != task.number] for task in spec.tasks}
+    for task, where in zip(spec.tasks, located.tasks):
+        if (cycle := cycle_from(task.number, needs)) is not None:
+            shown = " -> ".join(f"task {n}" for n in cycle)
+            problems.append(Problem(where.depends_on or where.heading, "error", f"tasks depend on each other in a cycle: {shown}"))
+    return problems
+
+
+def cycle_from(start: int, needs: dict[int, list[int]]) -> list[int] | None:
+    """The dependency cycle through `start` (`[2, 3, 2]`), or None."""
+    path = [start]
+    seen: set[int] = set()
+
+    def walk(n: int) -> bool:
+        for m in needs.get(n, []):
+            if m == start:
+                path.append(m)
+                return True
+            if m in seen:
+                continue
+            seen.add(m)
+            path.append(m)
+            if walk(m):
+                return True
+            path.pop()
+        return False
+
+    return path if walk(start) else None
 
 
 def check_spec(text: str, *, tree: set[str] | None = None, name: str = "") -> Spec:

@@ -67,12 +67,13 @@ from hybrid_tui.core.spec.convert.steps import (
     find_units,
     split_checks,
 )
-from hybrid_tui.core.spec.format import FileChange, Spec, Task
+from hybrid_tui.core.spec.format import FileChange, Spec, Task, cycle_from
 
 __all__ = [
     "commands_in",
     "convert_plan",
     "line_mentions",
+    "mark_dependencies",
     "looks_like_command",
     "path_candidates",
     "scan",
@@ -131,7 +132,7 @@ def convert_plan(
     )
     if spec_others:
         tasks[-1].requirements.extend(r for r in spec_others if not _TICKED.match(r))
-    _mark_independent(tasks)
+    mark_dependencies(tasks)
     if not whole_plan:  # with one task of the whole plan, its body already holds them
         context = "\n\n".join(
             [context] * bool(context)
@@ -470,18 +471,38 @@ def _task_naming(path: str, units: list[Unit]) -> int | None:
     return None
 
 
-def _mark_independent(tasks: list[Task]) -> None:
-    """`[INDEPENDENT]`: a task with files that shares none with another task and uses nothing
-    another task creates or changes: no test of another task's file (`tests/test_x.py` for
-    `x.py`, `x.test.ts` for `x.ts`), no mention of another task's file in its text."""
+def mark_dependencies(tasks: list[Task]) -> None:
+    """`Depends on:` and `[INDEPENDENT]` from what each task uses of another's work.
+
+    A task uses another when they share a file, when it tests the other's file
+    (`tests/test_x.py` for `x.py`, `x.test.ts` for `x.ts`) or when its text names the other's
+    file. It depends on each task it uses: on the earlier of two that share a file, on both
+    sides' earlier one when two use each other, and on a later task only when that makes no
+    cycle. `[INDEPENDENT]`: a task with files that uses no other task and shares no file."""
     owners: dict[str, int] = {}
     for task in tasks:
         for change in task.files:
             owners[change.path] = owners.get(change.path, 0) + 1
+    uses = {(a.number, b.number): _uses(a, b) for a in tasks for b in tasks if a is not b}
+    needs: dict[int, list[int]] = {task.number: [] for task in tasks}
     for task in tasks:
+        mine = {c.path for c in task.files}
+        for other in tasks:
+            if other.number < task.number and (
+                uses[task.number, other.number] or mine & {c.path for c in other.files}
+            ):
+                needs[task.number].append(other.number)
+    for task in tasks:  # a task that uses a later one (the plan's order is not the order of use)
+        for other in tasks:
+            if other.number > task.number and uses[task.number, other.number] and not uses[other.number, task.number]:
+                needs[task.number].append(other.number)
+                if cycle_from(task.number, needs) is not None:
+                    needs[task.number].pop()
+    for task in tasks:
+        task.depends_on = sorted(needs[task.number])
         task.independent = bool(task.files) and all(
             owners[c.path] == 1 for c in task.files
-        ) and not any(_uses(task, other) for other in tasks if other is not task)
+        ) and not any(uses[task.number, other.number] for other in tasks if other is not task)
 
 
 _TEST_NAME = re.compile(r"^(?:test_)?(.+?)(?:_test|\.test|\.spec|_spec|Test|Tests)?$")
@@ -492,16 +513,21 @@ def _uses(task: Task, other: Task) -> bool:
     theirs = {c.path for c in other.files if c.action != "DELETE"}
     if not theirs:
         return False
-    stems = {_file_stem(path) for path in theirs} - _GENERIC_STEMS
+    stems = {_file_stem(path) for path in theirs if _tested_stem(path) is None} - _GENERIC_STEMS
     for change in task.files:
-        name = change.path.rsplit("/", 1)[-1]
-        stem = name.rsplit(".", 1)[0]  # `x.test.ts` -> `x.test`, `test_x.py` -> `test_x`
-        tested = _TEST_NAME.match(stem)
-        if tested and tested.group(1) != stem and tested.group(1) in stems:
-            return True  # a test of another task's file
+        tested = _tested_stem(change.path)
+        if tested is not None and tested in stems:
+            return True  # a test of another task's (non-test) file
     text = " ".join([task.title, *task.requirements])
     return any(f"`{path}`" in text or f"`{path.rsplit('/', 1)[-1]}`" in text for path in theirs
                if _file_stem(path) not in _GENERIC_STEMS)
+
+
+def _tested_stem(path: str) -> str | None:
+    """`x` for a test file of `x` (`test_x.py`, `x.test.ts`, `x_spec.rb`), else None."""
+    stem = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]  # `x.test.ts` -> `x.test`
+    tested = _TEST_NAME.match(stem)
+    return tested.group(1) if tested and tested.group(1) != stem else None
 
 
 def _file_stem(path: str) -> str:

@@ -25,10 +25,10 @@ How Claude is asked (Claude Code 2.1.x, checked against the real binary):
 
 What the answer becomes, through the same code as every other spec:
 structured output -> `spec_from_output` (a Spec model; number, source and base are ours, not
-Claude's; `[INDEPENDENT]` decided as the deterministic converter decides it) -> `render_spec`
+Claude's; `[INDEPENDENT]` and `Depends on:` decided as the deterministic converter decides them) -> `render_spec`
 -> `validate_spec` with the tree. Without structured output, a spec in the result text (a
 ```markdown block starting `# Spec:`, or the whole text) is parsed instead, its header
-replaced by ours and `[INDEPENDENT]` decided again. A spec with errors is not used; warnings are kept in `problems`.
+replaced by ours and `[INDEPENDENT]` / `Depends on:` decided again. A spec with errors is not used; warnings are kept in `problems`.
 
 Failures and their messages: Claude missing (the install hint), timed out, an
 unsuccessful end (the worker verdict's message: API error, auth, crash, non-zero exit;
@@ -50,7 +50,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 
 from hybrid_tui.config import ClaudeSettings
 from hybrid_tui.core.errors import InputError
-from hybrid_tui.core.spec.convert import _mark_independent
+from hybrid_tui.core.spec.convert import mark_dependencies
 from hybrid_tui.core.spec.convert.scan import fence_state
 from hybrid_tui.core.spec.format import (
     ACTIONS,
@@ -147,6 +147,13 @@ SPEC_FORMAT = render_spec(
                 ],
                 requirements=["<concrete requirement>"],
                 verification=["pytest tests/test_new_file.py"],
+            ),
+            Task(
+                number=2,
+                title="<title of a task that uses task 1's work>",
+                depends_on=[1],
+                files=[FileChange(action="CREATE", path="tests/test_new_file.py")],
+                requirements=["<concrete requirement>"],
             )
         ],
         verification=["pytest --cov=src"],
@@ -301,7 +308,7 @@ def spec_from_output(data: Any, *, number: int = 1, source: str = "", base: str 
     verification = _commands(out.verification, "the spec", reasons)
     if reasons:
         raise OutputError(reasons)
-    _mark_independent(tasks)
+    mark_dependencies(tasks)
     return Spec(
         number=number,
         title=title,
@@ -421,7 +428,7 @@ def conversion_from_answer(
         listed = "; ".join(str(p) for p in errors[:SHOWN_PROBLEMS])
         return _failed(f"the spec in Claude's text answer does not parse: {listed}", problems)
     spec = parsed.model_copy(update={"number": number, "source": source, "base": base})
-    _mark_independent(spec.tasks)
+    mark_dependencies(spec.tasks)
     return _judge(spec, tree, " (from its text answer)", " (from its text answer)" + note)
 
 
