@@ -117,6 +117,9 @@ def convert_plan(
     for unit in units:
         for i in unit.where:
             owned[i] = True
+    # a finished phase or step (`## Phase 1: Setup ✅`) is no task: its lines stay owned, so
+    # nothing of it is left over for "Other files", and its files are done (section_kinds)
+    units = [unit for unit in units if not (unit.span and kinds[unit.span[0]] == "done")]
     whole_plan = not units
     if whole_plan:
         units = [_whole_plan_unit(doc, title, title_index, context_heading)]
@@ -291,7 +294,10 @@ def _place_files(
     greenfield: bool = False,
 ) -> None:
     """Give each task its files (see the module docstring)."""
-    blocked = {e.path for e in events if e.stance in ("exclude", "done")}
+    # "no change" / out of scope rules over the whole plan; a done mark over the entry it marks
+    # and over mentions that say nothing of their own (no action word: "(capab.h)")
+    blocked = {e.path for e in events if e.stance == "exclude"}
+    done = {e.path for e in events if e.stance == "done"}
     owner: dict[int, int] = {}
     for index, unit in enumerate(units):
         for i in unit.where:
@@ -305,7 +311,7 @@ def _place_files(
     outside: list[list[str]] = [[] for _ in tasks]
     leftovers: dict[str, list[Event]] = {}
     for event in events:
-        if event.stance != "change" or event.path in blocked:
+        if event.stance != "change" or event.path in blocked or (event.path in done and not event.worded):
             continue
         kind = kinds[event.line]
         if kind == "verify" and event.action is None and not event.listing:

@@ -130,6 +130,27 @@ def stated_action(mention: Mention, label: str | None = None) -> str | None:
     return label if label in ("CREATE", "DELETE", "MODIFY") else None
 
 
+_V_MODIFY = (
+    r"update|modify|change|edit|extend|refactor|fix|rewrite|wire|adjust|replace|rename|move|implement"
+    r"|updated|modified|changed|edited|extended|refactored|fixed|rewritten|implemented"
+    r"|actualizar|modificar|cambiar|editar|mettre à jour|modifier|changer|ändern|aktualisieren|anpassen"
+    r"|bearbeiten|erweitern|atualizar|alterar|aggiornare|modificare|изменить|обновить|доработать"
+    r"|cập nhật|sửa|chỉnh sửa"
+)
+_CHANGE_BEFORE = re.compile(
+    rf"(?:\b(?:{_V_MODIFY}|{_V_CREATE}|{_V_DELETE})\b|修改|更新|变更|改为|変更|修正|追加|改修|수정|변경|업데이트)",
+    re.IGNORECASE,
+)
+
+
+def says_change(mention: Mention) -> bool:
+    """The clause before the mention has a change verb ("Update `a.py`", "在 `a.py` 中修改"), or
+    one follows it right away ("`a.py` を修正")."""
+    if _CHANGE_BEFORE.search(_clause(mention.before[-200:])):
+        return True
+    return bool(_CHANGE_BEFORE.match(CODE_SPAN.sub("X", mention.after[:12]).lstrip(" をに中的で:：-—")))
+
+
 def excluded(mention: Mention, line: str) -> bool:
     """The words say this file does not change (or the mention is struck through)."""
     if _NO_CHANGE_AFTER.match(mention.after[:80]):

@@ -45,8 +45,38 @@ def spec_safe(lines: list[str]) -> list[str]:
     return out
 
 
+_DONE_ITEM = re.compile(r"\[[xX]\]|✅|✔|☑")
+_STEP_ID = re.compile(r"^\W*(?:(?:step|phase|task|stage|schritt|étape|etapa|fase|этап|bước)\s*)?(\d+(?:\.\d+)+|\d+)(?=[\s.:)：*])", re.IGNORECASE)
+
+
+_NAME = re.compile(r"[\w.-]+\.\w+")
+
+
+def _done_step_ids(doc: Doc) -> dict[str, str]:
+    """Step numbers a tracker ticks (`- [x] **Step 1.1:** Update alarms.tf`), with the line: a
+    heading with that number naming a file that line names (`#### 1.1 Update alarms.tf`) tells
+    the same finished step in detail."""
+    ids: dict[str, str] = {}
+    for i, line in enumerate(doc.lines):
+        if not doc.fenced[i] and _DONE_ITEM.search(line):
+            match = _STEP_ID.match(_DONE_ITEM.sub("", line.lstrip(" -*+")))
+            if match and ("." in match.group(1) or "step" in line.lower()):
+                ids[match.group(1)] = line
+    return ids
+
+
+def _same_done_step(heading: str, done_ids: dict[str, str]) -> bool:
+    step = _STEP_ID.match(heading)
+    if step is None or step.group(1) not in done_ids:
+        return False
+    names = set(_NAME.findall(heading))
+    return bool(names) and names <= set(_NAME.findall(done_ids[step.group(1)]))
+
+
 def section_kinds(doc: Doc, title_index: int | None) -> list[str | None]:
-    """The kind of the innermost heading with a kind, for every line."""
+    """The kind of the innermost heading with a kind, for every line; a heading naming a step
+    the plan's tracker ticks is "done" (see `_done_step_ids`)."""
+    done_ids = _done_step_ids(doc)
     kinds: list[str | None] = [None] * len(doc.lines)
     stack: list[tuple[int, str | None]] = []  # (level, kind)
     positions = {h.index: h for h in doc.headings}
@@ -57,6 +87,8 @@ def section_kinds(doc: Doc, title_index: int | None) -> list[str | None]:
             while stack and stack[-1][0] >= heading.level:
                 stack.pop()
             kind = None if heading.index == title_index else section_kind(heading.text)
+            if done_ids and _same_done_step(heading.text, done_ids):
+                kind = "done"
             stack.append((heading.level, kind))
             ruling = [k for _, k in stack if k in ("done", "exclude")]
             current = (

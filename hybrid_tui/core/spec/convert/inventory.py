@@ -6,7 +6,8 @@ label above its list (`**Files to create:**`, `**Rollback:**`), then one `Event`
 
 - `stance`: "change" (the plan changes the file), "read" (consulted: weak, another mention may
   still list the file), "exclude" (the plan says it does not change: wins over everything),
-  "done" (finished work: wins too), "skip" (says nothing: rollback, alternatives, risks);
+  "done" (finished work: the entry it marks, and the file's mentions that say nothing of their
+  own), "skip" (says nothing: rollback, alternatives, risks);
 - `action`: CREATE / DELETE / MODIFY when words, a label, a table's action column or a tree tag
   state it, else None;
 - `listing`: the mention sits in a list of files (a files section, criteria, a table with a
@@ -30,6 +31,7 @@ from hybrid_tui.core.spec.convert.actions import (
     excluded,
     is_done,
     only_read,
+    says_change,
     stated_action,
 )
 from hybrid_tui.core.spec.convert.context import DIR_SPAN as _DIR_SPAN
@@ -67,6 +69,7 @@ class Event:
     action: str | None
     listing: bool  # part of a list of files (counts outside the steps too)
     text: str  # the line (or table row) it came from
+    worded: bool = False  # an action or a change verb is said for this mention ("Update `a.py`")
 
 
 _FILE_COLUMN = re.compile(
@@ -134,6 +137,7 @@ class _Raw:
     listing: bool
     text: str
     literal: bool = False
+    worded: bool = False
 
 
 def collect_events(
@@ -276,7 +280,8 @@ def collect_events(
                 raws.append(_Raw(i, new_mention, "change", "CREATE", listing, line))
                 continue
             raws.append(
-                _Raw(i, mention, stance, action, listing, line, literal=literal_items)
+                _Raw(i, mention, stance, action, listing, line, literal=literal_items,
+                     worded=action is not None or says_change(mention))
             )
 
     # fenced blocks: trees, YAML-like file lists (names also feed the resolver)
@@ -368,6 +373,7 @@ def collect_events(
                 raw.action,
                 raw.listing,
                 raw.text,
+                raw.worded or raw.action is not None,
             )
         )
     return events
@@ -429,6 +435,9 @@ def _row_mentions(row: list[str], file_col: int | None) -> list[Mention]:
     return out
 
 
+_NO_CHANGE_LATER = re.compile(r"\s[-—–:]\s*\**(?:no changes? (?:needed|required)|unchanged)\b", re.IGNORECASE)
+
+
 def _stance(
     mention: Mention, line: str, kind: str | None, label: str | None
 ) -> tuple[str, str | None]:
@@ -439,7 +448,8 @@ def _stance(
         return "exclude", None
     checklist = kind in ("criteria", "verify") or label == "CRITERIA"
     if kind == "done" or (not checklist and is_done(line)):
-        return "done", None
+        # "- [x] Update README.md (if needed) - No changes needed": it did not change at all
+        return ("exclude" if _NO_CHANGE_LATER.search(mention.after) else "done"), None
     action = stated_action(mention, label)
     if kind == "read" or label == "READ":
         return "read", action

@@ -99,7 +99,7 @@ _STEP_HEADING = re.compile(
     rf"^(?:{_STEP_WORDS})\s*(?:\d+(?:\.\d+)*(?!\d)|[ivx]+(?![\w]))", re.IGNORECASE
 )
 STEP_PREFIX = re.compile(
-    rf"^(?:{_STEP_WORDS})\s*(?:\d+(?:\.\d+)*|[ivx]+)\s*[:.)\-—–]*\s*", re.IGNORECASE
+    rf"^(?:{_STEP_WORDS})\s*(?:\d+(?:\.\d+)*|[ivx]+)\s*[:.)\-—–：、．）]*\s*", re.IGNORECASE
 )
 NUMBERED_HEADING = re.compile(r"^\d+(?:\.\d+)*[.)]?\s+\S")
 

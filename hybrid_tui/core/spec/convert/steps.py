@@ -265,7 +265,7 @@ def _table_units(lines: list[str], offset: int) -> list[Unit]:
 # Titles
 
 _EDGE_PATH = re.compile(r"^\s*`([^`]+)`|`([^`]+)`\s*$")
-_SEPARATORS = " \t—–-:|,;·"
+_SEPARATORS = " \t—–-:|,;·：、"
 _MARKER_ONLY = re.compile(r"\([^()]{1,24}\)|\[[^\[\]]{1,24}\]")  # "(new)", "(modified)", "[neu]"
 
 
@@ -274,7 +274,7 @@ def clean_title(text: str, fallback: str, *, strip_paths: bool = True) -> str:
     becomes that path; a path at either end is dropped; long titles are cut at a word, never
     inside a `code span`."""
     text = text.strip().rstrip("#").strip()
-    text = re.sub(r"^\d+(?:[.\-]\d+)*[.):]?\s+", "", text)
+    text = re.sub(r"^\d+(?:[.\-]\d+)*(?:[.):]?\s+|[：、．）]\s*)", "", text)
     rest = STEP_PREFIX.sub("", text)
     if rest.strip(_SEPARATORS):
         text = rest
