@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from hybrid_tui.core.spec.convert import convert_plan
+from hybrid_tui.core.spec.format import render_spec
 
 STEPS = "# Plan: cleanup\n\n## Changes\n\n1. Update `src/app.py` to use the loader.\n2. Edit `src/b.py`.\n\n"
 
@@ -42,3 +43,24 @@ def test_library_names_that_look_like_files_are_not_files() -> None:
             "2. Change `src/auth.ts` to sign in with `NextAuth.js`.\n")
     spec = convert_plan(plan, source="p.md")
     assert {f.path for t in spec.tasks for f in t.files} == {"src/render.ts", "src/auth.ts"}
+
+
+def test_setext_headings_are_headings() -> None:
+    plan = ("Cache the loader\n================\n\nSteps\n-----\n\n1. Update `src/a.py` to cache.\n"
+            "2. Edit `src/b.py`.\n")
+    spec = convert_plan(plan, source="p.md")
+    assert spec.title == "Cache the loader"
+    assert [t.title for t in spec.tasks] == ["Update `src/a.py` to cache.", "Edit `src/b.py`."]
+
+
+def test_an_html_comment_is_neither_structure_nor_content() -> None:
+    plan = (STEPS + "<!--\n## Old step\n\n- Delete `src/legacy.py`\n-->\n")
+    spec = convert_plan(plan, source="p.md")
+    assert len(spec.tasks) == 2 and "legacy" not in render_spec(spec)
+
+
+def test_an_unclosed_fence_in_a_list_item_ends_with_the_item() -> None:
+    plan = ("# Plan: x\n\n## Steps\n\n1. Update `src/a.py`:\n   ```python\n   def a(): ...\n\n"
+            "## Files to delete\n\n- `src/old.py`\n")
+    actions = {f.path: f.action for t in convert_plan(plan, source="p.md").tasks for f in t.files}
+    assert actions == {"src/a.py": "MODIFY", "src/old.py": "DELETE"}

@@ -2,8 +2,8 @@
 
 Behaviour choices:
 - Lines are split on `\\n` only (a trailing `\\r` dropped), so unicode line separators stay content.
-- Fenced code (``` or ~~~, any length, unclosed runs to the end as in CommonMark) is content,
-  never structure: a `#` line inside a fence is not a heading.
+- The structure (headings, fences, HTML comments) is markdown-it-py's (see `scan`). Fenced code
+  is content, never structure: a `#` line inside a fence is not a heading.
 - `blocks` groups a run of lines into list items (with their nested lines), paragraphs, tables,
   headings and code; a fence that does not belong to a list item joins the block before it.
 """
@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
+
+from markdown_it import MarkdownIt
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,21 +77,37 @@ def fence_mask(lines: list[str]) -> list[bool]:
     return fence_state(lines)[0]
 
 
+_MARKDOWN = MarkdownIt("commonmark")
+_MARKDOWN.disable("inline")  # only the block structure is read: headings, fences, HTML
+_COMMENT = re.compile(r"\s*<!--")
+
+
 def scan(text: str) -> Doc:
+    """Lines, fenced code and headings, from markdown-it-py's block tokens (`token.map` gives
+    their lines): ATX and setext headings, also inside list items and block quotes; fenced code
+    as CommonMark closes it (at the end of its list item when unclosed there); an HTML comment
+    block is blanked out (it is not shown, so it is neither structure nor content)."""
     lines = split_lines(text)
-    fenced = fence_mask(lines)
+    fenced = [False] * len(lines)
     headings: list[Heading] = []
+    # markdown-it breaks lines at a lone \r too; ours at \n only
+    tokens = _MARKDOWN.parse("\n".join(lines).replace("\r", " "))
+    for n, token in enumerate(tokens):
+        if token.map is None:
+            continue
+        start, end = token.map
+        if token.type == "heading_open":
+            headings.append(Heading(start, int(token.tag[1:]), " ".join(tokens[n + 1].content.split())))
+        elif token.type == "fence":
+            fenced[start:end] = [True] * (end - start)
+        elif token.type == "html_block" and _COMMENT.match(token.content):
+            lines[start:end] = [""] * (end - start)
     ends: dict[int, int] = {}
     open_sections: list[Heading] = []  # a stack of headings whose section is still open
-    for i, line in enumerate(lines):
-        if not fenced[i] and line.lstrip(" ").startswith("#"):
-            match = HEADING_LINE.match(line)
-            if match:
-                heading = Heading(i, len(match.group(1)), match.group(2).strip())
-                while open_sections and open_sections[-1].level >= heading.level:
-                    ends[open_sections.pop().index] = i
-                open_sections.append(heading)
-                headings.append(heading)
+    for heading in headings:
+        while open_sections and open_sections[-1].level >= heading.level:
+            ends[open_sections.pop().index] = heading.index
+        open_sections.append(heading)
     for heading in open_sections:
         ends[heading.index] = len(lines)
     return Doc(lines, fenced, headings, ends, [h.index for h in headings])
