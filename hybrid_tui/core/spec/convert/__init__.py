@@ -49,7 +49,7 @@ from hybrid_tui.core.spec.convert.commands import (
     strip_comment,
     unique,
 )
-from hybrid_tui.core.spec.convert.context import section_kinds, spec_safe
+from hybrid_tui.core.spec.convert.context import content_kinds, section_kinds, spec_safe
 from hybrid_tui.core.spec.convert.guidance import guidance_sections
 from hybrid_tui.core.spec.convert.inventory import Event, collect_events
 from hybrid_tui.core.spec.convert.paths import line_mentions, path_candidates
@@ -120,9 +120,10 @@ def convert_plan(
     # a finished phase or step (`## Phase 1: Setup ✅`) is no task: its lines stay owned, so
     # nothing of it is left over for "Other files", and its files are done (section_kinds)
     units = [unit for unit in units if not (unit.span and kinds[unit.span[0]] == "done")]
+    content_kinds(doc, kinds, owned, title_index)
     whole_plan = not units
     if whole_plan:
-        units = [_whole_plan_unit(doc, title, title_index, context_heading)]
+        units = [_whole_plan_unit(doc, title, title_index, context_heading, kinds)]
 
     spec_commands, spec_others = _spec_verification(doc, title_index, owned, kinds)
     events = collect_events(doc, title_index, kinds, tree)
@@ -186,7 +187,7 @@ def _context_text(doc: Doc, heading: Heading | None, title_index: int | None) ->
 
 
 def _whole_plan_unit(
-    doc: Doc, title: str, title_index: int | None, context_heading: Heading | None
+    doc: Doc, title: str, title_index: int | None, context_heading: Heading | None, kinds: list[str | None]
 ) -> Unit:
     skip = [False] * len(doc.lines)
     if title_index is not None:
@@ -195,7 +196,7 @@ def _whole_plan_unit(
         for i in range(context_heading.index, doc.section_end(context_heading)):
             skip[i] = True
     for heading in doc.headings:
-        if heading.index != title_index and is_verification_heading(heading.text):
+        if heading.index != title_index and kinds[heading.index] == "verify":
             for i in range(heading.index, doc.section_end(heading)):
                 skip[i] = True
     body = [line for line, s in zip(doc.lines, skip) if not s]
@@ -223,7 +224,7 @@ def _spec_verification(
             or owned[heading.index]
         ):
             continue
-        verify = is_verification_heading(heading.text)
+        verify = is_verification_heading(heading.text) or kinds[heading.index] == "verify"
         if not verify and kinds[heading.index] != "criteria":
             continue
         end = doc.section_end(heading)
@@ -316,6 +317,8 @@ def _place_files(
         kind = kinds[event.line]
         if kind == "verify" and event.action is None and not event.listing:
             continue  # a verification section names files it runs, not files it changes
+        if kind in ("verify", "criteria") and event.action is None and _runs(event):
+            continue  # `./scripts/smoke.sh` as a check: the file is run
         n = owner.get(event.line)
         if n is None:
             if not (event.listing or event.action in ("CREATE", "DELETE")):
@@ -408,6 +411,14 @@ def _place_files(
             task.requirements.append(
                 f"Paths outside the repository (not in Files, not edited by this spec): {listed}"
             )
+
+
+def _runs(event: Event) -> bool:
+    """The mention is (in) a command span on its line: the file is run, not changed."""
+    return any(event.path in span and looks_like_command(span) for span in _SPAN.findall(event.text))
+
+
+_SPAN = re.compile(r"`([^`\n]+)`")
 
 
 # a plan for a project with no code yet: files default to CREATE

@@ -52,7 +52,7 @@ from hybrid_tui.core.spec.convert.scan import (
 
 CODE_SPAN = re.compile(r"`([^`\n]+)`")
 
-_SHELL_INFO = frozenset(
+SHELL_INFO = frozenset(
     {
         "bash",
         "sh",
@@ -233,7 +233,7 @@ def commands_in(lines: list[str]) -> tuple[list[str], list[str]]:
         body = [dedent(line, indent_of(lines[i])) for line in lines[i + 1 : end]]
         if body and closes(lines[i], body[-1]):
             body.pop()
-        if info and info[0].lower() in _SHELL_INFO:
+        if info and info[0].lower() in SHELL_INFO:
             commands.extend(shell_commands(body))
         elif not info:
             found = shell_commands(body)

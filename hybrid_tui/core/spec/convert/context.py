@@ -15,14 +15,17 @@ from __future__ import annotations
 import re
 
 from hybrid_tui.core.spec.convert.actions import label_kind
+from hybrid_tui.core.spec.convert.commands import SHELL_INFO, commands_in
 from hybrid_tui.core.spec.convert.scan import (
     BULLET,
+    FENCE_OPEN,
     HEADING_LINE,
     TABLE_ROW,
     Doc,
     fence_state,
 )
 from hybrid_tui.core.spec.convert.sections import section_kind
+from hybrid_tui.core.spec.convert.trees import looks_like_tree
 
 DIR_SPAN = re.compile(r"`([\w.\-/]+/)`")
 
@@ -98,6 +101,49 @@ def section_kinds(doc: Doc, title_index: int | None) -> list[str | None]:
             )
         kinds[i] = current
     return kinds
+
+
+_CHECK_COMMAND = re.compile(
+    r"(?:^|[\s/])(?:pytest|tox|nox|mypy|pyright|ruff|flake8|pylint|black\s+--check|eslint|tsc|vitest|jest"
+    r"|playwright|cypress|phpunit|rspec|shellcheck|hadolint|golangci-lint|clippy|ctest)\b"
+    r"|\b(?:test|tests|lint|check|typecheck|type-check|verify|validate|vet|fmt\s+--check|build)\b",
+)
+
+
+def content_kinds(doc: Doc, kinds: list[str | None], owned: list[bool], title_index: int | None) -> None:
+    """Give a section its role by its content when its heading has none (in any language):
+    a section holding a file tree (`├──` glyphs) is a list of files ("files"); one holding
+    only shell code blocks and command items, one of them a check (`pytest`, `npm test`,
+    `cargo clippy`...), is a verification section ("verify"). Sections owned by a step, and
+    sections under a heading with a kind, keep theirs. Changes `kinds` in place."""
+    for heading in doc.headings:
+        start = heading.index
+        if start == title_index or owned[start] or kinds[start] is not None:
+            continue
+        nxt = next((h.index for h in doc.headings if h.index > start), len(doc.lines))
+        body = list(range(start + 1, nxt))
+        role = _role_by_content(doc, body)
+        if role is not None:
+            for i in range(start, doc.section_end(heading)):
+                if kinds[i] is None:
+                    kinds[i] = role
+
+
+def _role_by_content(doc: Doc, body: list[int]) -> str | None:
+    lines = [doc.lines[i] for i in body]
+    code = [line for i, line in zip(body, lines) if doc.fenced[i]]
+    prose = [line for i, line in zip(body, lines) if not doc.fenced[i] and line.strip()]
+    if code and looks_like_tree(code) and len(prose) <= 3:
+        return "files"
+    for line in code:
+        opener = FENCE_OPEN.match(line)
+        info = opener.group(2).strip().split() if opener else []
+        if info and info[0].lower() not in SHELL_INFO:
+            return None  # code to write, not commands to run
+    commands, others = commands_in(lines)
+    if not commands or len(others) > 2:
+        return None
+    return "verify" if any(_CHECK_COMMAND.search(command) for command in commands) else None
 
 
 def label_kinds(doc: Doc) -> list[str | None]:

@@ -1,6 +1,7 @@
 """What a heading (or a label line) says its section is: context, steps, verification, files,
-reference-only, out of scope, done. Keyword tables are the place to extend for other wordings
-and languages (en, fr, es, de, vi, ja, zh, ko are covered).
+reference-only, out of scope, done. The regexes here hold the English wordings (and some
+others); `heading_words` holds the table of heading words per language (en, zh, ja, ko, de, fr,
+es, pt, it, ru, vi), which decides what they leave open.
 
 Behaviour choices:
 - Headings are compared after `normalize_heading`: lower case, markdown decoration and emoji
@@ -19,6 +20,8 @@ Behaviour choices:
 from __future__ import annotations
 
 import re
+
+from hybrid_tui.core.spec.convert.heading_words import heading_role
 
 _NUMBERING = re.compile(r"^(?:\d+(?:[.\-]\d+)*[.):]?|[a-z][.)])\s+")
 _DECORATION = re.compile(r"[*_`~]|[\u2600-\u27bf\U0001f000-\U0001faff\ufe0f]")
@@ -145,6 +148,8 @@ def is_steps_heading(heading: str) -> bool:
         and not _NOT_STEPS.match(norm)
         and not _EXCLUDED_SECTION.match(norm)  # "No changes needed in:" lists no steps
         and not is_verification_heading(heading)
+    ) or (
+        heading_role(norm) == "changes" and not _FILE_HEAD.match(norm) and not is_verification_heading(heading)
     )
 
 
@@ -154,7 +159,7 @@ _FILE_HEAD = re.compile(r"^(?:[\w.-]+/)*[\w-][\w.-]*\.\w{1,8}(?:\s|$)")
 
 def is_verification_heading(heading: str) -> bool:
     norm = normalize_heading(STEP_PREFIX.sub("", heading.strip()))
-    return bool(_VERIFY_SECTION.match(norm)) and not _FILE_HEAD.match(norm)
+    return bool(_VERIFY_SECTION.match(norm) or heading_role(norm) == "verify") and not _FILE_HEAD.match(norm)
 
 
 def is_step_heading(heading: str) -> bool:
@@ -172,7 +177,7 @@ _READ_SECTION = re.compile(
     r"|related\b|see also|further reading|prior art|current (?:state|setup|code|implementation"
     r"|structure|problem|architecture)|ground truth|verified\b|files? to (?:verify|read|check)"
     r"|key files? to read|appendix\b.*\b(?:reference|related|documentation)"
-    r"|.*\b(?:today|as[- ]is)$|参考|参照|參考|참고|関連|相关|현재|現状|现状)"
+    r"|.*\b(?:today|as[- ]is)$|upstream\b|original (?:structure|layout|code)|参考|参照|參考|참고|関連|相关|현재|現状|现状)"
 )
 _EXCLUDED_SECTION = re.compile(
     r"^(?:out of scope|not in scope|non-?goals?|what (?:this|it) (?:plan )?(?:does not|doesn't"
@@ -201,7 +206,8 @@ _FILES_SECTION = re.compile(
 
 
 def is_done_heading(heading: str) -> bool:
-    return bool(_DONE_HEADING.search(heading))
+    return bool(_DONE_HEADING.search(heading)) or heading_role(
+        normalize_heading(STEP_PREFIX.sub("", heading.strip()))) == "done"
 
 
 def section_kind(heading: str) -> str | None:
@@ -227,7 +233,11 @@ def section_kind(heading: str) -> str | None:
         return "verify"
     if context_rank(heading) is not None:
         return "context"
-    return None
+    return _TABLE_KINDS.get(heading_role(norm) or "")
+
+
+# the roles of `heading_words` as section kinds ("changes" is `is_steps_heading`'s)
+_TABLE_KINDS = {"files": "files", "tree": "files", "exclude": "exclude", "no change": "exclude"}
 
 
 def is_criteria_heading(heading: str) -> bool:

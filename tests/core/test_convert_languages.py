@@ -1,0 +1,66 @@
+"""Section roles in any language (issue 13): the heading-word table covers en, zh, ja, ko, de,
+fr, es, pt, it, ru and vi for each role, and a section under a heading no table knows gets its
+role from its content (a file tree, shell blocks of checks). Small plans of our own."""
+
+from __future__ import annotations
+
+import pytest
+
+from hybrid_tui.core.spec.convert import convert_plan
+from hybrid_tui.core.spec.convert.heading_words import HEADING_WORDS, LANGUAGES
+
+
+def test_the_table_has_words_for_every_role_in_every_language() -> None:
+    assert set(HEADING_WORDS) == {"verify", "files", "tree", "changes", "exclude", "no change", "done"}
+    for role, languages in HEADING_WORDS.items():
+        assert set(languages) == set(LANGUAGES), role
+        assert all(languages[lang] for lang in LANGUAGES), role
+
+
+def _plan(words: dict[str, str]) -> str:
+    return (
+        f"# Plan\n\n## {words['done'].capitalize()}: setup\n\n- Create `src/setup.py`\n\n"
+        f"## {words['changes'].capitalize()}\n\n1. Load the cache in `src/app.py`\n2. A flag in `src/cli.py`\n\n"
+        f"## {words['tree'].capitalize()}\n\n```\nsrc/\n  app.py\n  new_mod.py\n```\n\n"
+        f"## {words['exclude'].capitalize()}\n\n- `src/legacy.py`\n\n"
+        f"## {words['no change'].capitalize()}\n\n- `src/keep.py`\n\n"
+        f"## {words['verify'].capitalize()}\n\n- `./scripts/smoke.sh`\n"
+    )
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize("pick", [0, -1])
+def test_each_languages_heading_words_give_their_sections_roles(lang: str, pick: int) -> None:
+    words = {role: HEADING_WORDS[role][lang][pick] for role in HEADING_WORDS}
+    spec = convert_plan(_plan(words), source="p.md", tree={"src/app.py", "src/cli.py", "src/legacy.py", "src/keep.py"})
+    assert [t.title for t in spec.tasks][:2] == ["Load the cache in `src/app.py`", "A flag in `src/cli.py`"]
+    files = {f.path: f.action for t in spec.tasks for f in t.files}
+    assert files == {"src/app.py": "MODIFY", "src/cli.py": "MODIFY", "src/new_mod.py": "CREATE"}, words
+    assert spec.all_commands() == ["./scripts/smoke.sh"], words
+
+
+def test_a_done_word_at_the_end_of_a_heading_marks_it_done() -> None:
+    plan = "# Plan\n\n## Fase 1: configuración (completado)\n\n- Crear `src/a.py`\n\n## Fase 2: API\n\n- Crear `src/b.py`\n"
+    spec = convert_plan(plan, source="p.md")
+    assert [t.title for t in spec.tasks] == ["API"]
+
+
+def test_a_tree_under_a_heading_no_table_knows_is_a_list_of_files() -> None:
+    plan = ("# Plan\n\n## Steps\n\n1. Wire `src/app.py`.\n\n## Wie es am Ende aussieht\n\n"
+            "```\nsrc/\n├── app.py\n└── loader.py\n```\n")
+    files = {f.path: f.action for t in convert_plan(plan, source="p.md", tree={"src/app.py"}).tasks for f in t.files}
+    assert files == {"src/app.py": "MODIFY", "src/loader.py": "CREATE"}
+
+
+def test_shell_blocks_of_checks_under_a_heading_no_table_knows_are_verification() -> None:
+    plan = ("# Plan\n\n## Steps\n\n1. Wire `src/app.py`.\n\n## Danach\n\nZum Schluss:\n\n"
+            "```bash\npytest -q tests/\nruff check .\n```\n")
+    spec = convert_plan(plan, source="p.md")
+    assert spec.verification == ["pytest -q tests/", "ruff check ."]
+    assert all("pytest" not in r for t in spec.tasks for r in t.requirements)
+    # a shell block that runs no check (a setup step) is no verification section
+    setup = plan.replace("pytest -q tests/\nruff check .", "npm install\nnpm run dev")
+    assert convert_plan(setup, source="p.md").verification == []
+    # nor is a section that also holds code to write
+    code = plan.replace("Zum Schluss:\n\n", "```python\ndef f(): ...\n```\n\n")
+    assert convert_plan(code, source="p.md").verification == []
