@@ -71,6 +71,7 @@ def _spec_from_plan(args: argparse.Namespace, settings: Settings, path: Path, te
         number=_store(settings).next_number(root),
         base=f"{branch}@{sha[:7]}",
         tree=git.tree_paths(repo, sha),
+        root=str(root),
     )
     return render_spec(spec)
 

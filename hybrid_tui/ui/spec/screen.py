@@ -132,7 +132,7 @@ def load_spec_source(
         plan_text = read_plan(plan.path)
     except InputError as err:
         return SpecSource(None, tree, base, str(err), number, project)
-    spec = convert_plan(plan_text, source=plan.path.name, number=number, base=base, tree=tree)
+    spec = convert_plan(plan_text, source=plan.path.name, number=number, base=base, tree=tree, root=str(root))
     return SpecSource(render_spec(spec), tree, base, blocker, number, project)
 
 

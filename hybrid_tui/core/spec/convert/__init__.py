@@ -98,9 +98,11 @@ def convert_plan(
     number: int = 1,
     base: str = "",
     tree: set[str] | None = None,
+    root: str | None = None,
 ) -> Spec:
     """Turn a plan into a Spec. `source` is the plan's file name (also the title fallback),
-    `tree` the repo-relative files of the base commit (None: decide actions from words only)."""
+    `tree` the repo-relative files of the base commit (None: decide actions from words only),
+    `root` the repository's absolute path (an absolute path under it is a repository path)."""
     doc = scan(plan_text)
     title_heading = next((h for h in doc.headings if h.level == 1), None)
     title_index = title_heading.index if title_heading else None
@@ -126,7 +128,7 @@ def convert_plan(
         units = [_whole_plan_unit(doc, title, title_index, context_heading, kinds)]
 
     spec_commands, spec_others = _spec_verification(doc, title_index, owned, kinds)
-    events = collect_events(doc, title_index, kinds, tree)
+    events = collect_events(doc, title_index, kinds, tree, root)
     tasks = [_task(unit, n) for n, unit in enumerate(units, start=1)]
     fresh = (bool(_GREENFIELD.search(context)) or bool(_GREENFIELD.search(title))
              or bool(_PROJECT_INIT.search(plan_text)))

@@ -163,9 +163,31 @@ def excluded(mention: Mention, line: str) -> bool:
     return False
 
 
+_READ_LABEL = re.compile(
+    r"(?:^|[^\w])(?:(?:examples?|samples?|expected|test|build|generated)\s+)?(?:examples?|samples?|input|inputs"
+    r"|output|outputs|source|sources|reference|references|from|输入|输出|示例|样例|例|参考|入力|出力|입력|출력|예시"
+    r"|예제|beispiel|eingabe|ausgabe|quelle|exemple|entrée|sortie|ejemplo|entrada|salida|fuente|exemplo|saída"
+    r"|fonte|esempio|uscita|пример|вход|выход|источник|ví dụ|đầu vào|đầu ra|nguồn)\s*[:：]\s*$",
+    re.IGNORECASE,
+)
+
+
+_OTHER_REPO = re.compile(
+    r"\b(?:upstream(?:'s)?|(?:an)?other|sibling|external|their|third[- ]party|vendored)\s+(?:[\w-]+\s+)?"
+    r"(?:repo|repos|repository|repositories|project|codebase|package|crate|library|fork)\b|github\.com/"
+    r"|上游|上流|업스트림|別リポジトリ|其他仓库|另一个仓库|다른 저장소",
+    re.IGNORECASE,
+)
+_OTHER_REPO_AFTER = re.compile(
+    r"^\W{0,3}\s*(?:in|from|of)\s+(?:the\s+)?(?:upstream|other|another|sibling|external|their)\b", re.IGNORECASE
+)
+
+
 def only_read(mention: Mention) -> bool:
-    """The clause before the mention says the file is consulted, not changed. A `path:line`
-    reference in a clause with a reading word anywhere is read too."""
+    """The clause before the mention says the file is consulted, not changed: a reading word
+    ("follow the pattern in"), a comparison, or a label of an example, an input or output, a
+    source or reference ("Example input:", "出力:"). A `path:line` reference in a clause with
+    a reading word anywhere is read too."""
     if _READ_AFTER.match(mention.after):
         return True
     clause = _clause(mention.before[-200:])
@@ -173,6 +195,8 @@ def only_read(mention: Mention) -> bool:
         return True
     if _DESTINATION.search(clause):
         return False
+    if _READ_LABEL.search(clause) or _OTHER_REPO.search(clause) or _OTHER_REPO_AFTER.match(mention.after):
+        return True  # an example, input, output, source; a file of another repository
     match = _READ_WORDS.search(clause)
     if match and not _CHANGE_VERBS.search(clause[: match.start()]):
         return True

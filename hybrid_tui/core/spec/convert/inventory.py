@@ -82,6 +82,12 @@ _ACTION_COLUMN = re.compile(
     r"|작업|유형|acción|accion|statut|état|etat|状态|状態|상태|estado)\b",
     re.IGNORECASE,
 )
+_SOURCE_COLUMN = re.compile(
+    r"^(?:source|sources|from|reference|original|origin|based on|来源|源|参考|元|参照元|출처|원본|quelle|vorlage"
+    r"|origine|référence|origen|referencia|origem|fonte|riferimento|источник|оригинал|nguồn|tham khảo)\b",
+    re.IGNORECASE,
+)
+"""A table column whose files are read, not changed (`| Source | Target |`)."""
 _FOLDER_SPAN = re.compile(r"`([\w.\-]+(?:/[\w.\-]+)*)/?`")
 # a list item or line that opens with a file name in bold or code: it announces that file
 _FILE_LABEL = re.compile(
@@ -141,7 +147,7 @@ class _Raw:
 
 
 def collect_events(
-    doc: Doc, title_index: int | None, kinds: list[str | None], tree: set[str] | None
+    doc: Doc, title_index: int | None, kinds: list[str | None], tree: set[str] | None, root: str | None = None
 ) -> list[Event]:
     """Every file mention in the plan as an `Event` (see the module docstring); `kinds` is
     `section_kinds(doc, title_index)`."""
@@ -155,6 +161,7 @@ def collect_events(
     table_header: tuple[int, int | None, int | None] | None = (
         None  # (start, file col, action col)
     )
+    table_sources: list[int] = []  # the header's source columns
     for i, line in enumerate(doc.lines):
         if doc.fenced[i] or i == title_index:
             continue
@@ -165,6 +172,7 @@ def collect_events(
             row = cells(line)
             if table_header is None or not TABLE_ROW.match(doc.lines[i - 1]):
                 table_header = _table_columns(row)
+                table_sources = [n for n, c in enumerate(row) if _SOURCE_COLUMN.match(c.strip("*_ `"))]
                 spelled.extend(
                     m.path for m in _row_mentions(row, None) if not m.outside
                 )
@@ -173,6 +181,7 @@ def collect_events(
                 continue
             _, file_col, action_col = table_header
             found = _row_mentions(row, file_col)
+            read_cells = [row[n] for n in table_sources if n < len(row) and n != file_col]
             spelled.extend(m.path for m in found if not m.outside)
             cell = (
                 cell_action(row[action_col])
@@ -183,6 +192,8 @@ def collect_events(
             folder = _row_folder(row)
             for mention in found:
                 stance, action = _stance(mention, line, kind, label)
+                if stance == "change" and any(f"`{mention.path}`" in c or mention.path in c.split() for c in read_cells):
+                    stance = "read"  # the row's source column: what the change is made from
                 if cell == "DONE":
                     stance = (
                         "done"
@@ -356,11 +367,16 @@ def collect_events(
                 )
 
     literal = {raw.mention.path for raw in raws if raw.literal}
-    resolver = Resolver(spelled, dirs, tree, literal)
+    resolver = Resolver(spelled, dirs, tree, literal, root)
     events = []
     for raw in raws:
         mention = raw.mention
-        resolved = mention.path if mention.outside else resolver.resolve(mention.path, mention.near, literal=raw.literal)
+        outside = mention.outside
+        inside = resolver.inside(mention.path) if outside else None
+        if inside is not None:
+            outside, resolved = False, inside
+        else:
+            resolved = mention.path if outside else resolver.resolve(mention.path, mention.near, literal=raw.literal)
         if resolved is None:
             continue
         path = resolved
@@ -368,7 +384,7 @@ def collect_events(
             Event(
                 raw.line,
                 path,
-                mention.outside,
+                outside,
                 raw.stance,
                 raw.action,
                 raw.listing,
@@ -384,7 +400,7 @@ def _indented_listing(code: list[str]) -> bool:
     names = [line for line in code if line.strip()]
     return (
         len(names) >= 2
-        and names[0].strip().endswith("/")
+        and (names[0].strip().endswith("/") or names[0].strip().startswith("/"))
         and all(re.fullmatch(r"\s*[\w.\-/]+/?(?:\s+#.*)?", line) for line in names)
         and any(line[:1] in (" ", "\t") for line in names)
     )

@@ -238,7 +238,7 @@ def line_mentions(line: str, *, plain_text: bool = True) -> list[Mention]:
                     outside,
                     line[:start],
                     line[end:],
-                    near if bare else "",
+                    (near or _folder_after(line[end:])) if bare else "",
                     plain,
                     located,
                     listed,
@@ -248,6 +248,15 @@ def line_mentions(line: str, *, plain_text: bool = True) -> list[Mention]:
                 near = "" if outside else path.rsplit("/", 1)[0]
         last_end = end
     return out
+
+
+_IN_FOLDER = re.compile(r"^\s*(?:in|under|inside|into|to|within|dans|en|em|in der|im|在|に)\s*`([\w.\-]+(?:/[\w.\-]+)*)/`")
+
+
+def _folder_after(after: str) -> str:
+    """`cache.py` in `src/`: the folder a bare name is placed in right after it."""
+    match = _IN_FOLDER.match(after)
+    return match.group(1) if match else ""
 
 
 # names that are variables more often than files when bare (`props.sql`, `this.state`)

@@ -11,6 +11,9 @@ Behaviour choices:
   `internal/db/queries/`); a path the plan lists as written is never completed.
 - With a tree (the files of the base commit), a path not in the tree resolves to the one tree
   file it is the tail of; several candidates: left out.
+- An absolute path is a repository path when it lies under the repository's root
+  (`/Users/me/proj/src/x.ts` in `/Users/me/proj`), or, with a tree, when its last two or more
+  parts are a file of the tree (the plan was written in another checkout of the project).
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ class Resolver:
         dirs: list[str],
         tree: set[str] | None,
         literal: set[str],
+        root: str | None = None,
     ) -> None:
+        self.root = root.rstrip("/") if root else None
         self.tree = tree
         self.literal = literal  # paths the plan lists as written: never completed
         self.spelled = [p for p in dict.fromkeys(spelled) if "/" in p]
@@ -46,7 +51,7 @@ class Resolver:
             if near and (
                 self.tree is None or f"{near}/{path}" in self.tree or not spelled
             ):
-                path = f"{near}/{path}"
+                path = self._complete(f"{near}/{path}")  # a partial folder: the spelled path
             elif literal:
                 pass
             elif len(spelled) == 1:
@@ -71,6 +76,21 @@ class Resolver:
         if len(matches) == 1:
             return matches[0]
         return None if matches else path
+
+    def inside(self, path: str) -> str | None:
+        """The repository path an absolute path names (see the module docstring), else None."""
+        if not path.startswith("/"):
+            return None
+        if self.root and path.startswith(self.root + "/"):
+            return path[len(self.root) + 1 :]
+        if self.tree is None:
+            return None
+        parts = path.strip("/").split("/")
+        for n in range(1, len(parts) - 1):  # longest tail first, two parts at least
+            tail = "/".join(parts[n:])
+            if tail in self.tree:
+                return tail
+        return None
 
     def _complete(self, path: str) -> str:
         """A partial path: the one spelled path it is the tail of, or a named folder joined."""

@@ -106,7 +106,7 @@ def tree_entries(code: list[str], *, indented: bool = False) -> list[TreeEntry]:
         tag = _tag(comment)
         inherited = next((t for _, _, t in reversed(stack) if t), None)
         parent = stack[-1][1] if stack else ""
-        is_dir = name.endswith("/")
+        is_dir = name.endswith("/") or (name.startswith("/") and _opens_folder(code, index, column))
         path = f"{parent}/{name.strip('/')}" if parent else name.strip("/")
         if is_dir:
             stack.append((column, path, tag if tag not in ("KEEP",) else "KEEP"))
@@ -115,6 +115,14 @@ def tree_entries(code: list[str], *, indented: bool = False) -> list[TreeEntry]:
         )
         out.append(TreeEntry(index, path, is_dir, effective))
     return out
+
+
+def _opens_folder(code: list[str], index: int, column: int) -> bool:
+    """A `/components` line (trees written with leading slashes) is a folder when the next
+    line is indented deeper."""
+    following = next((line for line in code[index + 1 :] if line.strip()), "")
+    prefix = _PREFIX.match(following)
+    return bool(following) and (prefix.end() if prefix else 0) > column
 
 
 def tree_root(entries: list[TreeEntry]) -> str | None:

@@ -1,0 +1,61 @@
+"""Read versus write (issue 13): a path is a change only when the plan says it changes. An
+example, input, output, source or reference, a table's source column and another repository's
+file are read; absolute paths inside the project and trees written with leading slashes are
+repository paths. Small plans of our own."""
+
+from __future__ import annotations
+
+import pytest
+
+from hybrid_tui.core.spec.convert import convert_plan
+
+
+def files(plan: str, **kwargs: object) -> dict[str, str]:
+    spec = convert_plan(plan, source="p.md", **kwargs)  # type: ignore[arg-type]
+    return {f.path: f.action for t in spec.tasks for f in t.files}
+
+
+STEPS = "# Plan\n\n## Changes\n\n1. Add `src/new.py`.\n"
+
+
+@pytest.mark.parametrize("line", [
+    "2. Example input: `fixtures/in.json`, output: `out/result.json`",
+    "2. Expected output: `out/result.json`; source: `fixtures/in.json`",
+    "2. 入力: `fixtures/in.json`、出力: `out/result.json`",
+    "2. Entrée : `fixtures/in.json`, sortie : `out/result.json`",
+    "2. Follow the pattern in `fixtures/in.json` (see `out/result.json`)",
+])
+def test_examples_inputs_outputs_and_references_are_read(line: str) -> None:
+    assert files(STEPS + line + "\n", tree={"fixtures/in.json"}) == {"src/new.py": "CREATE"}
+
+
+def test_a_tables_source_column_is_read() -> None:
+    plan = "# Plan\n\n## Mapping\n\n| Source | Target |\n|---|---|\n| `legacy/a.py` | `src/a.py` |\n| `legacy/b.py` | `src/b.py` |\n"
+    assert files(plan, tree={"legacy/a.py", "legacy/b.py"}) == {"src/a.py": "CREATE", "src/b.py": "CREATE"}
+
+
+def test_another_repositorys_files_are_read_and_the_destination_changes() -> None:
+    plan = ("# Plan\n\n## Changes\n\n1. Port the parser from the upstream repo `src/parse.rs` into `src/parser.py`\n"
+            "2. Mirror `lib/auth.ts` in the other project into `src/auth.ts`\n")
+    assert files(plan, tree=set()) == {"src/parser.py": "CREATE", "src/auth.ts": "CREATE"}
+
+
+def test_absolute_paths_inside_the_project_are_repository_paths() -> None:
+    plan = ("# Plan\n\n## Changes\n\n1. Fix `/Users/me/proj/src/x.ts:70-98`\n2. Add `/Users/me/proj/src/new.ts`\n"
+            "3. See `/Users/me/other/README.md`\n")
+    assert files(plan, root="/Users/me/proj") == {"src/x.ts": "MODIFY", "src/new.ts": "CREATE"}
+    # without the root, the repository's file list says which tail is the project's
+    assert files(plan, tree={"src/x.ts", "README.md"}) == {"src/x.ts": "MODIFY"}
+    spec = convert_plan(plan, source="p.md")
+    assert "`/Users/me/proj/src/x.ts`" in spec.tasks[0].requirements[-1]  # unknown: named, not edited
+
+
+def test_a_tree_written_with_leading_slashes_nests_its_folders() -> None:
+    plan = "# Plan\n\n## Files\n\n```\n/src\n  /components\n    Button.tsx\n  /lib\n    api.ts\n```\n"
+    assert files(plan) == {"src/components/Button.tsx": "CREATE", "src/lib/api.ts": "CREATE"}
+
+
+def test_the_repository_decides_create_or_modify_and_resolves_bare_names() -> None:
+    plan = "# Plan\n\n## Changes\n\n1. Update `loader.py` and add `cache.py` in `src/`\n2. Create `README.md`\n"
+    assert files(plan, tree={"src/loader.py", "README.md"}) == {
+        "src/loader.py": "MODIFY", "src/cache.py": "CREATE", "README.md": "MODIFY"}
