@@ -373,8 +373,9 @@ def collect_events(
         mention = raw.mention
         outside = mention.outside
         inside = resolver.inside(mention.path) if outside else None
+        resolved: str | None = inside
         if inside is not None:
-            outside, resolved = False, inside
+            outside = False
         else:
             resolved = mention.path if outside else resolver.resolve(mention.path, mention.near, literal=raw.literal)
         if resolved is None:
