@@ -27,7 +27,7 @@ def test_a_files_to_be_deleted_section_deletes_them(heading: str) -> None:
 def test_a_no_changes_section_is_no_task_and_no_change(heading: str) -> None:
     plan = STEPS + f"## {heading}\n\n- `src/keep.py`\n- `src/also_kept.py`\n"
     spec = convert_plan(plan, source="p.md")
-    assert [t.title for t in spec.tasks] == ["Update `src/app.py` to use the loader.", "Edit `src/b.py`."]
+    assert [t.title for t in spec.tasks] == ["Update `src/app.py` to use the loader", "Edit `src/b.py`"]
     assert {f.path for t in spec.tasks for f in t.files} == {"src/app.py", "src/b.py"}
 
 
@@ -50,7 +50,7 @@ def test_setext_headings_are_headings() -> None:
             "2. Edit `src/b.py`.\n")
     spec = convert_plan(plan, source="p.md")
     assert spec.title == "Cache the loader"
-    assert [t.title for t in spec.tasks] == ["Update `src/a.py` to cache.", "Edit `src/b.py`."]
+    assert [t.title for t in spec.tasks] == ["Update `src/a.py` to cache", "Edit `src/b.py`"]
 
 
 def test_an_html_comment_is_neither_structure_nor_content() -> None:

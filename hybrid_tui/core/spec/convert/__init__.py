@@ -48,6 +48,7 @@ from hybrid_tui.core.spec.convert.commands import (
     shell_commands,
     strip_comment,
     unique,
+    without_checks,
 )
 from hybrid_tui.core.spec.convert.context import content_kinds, section_kinds, spec_safe
 from hybrid_tui.core.spec.convert.guidance import guidance_sections
@@ -271,8 +272,9 @@ def _task(unit: Unit, number: int) -> Task:
         verification.extend(found)
         reqs.extend(rest)
     else:
-        reqs.extend(requirements(body))
-        verification.extend(inline_checks(body))
+        checks = inline_checks(body)
+        reqs.extend(without_checks(requirements(body), checks))
+        verification.extend(checks)
     for check in unit_checks:
         found, rest = commands_in(check)
         verification.extend(found)

@@ -252,7 +252,7 @@ def commands_in(lines: list[str]) -> tuple[list[str], list[str]]:
 
 
 _CHECKBOX = re.compile(r"^\[[ xX]\]\s+")
-_SEE = "(see Verification)"
+SEE = "(see Verification)"
 # programs that, with arguments, make a plain line a command, though not known tools of a
 # project's checks (`- cp ~/.ssh/id_rsa /tmp/k`); not English words (`touch targets stay
 # 44px`): those need a shell sign
@@ -335,7 +335,7 @@ def _block_commands(block: Block) -> tuple[list[str], str | None]:
         return found, None
     kept = [
         CODE_SPAN.sub(
-            lambda m: _SEE if looks_like_shell(m.group(1)) else m.group(0), line
+            lambda m: SEE if looks_like_shell(m.group(1)) else m.group(0), line
         )
         for line, line_plain in zip(lines, plain)
         if not line_plain
@@ -349,10 +349,29 @@ def unique(items: list[str]) -> list[str]:
 
 _CHECK_WORDS = re.compile(
     r"\b(?:verify|verif\w+|check|checks|checking|tests?|testing|validate|validation|confirm"
-    r"|ensure|must (?:still )?(?:pass|compile|build|succeed)|pass(?:es)?|green|clean|lint\w*)\b"
+    r"|ensure|make sure|must (?:still )?(?:pass|compile|build|succeed)|pass(?:es)?|green|clean|lint\w*)\b"
     r"|確認|検証|验证|检查|確かめ|확인|검증|vérifi\w*|kiểm tra|comprobar|prüf\w*",
     re.IGNORECASE,
 )
+
+
+def without_checks(requirements: list[str], checks: list[str]) -> list[str]:
+    """The requirements with each check command (now in Verification) named "(see
+    Verification)" instead; one left with no words of its own beyond check words ("**Verify**
+    — `npm test`, `npm run lint` all pass") is dropped: the checks say it."""
+    spans = {f"`{check}`" for check in checks}
+    out = []
+    for requirement in requirements:
+        if not any(span in requirement for span in spans):
+            out.append(requirement)
+            continue
+        text = requirement
+        for span in spans:
+            text = text.replace(span, SEE)
+        rest = _CHECK_WORDS.sub(" ", text.replace(SEE, " "))
+        if len(re.findall(r"[^\W\d_]{2,}", rest)) > 3 or re.search(r"[\u3040-\u9fff\uac00-\ud7af]{4,}", rest):
+            out.append(text)
+    return out
 
 
 def inline_checks(lines: list[str]) -> list[str]:
@@ -366,5 +385,6 @@ def inline_checks(lines: list[str]) -> list[str]:
         spans = CODE_SPAN.findall(line)
         if not _CHECK_WORDS.search(CODE_SPAN.sub(" ", line)):
             continue
-        out.extend(span.strip() for span in spans if looks_like_command(span))
+        out.extend(span.strip() for span in spans
+                   if looks_like_command(span) or (" -" in span and looks_like_shell(span)))  # `pglast --version`
     return unique(out)

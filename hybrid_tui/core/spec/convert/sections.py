@@ -159,7 +159,12 @@ _FILE_HEAD = re.compile(r"^(?:[\w.-]+/)*[\w-][\w.-]*\.\w{1,8}(?:\s|$)")
 
 def is_verification_heading(heading: str) -> bool:
     norm = normalize_heading(STEP_PREFIX.sub("", heading.strip()))
-    return bool(_VERIFY_SECTION.match(norm) or heading_role(norm) == "verify") and not _FILE_HEAD.match(norm)
+    return (bool(_VERIFY_SECTION.match(norm) or heading_role(norm) == "verify")
+            and not _FILE_HEAD.match(norm) and not _BUILDS_TOOLING.search(norm))
+
+
+_BUILDS_TOOLING = re.compile(r"\b(?:setup|set up|config|configuration|infrastructure|tooling|harness|fixtures?|migration)\b")
+""""Lint setup", "Test harness": work that builds the checks, not checks to run."""
 
 
 def is_step_heading(heading: str) -> bool:

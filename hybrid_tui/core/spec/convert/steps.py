@@ -294,6 +294,8 @@ def clean_title(text: str, fallback: str, *, strip_paths: bool = True) -> str:
     text = " ".join(text.split())
     while text.endswith("[INDEPENDENT]"):
         text = text[: -len("[INDEPENDENT]")].rstrip()
+    if text.endswith((".", "。")) and not text.endswith(".."):
+        text = text[:-1].rstrip()  # a sentence's full stop is no part of a title
     if len(text) > 100:
         cut = text[:100].rsplit(" ", 1)[0]
         cut = cut if len(cut) > 40 else text[:100]
