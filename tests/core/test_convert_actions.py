@@ -66,3 +66,14 @@ def test_two_tasks_naming_each_others_files_make_no_cycle() -> None:
             "### 2. Lexer\n\nWrite `src/lex.py` feeding `src/parse.py`.\n")
     spec = convert_plan(plan, source="p.md")
     assert [t.depends_on for t in spec.tasks] == [[], [1]]
+
+
+def test_a_task_that_calls_a_function_another_task_adds_depends_on_it() -> None:
+    plan = ("# Plan: greet\n\n## Changes\n\n### 1. Greeting\n\nAdd `greet(name)` to `src/greet.py`.\n\n"
+            "### 2. CLI\n\nCall `greet()` from `src/cli.py` when `--name` is given.\n\n"
+            "### 3. Docs\n\nDocument the flag in `docs/usage.md`.\n")
+    spec = convert_plan(plan, source="p.md")
+    assert [(t.depends_on, t.independent) for t in spec.tasks] == [([], True), ([1], False), ([], True)]
+    # naming the function without a task that adds it is no dependency
+    alone = plan.replace("Add `greet(name)` to", "Tidy")
+    assert [t.depends_on for t in convert_plan(alone, source="p.md").tasks] == [[], [], []]

@@ -59,3 +59,19 @@ def test_the_repository_decides_create_or_modify_and_resolves_bare_names() -> No
     plan = "# Plan\n\n## Changes\n\n1. Update `loader.py` and add `cache.py` in `src/`\n2. Create `README.md`\n"
     assert files(plan, tree={"src/loader.py", "README.md"}) == {
         "src/loader.py": "MODIFY", "src/cache.py": "CREATE", "README.md": "MODIFY"}
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    ("1. **src/app/loader.py** — add caching", {"src/app/loader.py"}),
+    ("1. 修改 `a.py`、`b.py` 和 `c.py`", {"a.py", "b.py", "c.py"}),
+    ("1. 修改 src/x.py、src/y.py", {"src/x.py", "src/y.py"}),
+    ("1. Update `Dockerfile`, `bin/tool` and `scripts/deploy`", {"Dockerfile", "bin/tool", "scripts/deploy"}),
+])
+def test_surface_forms_of_paths(line: str, expected: set[str]) -> None:
+    assert set(files(f"# Plan\n\n## Changes\n\n{line}\n")) == expected
+
+
+def test_a_tree_whose_root_repeats_a_path_prefix_is_not_doubled() -> None:
+    plan = ("# Plan\n\n## Changes\n\n1. Update `web/src/app.ts`\n\n## Structure\n\n"
+            "```\nweb/src/\n├── app.ts\n└── new.ts\n```\n")
+    assert files(plan, tree={"web/src/app.ts"}) == {"web/src/app.ts": "MODIFY", "web/src/new.ts": "CREATE"}

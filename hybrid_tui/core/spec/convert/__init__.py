@@ -496,8 +496,9 @@ def mark_dependencies(tasks: list[Task]) -> None:
     """`Depends on:` and `[INDEPENDENT]` from what each task uses of another's work.
 
     A task uses another when they share a file, when it tests the other's file
-    (`tests/test_x.py` for `x.py`, `x.test.ts` for `x.ts`) or when its text names the other's
-    file. It depends on each task it uses: on the earlier of two that share a file, on both
+    (`tests/test_x.py` for `x.py`, `x.test.ts` for `x.ts`), when its text names the other's
+    file, or when a code span of its text names a symbol the other adds ("Add `greet(name)`"
+    there, "call `greet()`" here). It depends on each task it uses: on the earlier of two that share a file, on both
     sides' earlier one when two use each other, and on a later task only when that makes no
     cycle. `[INDEPENDENT]`: a task with files that uses no other task and shares no file."""
     owners: dict[str, int] = {}
@@ -540,8 +541,39 @@ def _uses(task: Task, other: Task) -> bool:
         if tested is not None and tested in stems:
             return True  # a test of another task's (non-test) file
     text = " ".join([task.title, *task.requirements])
-    return any(f"`{path}`" in text or f"`{path.rsplit('/', 1)[-1]}`" in text for path in theirs
-               if _file_stem(path) not in _GENERIC_STEMS)
+    if any(f"`{path}`" in text or f"`{path.rsplit('/', 1)[-1]}`" in text for path in theirs
+           if _file_stem(path) not in _GENERIC_STEMS):
+        return True
+    used = {name for span in _SPAN.findall(text) for name in _IDENTIFIER.findall(span)}
+    return bool(used & (_defined(other) - _defined(task)))
+
+
+_IDENTIFIER = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]{2,})(?=\s*\(|\b)")
+_DEFINES = re.compile(
+    r"\b(?:add|adds|adding|create|creates|define|defines|implement|implements|introduce|export|exports|write|new)"
+    r"(?:\s+(?:a|an|the|new|function|method|class|type|helper|hook|command|endpoint|component|struct|trait|constant))*\s*$"
+    r"|(?:添加|新增|新建|定义|实现|追加|作成|定義|実装|추가|정의|구현)\s*$",
+    re.IGNORECASE,
+)
+_COMMON_NAMES = words(
+    """
+    self this true false none null main init test tests args kwargs str int bool dict list print
+    return async await def class import from export const let var function new get set
+    """
+)
+
+
+def _defined(task: Task) -> set[str]:
+    """Names a task adds: the identifier of a code span right after "add" / "define" /
+    "implement" / "new function" (and their zh, ja, ko forms): `greet(name)` -> greet."""
+    names: set[str] = set()
+    for text in (task.title, *task.requirements):
+        for match in _SPAN.finditer(text):
+            if _DEFINES.search(text[max(0, match.start() - 60) : match.start()]):
+                found = _IDENTIFIER.match(match.group(1).removeprefix("def ").removeprefix("fn ").strip())
+                if found and found.group(1).lower() not in _COMMON_NAMES:
+                    names.add(found.group(1))
+    return names
 
 
 def _tested_stem(path: str) -> str | None:
