@@ -4,6 +4,8 @@ new files. Small plans of our own."""
 
 from __future__ import annotations
 
+import pytest
+
 from hybrid_tui.core.spec.convert import convert_plan
 from hybrid_tui.core.spec.format import render_spec, validate_spec
 
@@ -77,3 +79,14 @@ def test_a_task_that_calls_a_function_another_task_adds_depends_on_it() -> None:
     # naming the function without a task that adds it is no dependency
     alone = plan.replace("Add `greet(name)` to", "Tidy")
     assert [t.depends_on for t in convert_plan(alone, source="p.md").tasks] == [[], [], []]
+
+
+@pytest.mark.parametrize(("line", "action"), [
+    ("Erstellen Sie `src/a.py`", "CREATE"), ("`src/a.py` anlegen", "CREATE"), ("Criar `src/a.py`", "CREATE"),
+    ("Creare `src/a.py`", "CREATE"), ("Создать `src/a.py`", "CREATE"), ("`src/a.py` 생성", "CREATE"),
+    ("`src/a.py` löschen", "DELETE"), ("Remover `src/a.py`", "DELETE"), ("Rimuovere `src/a.py`", "DELETE"),
+    ("Удалить `src/a.py`", "DELETE"), ("`src/a.py` を削除", "DELETE"), ("Xóa `src/a.py`", "DELETE"),
+])
+def test_action_words_in_other_languages(line: str, action: str) -> None:
+    plan = f"# Plan\n\n## Changes\n\n1. {line}\n2. Fix `src/b.py`\n"
+    assert actions(plan) == {"src/a.py": action, "src/b.py": "MODIFY"}

@@ -53,3 +53,14 @@ def test_a_ticked_tracker_step_is_done_where_the_plan_details_it() -> None:
 def test_a_fullwidth_colon_after_a_step_number_is_not_in_the_title() -> None:
     plan = "# 计划\n\n## 阶段 1：基础\n\n- 新建 `src/base.py`\n\n## 阶段 2：接口\n\n- 新建 `src/api.py`\n"
     assert [t.title for t in convert_plan(plan, source="p.md").tasks] == ["基础", "接口"]
+
+
+@pytest.mark.parametrize("mark", ["(deferred)", "(later)", "(後で)", "(推迟)", "(나중에)", "(später)", "(plus tard)",
+                                  "(más tarde)", "(adiado)", "(rinviato)", "(позже)", "(sau này)", "(no change)",
+                                  "(unchanged)", "— 変更なし", "(不修改)"])
+def test_a_deferred_or_no_change_mark_applies_to_its_entry(mark: str) -> None:
+    plan = (f"# Plan\n\n## Files\n\n- `src/a.py` {mark}\n- `src/b.py`\n\n## Steps\n\n"
+            "### 1. Loader\n\nUpdate `src/a.py` to read the cache.\n\n### 2. Other\n\nTouch `src/b.py` (see `src/a.py`).\n")
+    assert files(plan) == {"src/a.py": "MODIFY", "src/b.py": "MODIFY"}
+    quiet = plan.replace("Update `src/a.py` to read the cache.", "The cache.")
+    assert files(quiet) == {"src/b.py": "MODIFY"}

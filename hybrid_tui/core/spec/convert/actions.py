@@ -4,7 +4,8 @@ Behaviour choices:
 - CREATE / DELETE come from a verb right before the path (at most three other words between:
   "add a smoke test `x`"), a `(new)` / `— new file` / `(delete)` right after it, or the label
   line above its list (`**Files to create:**`). Words in other languages count too (新規, 新增,
-  作成, 생성, nuevo, nouveau; 削除, 删除, 삭제, supprimer, eliminar).
+  作成, 생성, nuevo, nouveau, erstellen, criar, creare, создать; 削除, 删除, 삭제, supprimer,
+  eliminar, löschen, remover, rimuovere, удалить).
 - A mention is *excluded* (the plan says the file does not change) by words right after it
   ("— no change", "(unchanged)", "(verify only", "reference only", "を変更しない", "不修改") or
   right before it ("do not modify `x`", "without touching `x`"), or by a strike-through.
@@ -26,9 +27,12 @@ from hybrid_tui.core.spec.convert.paths import CODE_SPAN, Mention
 _V_CREATE = (
     r"create|add|new|write|scaffold|introduce|generate|created|added|creates|adds|writes"
     r"|crear|créer|creer|ajouter|añadir|agregar|nuevo|nueva|nouveau|nouvelle|tạo|thêm"
+    r"|erstellen|anlegen|hinzufügen|neue|neuer|neues|criar|adicionar|novo|nova|creare|aggiungere"
+    r"|nuovo|nuova|создать|создайте|добавить|добавьте|новый|новая|новое"
 )
 _V_DELETE = (
     r"delete|remove|rm|git rm|drop|deleted|removed|supprimer|eliminar|borrar|xóa"
+    r"|löschen|entfernen|remover|excluir|apagar|eliminare|rimuovere|cancellare|удалить|удалите"
 )
 _GAP = r"[\s*_:—–-]+"
 _NOT_PREP = r"(?!(?:in|into|to|from|of|on|for|with|inside|within|by|and|or|at|as)\b)"
@@ -120,12 +124,17 @@ def _clause(before: str) -> str:
     return text[cuts[-1] :] if cuts else text
 
 
+# verbs after the path (German word order, Japanese / Korean particles): "`x` löschen", "`x` を削除"
+_DELETE_VERB_AFTER = re.compile(r"^(?:\s+(?:löschen|entfernen)\b|\s*(?:を|는|을|를)?\s*(?:削除|삭제|删除))", re.IGNORECASE)
+_CREATE_VERB_AFTER = re.compile(r"^(?:\s+(?:erstellen|anlegen|neu anlegen|hinzufügen)\b|\s*(?:을|를)?\s*(?:생성|신규))", re.IGNORECASE)
+
+
 def stated_action(mention: Mention, label: str | None = None) -> str | None:
     """The action the words say ("CREATE" / "DELETE"), else `label`'s (when it is an action)."""
     before = CODE_SPAN.sub("X", mention.before[-160:])
-    if _DELETE_BEFORE.search(before) or _DELETE_AFTER.match(mention.after):
+    if _DELETE_BEFORE.search(before) or _DELETE_AFTER.match(mention.after) or _DELETE_VERB_AFTER.match(mention.after):
         return "DELETE"
-    if _CREATE_BEFORE.search(before) or _CREATE_AFTER.match(mention.after):
+    if _CREATE_BEFORE.search(before) or _CREATE_AFTER.match(mention.after) or _CREATE_VERB_AFTER.match(mention.after):
         return "CREATE"
     return label if label in ("CREATE", "DELETE", "MODIFY") else None
 

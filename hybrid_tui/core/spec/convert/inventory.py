@@ -452,6 +452,13 @@ def _row_mentions(row: list[str], file_col: int | None) -> list[Mention]:
     return out
 
 
+_DEFERRED = re.compile(
+    r"^[\s`*_]*[(\[（—–-]\s*[*_]*(?:deferred|later|postponed|next phase|out of scope|v2|todo later|後で|後回し|推迟|延后"
+    r"|以后|나중에|보류|später|verschoben|plus tard|reporté|más tarde|aplazado|depois|adiado|più tardi|rinviato"
+    r"|позже|отложено|sau này|hoãn lại)\b",
+    re.IGNORECASE,
+)
+"""A deferred mark beside one entry (`src/x.py` (deferred)): not this plan's change."""
 _NO_CHANGE_LATER = re.compile(r"\s[-—–:]\s*\**(?:no changes? (?:needed|required)|unchanged)\b", re.IGNORECASE)
 
 
@@ -461,8 +468,10 @@ def _stance(
     """What the plan says about one mention on a line (see the module docstring)."""
     if kind in ("ignore",) or label == "SKIP":
         return "skip", None
-    if kind == "exclude" or label == "EXCLUDE" or excluded(mention, line):
+    if kind == "exclude" or label == "EXCLUDE":
         return "exclude", None
+    if excluded(mention, line) or _DEFERRED.match(mention.after):
+        return "done", None  # "`x` (no change)", "`x` (deferred)": this entry, like a done mark
     checklist = kind in ("criteria", "verify") or label == "CRITERIA"
     if kind == "done" or (not checklist and is_done(line)):
         # "- [x] Update README.md (if needed) - No changes needed": it did not change at all
