@@ -90,3 +90,9 @@ def test_a_task_that_calls_a_function_another_task_adds_depends_on_it() -> None:
 def test_action_words_in_other_languages(line: str, action: str) -> None:
     plan = f"# Plan\n\n## Changes\n\n1. {line}\n2. Fix `src/b.py`\n"
     assert actions(plan) == {"src/a.py": action, "src/b.py": "MODIFY"}
+
+
+def test_a_symbol_another_task_adds_in_another_language_is_a_dependency() -> None:
+    plan = ("# Plan : pagination\n\n## Étapes\n\n1. Ajouter le schéma `Page` dans `api/schemas.py`\n"
+            "2. Utiliser `Page` dans `api/routes/items.py`\n3. Documenter dans `docs/api.md`\n")
+    assert [t.depends_on for t in convert_plan(plan, source="p.md").tasks] == [[], [1], []]

@@ -86,7 +86,10 @@ OTHER_FILES_TITLE = "Other files the plan lists"
 _LIST_MARK = re.compile(r"^(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s+)?")
 _PATHS_ONLY = re.compile(r"(?:`[^`]+`[\s,、;]*)+")
 _PLAN_PREFIX = re.compile(
-    r"^(?:implementation\s+)?(?:plan|spec|計画|计划|計劃|계획|plano|plan de implementación)\s*[:：—–]\s*(?=\w)",
+    r"^(?:(?:implementation|execution)\s+)?(?:plan|spec|計画|计划|計劃|계획|plano|plan de implementación"
+    r"|実装計画|実施計画|实施计划|实现计划|구현 계획|실행 계획|plan d'implémentation|umsetzungsplan"
+    r"|implementierungsplan|plano de implementação|piano di implementazione|piano|план реализации|план"
+    r"|kế hoạch(?: triển khai| thực hiện)?)\s*[:：—–]\s*(?=\w)",
     re.IGNORECASE,
 )
 """A plan's "Plan:" title prefix, which the spec's own "Spec: NNN --" replaces."""
@@ -550,8 +553,11 @@ def _uses(task: Task, other: Task) -> bool:
 
 _IDENTIFIER = re.compile(r"(?<![\w.])([A-Za-z_][A-Za-z0-9_]{2,})(?=\s*\(|\b)")
 _DEFINES = re.compile(
-    r"\b(?:add|adds|adding|create|creates|define|defines|implement|implements|introduce|export|exports|write|new)"
-    r"(?:\s+(?:a|an|the|new|function|method|class|type|helper|hook|command|endpoint|component|struct|trait|constant))*\s*$"
+    r"\b(?:add|adds|adding|create|creates|define|defines|implement|implements|introduce|export|exports|write|new"
+    r"|ajouter|créer|définir|implémenter|nouveau|nouvelle|añadir|agregar|crear|definir|implementar|nuevo|nueva"
+    r"|hinzufügen|erstellen|definieren|implementieren|neue|neuen|adicionar|criar|novo|nova|aggiungere|creare"
+    r"|definire|implementare|nuovo|nuova|добавить|создать|определить|реализовать|новый|новую|thêm|tạo|định nghĩa)"
+    r"(?:\s+[\w'-]+){0,2}\s*$"
     r"|(?:添加|新增|新建|定义|实现|追加|作成|定義|実装|추가|정의|구현)\s*$",
     re.IGNORECASE,
 )

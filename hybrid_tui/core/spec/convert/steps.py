@@ -21,7 +21,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from hybrid_tui.core.spec.convert.paths import path_candidates
+from hybrid_tui.core.spec.convert.commands import looks_like_command
+from hybrid_tui.core.spec.convert.paths import CODE_SPAN, line_mentions, path_candidates
 from hybrid_tui.core.spec.convert.scan import (
     HEADING_LINE,
     Block,
@@ -127,7 +128,7 @@ def _units_from_sections(
                 h
                 for h in inner
                 if h.level == top
-                and not is_verification_heading(h.text)
+                and (not is_verification_heading(h.text) or _writes_tests(doc, h))
                 and context_rank(h.text) is None
             ]
             if children:
@@ -152,6 +153,21 @@ def _units_from_sections(
             continue
         units.append(_heading_unit(doc, heading))
     return units
+
+
+def _writes_tests(doc: Doc, heading: Heading) -> bool:
+    """A numbered "3. Tests" step that names a file to write (`tests/test_x.py`): a step of its
+    own, not the checks of the step before it."""
+    if not (NUMBERED_HEADING.match(heading.text) or is_step_heading(heading.text)):
+        return False
+    for i in range(heading.index + 1, doc.section_end(heading)):
+        line = doc.lines[i]
+        if doc.fenced[i]:
+            continue
+        commands = [span for span in CODE_SPAN.findall(line) if looks_like_command(span)]
+        if any(not any(m.path in c for c in commands) for m in line_mentions(line)):
+            return True
+    return False
 
 
 def _heading_unit(doc: Doc, heading: Heading) -> Unit:
@@ -269,12 +285,17 @@ _SEPARATORS = " \t—–-:|,;·：、"
 _MARKER_ONLY = re.compile(r"\([^()]{1,24}\)|\[[^\[\]]{1,24}\]")  # "(new)", "(modified)", "[neu]"
 
 
+_NUMBER_FIRST_STEP = re.compile(r"^\d+\s*(?:단계|段階|阶段|步|ステップ|차)\s*[:：.．)）-]?\s*(?=\S)")
+"""Korean, Japanese and Chinese put the number first: "2단계: 화면", "3段階：UI"."""
+
+
 def clean_title(text: str, fallback: str, *, strip_paths: bool = True) -> str:
     """A one-line task title: no numbering or step-word prefix; a heading that is just a path
     becomes that path; a path at either end is dropped; long titles are cut at a word, never
     inside a `code span`."""
     text = text.strip().rstrip("#").strip()
     text = re.sub(r"^\d+(?:[.\-]\d+)*(?:[.):]?\s+|[：、．）]\s*)", "", text)
+    text = _NUMBER_FIRST_STEP.sub("", text)
     rest = STEP_PREFIX.sub("", text)
     if rest.strip(_SEPARATORS):
         text = rest
