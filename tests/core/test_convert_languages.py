@@ -64,3 +64,29 @@ def test_shell_blocks_of_checks_under_a_heading_no_table_knows_are_verification(
     # nor is a section that also holds code to write
     code = plan.replace("Zum Schluss:\n\n", "```python\ndef f(): ...\n```\n\n")
     assert convert_plan(code, source="p.md").verification == []
+
+
+@pytest.mark.parametrize("mark", ["(unverändert)", "(inalterado)", "(invariato)", "(без изменений)", "(giữ nguyên)",
+                                  "(aucune modification)", "(sin modificaciones)", "（変更なし）", "（保持不变）", "(변경 없음)"])
+def test_no_change_words_in_other_languages(mark: str) -> None:
+    plan = f"# Plan\n\n## Files\n\n- `src/a.py` (new)\n- `templates/report.html` {mark}\n"
+    assert {f.path for t in convert_plan(plan, source="p.md").tasks for f in t.files} == {"src/a.py"}
+
+
+def test_a_change_column_in_japanese_gives_each_rows_action() -> None:
+    plan = ("# 実装計画：ダークモード\n\n## 変更ファイル\n\n| ファイル | 変更内容 |\n|---|---|\n"
+            "| `src/theme.ts` | 新規作成 |\n| `src/App.tsx` | テーマプロバイダを追加 |\n| `src/colors.css` | 変更なし |\n"
+            "| `src/old.css` | 削除 |\n")
+    files = {f.path: f.action for t in convert_plan(plan, source="p.md").tasks for f in t.files}
+    assert files == {"src/theme.ts": "CREATE", "src/App.tsx": "MODIFY", "src/old.css": "DELETE"}
+
+
+@pytest.mark.parametrize(("new", "changed", "gone"), [
+    ("новый", "изменить", "удалить"), ("neu", "geändert", "gelöscht"), ("nouveau", "modifié", "supprimé"),
+    ("novo", "modificado", "removido"), ("nuovo", "modificato", "eliminato"), ("mới", "sửa", "xóa"),
+])
+def test_tree_tags_in_other_languages(new: str, changed: str, gone: str) -> None:
+    plan = (f"# Plan\n\n## Structure\n\n```\nclient/\n├── api.ts        # {changed}\n├── types.ts      # {new}\n"
+            f"└── legacy.ts     # {gone}\n```\n")
+    files = {f.path: f.action for t in convert_plan(plan, source="p.md").tasks for f in t.files}
+    assert files == {"client/api.ts": "MODIFY", "client/types.ts": "CREATE", "client/legacy.ts": "DELETE"}

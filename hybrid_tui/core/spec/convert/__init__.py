@@ -547,7 +547,7 @@ def _uses(task: Task, other: Task) -> bool:
     if any(f"`{path}`" in text or f"`{path.rsplit('/', 1)[-1]}`" in text for path in theirs
            if _file_stem(path) not in _GENERIC_STEMS):
         return True
-    used = {name for span in _SPAN.findall(text) for name in _IDENTIFIER.findall(span)}
+    used = {name for span in _SPAN.findall(text) if not path_candidates(span) for name in _IDENTIFIER.findall(span)}
     return bool(used & (_defined(other) - _defined(task)))
 
 
@@ -575,7 +575,8 @@ def _defined(task: Task) -> set[str]:
     names: set[str] = set()
     for text in (task.title, *task.requirements):
         for match in _SPAN.finditer(text):
-            if _DEFINES.search(text[max(0, match.start() - 60) : match.start()]):
+            before = _SPAN.sub("X", text[max(0, match.start() - 80) : match.start()])  # "Add `a.py` with `f()`"
+            if _DEFINES.search(before) and not path_candidates(match.group(1)):
                 found = _IDENTIFIER.match(match.group(1).removeprefix("def ").removeprefix("fn ").strip())
                 if found and found.group(1).lower() not in _COMMON_NAMES:
                     names.add(found.group(1))

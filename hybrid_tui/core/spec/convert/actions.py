@@ -71,7 +71,7 @@ _NO_CHANGE_AFTER = re.compile(
     r"|keep (?:as[- ]is|unchanged)|verify only\b|verify,|(?<=\()verify\b|verification only|read[- ]only"
     r"|reference only|(?:do not|don't) (?:modify|change|touch|edit)(?:\s+(?:it|this(?: file)?|the file))?[*_]*\s*(?:[.;,)]|$)"
     r"|must not change|should not (?:need )?change|(?:likely |probably )?no changes? (?:needed|required)"
-    r"|existing(?![^)]*\+)\s*(?:[,)\-—–]|$)|sin cambios|inchangé|không (?:thay đổi|sửa)"
+    r"|existing(?![^)]*\+)\s*(?:[,)\-—–]|$)|sin cambios|inchangé|không (?:thay đổi|sửa)|unverändert|keine änderung\w*|nicht ändern|sem alteraç\w+|inalterad[oa]|não alterar|invariat[oa]|nessuna modifica|non modificare|без изменений|не изменять|не менять|không đổi|giữ nguyên|aucun changement|aucune modification|ne pas modifier|sin modificaciones|no modificar|変更なし|変更不要|无需修改|不需要修改|保持不变|无变更|변경 없음|변경없음|수정 없음"
     r"|(?:は|を)?(?:変更しない|変更なし|変更不要|修正不要)|不(?:修改|变|需修改)|无需修改|변경 ?없|수정하지)",
     re.IGNORECASE,
 )
@@ -301,15 +301,16 @@ def label_kind(line: str) -> str | None:
 
 _CELL_CREATE = re.compile(
     r"^\W*(?:create[sd]?|new\b|add(?:ed)? (?:a )?(?:new )?file|scaffold|新增|新建|新規|作成|생성|추가"
-    r"|crear|créer|nuevo|nouveau)",
+    r"|crear|créer|nuevo|nouveau|criar|novo|nova|creare|nuovo|erstellen|neu|anlegen|создать|новый|tạo|mới)",
     re.IGNORECASE,
 )
 _CELL_DELETE = re.compile(
-    r"^\W*(?:delete[sd]?|remove[sd]?|drop|删除|削除|삭제)\b", re.IGNORECASE
+    r"^\W*(?:delete[sd]?|remove[sd]?|drop|删除|削除|삭제|supprimer|eliminar|borrar|remover|excluir|apagar"
+    r"|eliminare|rimuovere|löschen|entfernen|удалить|xóa)(?!\w)", re.IGNORECASE
 )
 _CELL_SKIP = re.compile(
     r"^\W*(?:verify|check|read|reference|reuse|no change|unchanged|none|n/a|auto\b|generated"
-    r"|keep|existing|确认|確認|参照)",
+    r"|keep|existing|确认|確認|参照|unverändert|keine änderung\w*|nicht ändern|sem alteraç\w+|inalterad[oa]|não alterar|invariat[oa]|nessuna modifica|non modificare|без изменений|не изменять|не менять|không đổi|giữ nguyên|aucun changement|aucune modification|ne pas modifier|sin modificaciones|no modificar|変更なし|変更不要|无需修改|不需要修改|保持不变|无变更|변경 없음|변경없음|수정 없음)",
     re.IGNORECASE,
 )
 

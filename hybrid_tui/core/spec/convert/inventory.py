@@ -73,13 +73,15 @@ class Event:
 
 
 _FILE_COLUMN = re.compile(
-    r"^(?:files?|paths?|file ?paths?|component|components|asset|module|modules|location"
-    r"|文件|文件路径|ファイル|파일|fichiers?|archivos?|ruta)\b",
+    r"^(?:(?:files?|paths?|file ?paths?|component|components|asset|module|modules|location"
+    r"|fichiers?|archivos?|ruta|arquivos?|dateien|datei|pfad|файл|файлы|путь|tệp|tập tin|đường dẫn)\b"
+    r"|文件|文件路径|ファイル|파일)",
     re.IGNORECASE,
 )
 _ACTION_COLUMN = re.compile(
-    r"^(?:action|actions|change|changes|type|status|operation|op|what|操作|类型|類型|変更|種別"
-    r"|작업|유형|acción|accion|statut|état|etat|状态|状態|상태|estado)\b",
+    r"^(?:(?:action|actions|change|changes|type|status|operation|op|what|acción|accion|statut|état|etat"
+    r"|estado|ação|acao|azione|aktion|änderung|действие|изменение|hành động|thay đổi|modification)\b"
+    r"|操作|类型|類型|変更|種別|작업|유형|状态|状態|상태|变更|修改|改动|対応|변경)",
     re.IGNORECASE,
 )
 _SOURCE_COLUMN = re.compile(

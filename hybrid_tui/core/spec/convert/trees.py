@@ -27,17 +27,23 @@ _GLYPHS = re.compile(r"[├└┣┗]|\|--|`--|\+--")
 _PREFIX = re.compile(r"^[\s│├└┃┣┗─━|`+\-]*")
 _NAME = re.compile(r"^([^\s#←<]+)")
 _COMMENT = re.compile(r"\s*(?:#|←|<-|//|--\s|\s{2,})\s*(.*)$")
+_TAG_WORDS_CREATE = (r"新規|新增|新建|신규|nouveau|nouvelle|nuevo|nueva|novo|nova|nuovo|nuova|neu|neue|новый"
+                     r"|новая|новое|создать|mới|tạo mới")
+_TAG_WORDS_MODIFY = (r"修改|変更|수정|modifié|modifier|modificado|modificar|modificato|geändert|ändern|изменить"
+                     r"|изменён|sửa|cập nhật")
+_TAG_WORDS_DELETE = (r"删除|削除|삭제|supprimé|supprimer|eliminado|eliminar|remover|removido|eliminato|gelöscht"
+                     r"|löschen|удалить|удалён|xóa")
 _TAG_CREATE = re.compile(
-    r"\bNEW\b|\((?:new|new file)\)|\bnew file\b|新規|新增|新建|신규", re.IGNORECASE
+    rf"\bNEW\b|\((?:new|new file)\)|\bnew file\b|{_TAG_WORDS_CREATE}", re.IGNORECASE
 )
 _TAG_CREATE_STRICT = re.compile(
-    r"\bNEW\b|\([Nn]ew(?: file)?\)|[Nn]ew file|新規|新增|新建|신규"
+    rf"\bNEW\b|\([Nn]ew(?: file)?\)|[Nn]ew file|{_TAG_WORDS_CREATE}"
 )
 _TAG_MODIFY = re.compile(
-    r"\bMODIFIED\b|\bMODIFY\b|\bUPDATED?\b|\bCHANGED\b|\([Mm]odified\)|修改|変更|수정"
+    rf"\bMODIFIED\b|\bMODIFY\b|\bUPDATED?\b|\bCHANGED\b|\([Mm]odified\)|{_TAG_WORDS_MODIFY}"
 )
 _TAG_DELETE = re.compile(
-    r"\bDELETED?\b|\bREMOVED?\b|\([Dd]eleted?\)|\([Rr]emoved?\)|删除|削除|삭제"
+    rf"\bDELETED?\b|\bREMOVED?\b|\([Dd]eleted?\)|\([Rr]emoved?\)|{_TAG_WORDS_DELETE}"
 )
 _TAG_KEEP = re.compile(
     r"[Uu]nchanged|\([Ee]xisting(?![^)]*\+)|[Rr]eference only|✅|✔|[Nn]o changes?|[Ii]mplemented\)"
