@@ -64,3 +64,23 @@ def test_an_unclosed_fence_in_a_list_item_ends_with_the_item() -> None:
             "## Files to delete\n\n- `src/old.py`\n")
     actions = {f.path: f.action for t in convert_plan(plan, source="p.md").tasks for f in t.files}
     assert actions == {"src/a.py": "MODIFY", "src/old.py": "DELETE"}
+
+
+def test_a_code_block_headed_by_a_file_comment_changes_that_file() -> None:
+    plan = ("# Plan\n\n## Changes\n\n1. Types\n\n```typescript\n// src/chrome-promise.d.ts\ndeclare namespace chrome {}\n```\n\n"
+            "2. Helper\n\n```python\n# file: tools/helper.py\ndef f(): ...\n```\n\n## Verification\n\n"
+            "```bash\n# scripts/run.sh is run, not written\nbash scripts/run.sh\n```\n")
+    spec = convert_plan(plan, source="p.md", tree={"tools/helper.py"})
+    assert {f.path: f.action for t in spec.tasks for f in t.files} == {
+        "src/chrome-promise.d.ts": "CREATE", "tools/helper.py": "MODIFY"}
+
+
+def test_a_plan_stored_with_literal_newline_escapes_is_read_as_lines() -> None:
+    rest = ("## Steps\\n\\n1. Update `src/a.py` to load the cache in the background worker thread\\n"
+            "2. Create `src/b.py` with the helper the loader calls when it starts\\n\\n## Verification\\n\\n"
+            "```bash\\npytest -q\\n```\\n" + " " * 200)
+    spec = convert_plan(f"# Plan\n\nIntro.\n\n{rest}\n", source="p.md")
+    assert [t.title for t in spec.tasks] == [
+        "Update `src/a.py` to load the cache in the background worker thread",
+        "Create `src/b.py` with the helper the loader calls when it starts"]
+    assert spec.verification == ["pytest -q"]

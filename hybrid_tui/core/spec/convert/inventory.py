@@ -34,6 +34,7 @@ from hybrid_tui.core.spec.convert.actions import (
     says_change,
     stated_action,
 )
+from hybrid_tui.core.spec.convert.commands import SHELL_INFO
 from hybrid_tui.core.spec.convert.context import DIR_SPAN as _DIR_SPAN
 from hybrid_tui.core.spec.convert.context import label_kinds, section_folders
 from hybrid_tui.core.spec.convert.paths import (
@@ -358,6 +359,13 @@ def collect_events(
                 else:
                     stance, action = "change", stated_action(mention)
                 raws.append(_Raw(start + index, mention, stance, action, True, item))
+        header = _code_header(doc.lines[start - 1], code)
+        if header is not None:
+            index, mention = header
+            spelled.append(mention.path)
+            stance, action = _stance(mention, code[index], kind, None)
+            if stance == "change":
+                raws.append(_Raw(start + index, mention, "change", action, True, code[index]))
         for (
             line
         ) in code:  # names only: a fenced path still tells where a bare name lives
@@ -396,6 +404,26 @@ def collect_events(
             )
         )
     return events
+
+
+_HEADER_COMMENT = re.compile(r"^\s*(?://|#|--|/\*|<!--|;)\s*(?:file(?:name)?\s*:\s*)?(\S+?)\s*(?:\*/|-->)?\s*$", re.IGNORECASE)
+
+
+def _code_header(opener: str, code: list[str]) -> tuple[int, Mention] | None:
+    """A code block (not shell) whose first line is a comment naming a file (`// src/app.ts`,
+    `# file: tools/x.py`) shows that file's new code: a change of it."""
+    info = FENCE_OPEN.match(opener)
+    language = info.group(2).strip().split()[0].lower() if info and info.group(2).strip() else ""
+    if language in SHELL_INFO:
+        return None
+    index = next((n for n, line in enumerate(code) if line.strip()), None)
+    if index is None:
+        return None
+    match = _HEADER_COMMENT.match(code[index])
+    if match is None:
+        return None
+    found = [m for m in line_mentions(f"`{match.group(1)}`") if not m.outside]
+    return (index, found[0]) if len(found) == 1 and "/" in found[0].path else None
 
 
 def _indented_listing(code: list[str]) -> bool:

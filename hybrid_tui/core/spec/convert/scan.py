@@ -82,12 +82,20 @@ _MARKDOWN.disable("inline")  # only the block structure is read: headings, fence
 _COMMENT = re.compile(r"\s*<!--")
 
 
+def _unescaped(line: str) -> list[str]:
+    """A long line holding many literal `\\n` escapes is text that was stored JSON-escaped (the
+    rest of a plan on one physical line): its lines, unescaped. Other lines as they are."""
+    if len(line) < 300 or line.count("\\n") < 5:
+        return [line]
+    return line.replace("\\t", "\t").replace('\\"', '"').split("\\n")
+
+
 def scan(text: str) -> Doc:
     """Lines, fenced code and headings, from markdown-it-py's block tokens (`token.map` gives
     their lines): ATX and setext headings, also inside list items and block quotes; fenced code
     as CommonMark closes it (at the end of its list item when unclosed there); an HTML comment
     block is blanked out (it is not shown, so it is neither structure nor content)."""
-    lines = split_lines(text)
+    lines = [part for line in split_lines(text) for part in _unescaped(line)]
     fenced = [False] * len(lines)
     headings: list[Heading] = []
     # markdown-it breaks lines at a lone \r too; ours at \n only

@@ -1,0 +1,70 @@
+"""The held-out plans (`tests/fixtures/heldout/`, issue 13): real plans the converter was never
+tuned on, annotated by hand before it first ran on them. This module checks that the set is
+whole and that every plan converts into a valid spec, and prints the figures per language with
+`pytest -s tests/core/test_convert_heldout.py`. It asserts no target on them: the set is for
+measuring, and tuning the converter to it (or editing an annotation to match a result) would
+make the figures mean nothing (see the set's README)."""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+
+from hybrid_tui.core.spec.convert import convert_plan
+from hybrid_tui.core.spec.format import render_spec, validate_spec
+from tests.support.conversion_scores import Totals, report, score_plan, totals
+from tests.support.repos import FIXTURES
+
+HELDOUT = FIXTURES / "heldout"
+PLANS = HELDOUT / "plans"
+
+
+def _manifest() -> dict[str, str]:
+    """plan file -> language."""
+    with (HELDOUT / "MANIFEST.tsv").open(encoding="utf-8", newline="") as handle:
+        return {row["file"]: row["language"] for row in csv.DictReader(handle, delimiter="\t")}
+
+
+def _annotations() -> dict[str, dict]:
+    with (HELDOUT / "annotations.toml").open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def test_the_heldout_set_is_whole() -> None:
+    languages = _manifest()
+    annotations = _annotations()
+    files = {path.name for path in PLANS.glob("*.md")}
+    assert set(languages) == files == set(annotations)
+    assert len(files) >= 30
+    assert sum(language != "en" for language in languages.values()) * 3 >= len(files)
+    for name, annotation in annotations.items():
+        assert annotation.get("note"), name
+        assert all(action in ("CREATE", "MODIFY", "DELETE") for action, _ in annotation["files"]), name
+
+
+def test_every_heldout_plan_converts_into_a_valid_spec() -> None:
+    for path in sorted(PLANS.glob("*.md")):
+        spec = convert_plan(path.read_text(encoding="utf-8"), source=path.name)
+        parsed, problems = validate_spec(render_spec(spec))
+        assert parsed == spec, path.name
+        assert [p for p in problems if p.severity == "error"] == [], path.name
+
+
+def _line(label: str, result: Totals) -> str:
+    return (f"{label:<14} plans {result.plans:>2}  recall {result.recall:.3f}  precision {result.precision:.3f}  "
+            f"actions {result.action_accuracy:.3f}  commands {result.command_recall:.3f}")
+
+
+def test_the_heldout_figures_per_language() -> None:
+    languages = _manifest()
+    scores = [score_plan(name, annotation, PLANS) for name, annotation in sorted(_annotations().items())]
+    by_language: dict[str, list] = {}
+    for score in scores:
+        by_language.setdefault(languages[score.name], []).append(score)
+    lines = [report(scores), ""]
+    lines.append(_line("all", totals(scores)))
+    lines.append(_line("English", totals(by_language.get("en", []))))
+    lines.append(_line("not English", totals([s for s in scores if languages[s.name] != "en"])))
+    lines.extend(_line(language, totals(group)) for language, group in sorted(by_language.items()))
+    print("\n" + "\n".join(lines))
+    assert sum(len(group) for group in by_language.values()) == len(scores) == len(languages)
