@@ -64,3 +64,9 @@ def test_a_deferred_or_no_change_mark_applies_to_its_entry(mark: str) -> None:
     assert files(plan) == {"src/a.py": "MODIFY", "src/b.py": "MODIFY"}
     quiet = plan.replace("Update `src/a.py` to read the cache.", "The cache.")
     assert files(quiet) == {"src/b.py": "MODIFY"}
+
+
+@pytest.mark.parametrize("mark", ["✅ (已有基础)", "✅ partially", "✅ (in progress)", "✅ (teilweise)"])
+def test_a_done_mark_qualified_as_partial_is_not_done(mark: str) -> None:
+    plan = (f"# Plan\n\n## Phase 1: UI {mark}\n\n- Update `web/src/App.vue`\n\n## Phase 2: API\n\n- Create `server/labels.mjs`\n")
+    assert [t.title for t in convert_plan(plan, source="p.md").tasks] == [f"UI {mark}", "API"]

@@ -90,3 +90,29 @@ def test_tree_tags_in_other_languages(new: str, changed: str, gone: str) -> None
             f"└── legacy.ts     # {gone}\n```\n")
     files = {f.path: f.action for t in convert_plan(plan, source="p.md").tasks for f in t.files}
     assert files == {"client/api.ts": "MODIFY", "client/types.ts": "CREATE", "client/legacy.ts": "DELETE"}
+
+
+@pytest.mark.parametrize(("label", "action"), [
+    ("**Arquivos novos:**", "CREATE"), ("**Arquivos alterados:**", "MODIFY"), ("**Fichiers modifiés :**", "MODIFY"),
+    ("**Neue Dateien:**", "CREATE"), ("**新規ファイル:**", "CREATE"), ("**修改的文件**:", "MODIFY"),
+    ("**Новые файлы:**", "CREATE"), ("**Archivos nuevos:**", "CREATE"), ("**File da modificare:**", "MODIFY"),
+    ("**涉及文件**:", "MODIFY"), ("**Files involved:**", "MODIFY"),
+])
+def test_a_labelled_list_of_paths_in_a_text_block(label: str, action: str) -> None:
+    plan = (f"# Plan\n\n## Parts\n\n{label}\n\n```text\nsrc/Api/Program.cs        ← wire the checks\n"
+            "src/Api/appsettings.json  ← timeouts\n```\n\n## Steps\n\n1. Do the work.\n")
+    files = {f.path: f.action for t in convert_plan(plan, source="p.md").tasks for f in t.files}
+    assert files == {"src/Api/Program.cs": action, "src/Api/appsettings.json": action}
+
+
+def test_a_files_label_over_a_list_outside_the_steps_lists_them() -> None:
+    plan = ("# Plan\n\n## Scope\n\n### 1. UI\n\n**涉及文件**:\n- `web/src/App.vue` — 主界面标签\n- `web/src/i18n.js`\n\n"
+            "## 修改清单\n\n### Step 1: 翻译\n\n补充 `web/src/i18n.js`\n\n### Step 2: 标签\n\n新文件 `server/labels.mjs`\n")
+    files = {f.path: f.action for t in convert_plan(plan, source="p.md").tasks for f in t.files}
+    assert files == {"web/src/i18n.js": "MODIFY", "server/labels.mjs": "CREATE", "web/src/App.vue": "MODIFY"}
+
+
+def test_an_example_or_pattern_column_is_read() -> None:
+    plan = ("# 规范\n\n## 命名\n\n| 类型 | 规范 | 示例 |\n|---|---|---|\n| Python模块 | `snake_case.py` | `video_player.py` |\n"
+            "| 配置 | `snake_case.yaml` | `default.yaml` |\n")
+    assert [f for t in convert_plan(plan, source="p.md").tasks for f in t.files] == []

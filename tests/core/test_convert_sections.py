@@ -84,3 +84,10 @@ def test_a_plan_stored_with_literal_newline_escapes_is_read_as_lines() -> None:
         "Update `src/a.py` to load the cache in the background worker thread",
         "Create `src/b.py` with the helper the loader calls when it starts"]
     assert spec.verification == ["pytest -q"]
+
+
+def test_a_file_comment_with_a_note_after_it_still_names_the_file() -> None:
+    plan = ("# Plan\n\n## Changes\n\n1. Stats\n\n```javascript\n// server/src/index.mjs - buildStats()\n"
+            "export function buildStats() {}\n```\n")
+    spec = convert_plan(plan, source="p.md")
+    assert [f.path for t in spec.tasks for f in t.files] == ["server/src/index.mjs"]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 
+from hybrid_tui.core.spec.convert.heading_words import heading_role
 from hybrid_tui.core.spec.convert.paths import CODE_SPAN, Mention
 
 _V_CREATE = (
@@ -39,7 +40,8 @@ _NOT_PREP = r"(?!(?:in|into|to|from|of|on|for|with|inside|within|by|and|or|at|as
 # the verb right before the path, at most two other words between ("add a smoke test `x`")
 _CREATE_BEFORE = re.compile(
     rf"(?:\b(?:{_V_CREATE})\b(?:{_GAP}{_NOT_PREP}[\w-]+){{0,3}}(?:{_GAP}(?:at|called|named|as))?"
-    rf"{_GAP}|(?:新規作成|新規|新增|新建|创建|作成|생성|추가)\s*[:：]?\s*)$",
+    rf"{_GAP}|(?:新規作成|新規ファイル|新規|新文件|新增|新建|创建|作成|생성|추가|새 파일)\s*[:：]?\s*"
+    r"|\bnew file\s*:\s*)$",
     re.IGNORECASE,
 )
 _DELETE_BEFORE = re.compile(
@@ -223,7 +225,10 @@ def is_done(line: str) -> bool:
 
 _LABEL_CREATE = re.compile(
     r"(?:files?\s+to\s+(?:be\s+)?(?:create|add|created|added)|new\s+files?|created\s+files?|files?\s+created"
-    r"|^(?:create|new|add|creates?)$|新規ファイル|新增文件|新建文件)",
+    r"|^(?:create|new|add|creates?)$|新規ファイル|新規作成ファイル|新增文件|新建文件|新文件|새 파일|신규 파일|생성할 파일"
+    r"|nouveaux fichiers|fichiers? (?:à créer|nouveaux|créés)|neue dateien|zu erstellende dateien"
+    r"|archivos? (?:nuevos|a crear|creados)|nuevos archivos|arquivos? (?:novos|a criar|criados)|novos arquivos"
+    r"|file (?:nuovi|da creare|creati)|nuovi file|новые файлы|создаваемые файлы|tệp mới|các tệp mới)",
     re.IGNORECASE,
 )
 _LABEL_DELETE = re.compile(
@@ -236,7 +241,11 @@ _LABEL_DELETE = re.compile(
 _LABEL_MODIFY = re.compile(
     r"(?:files?\s+to\s+(?:be\s+)?(?:modify|update|change|edit|modified|updated|changed|edited)"
     r"|(?:modified|changed|updated)\s+files?"
-    r"|files?\s+(?:modified|changed|updated|affected)|^(?:modify|update|edit)\b)",
+    r"|files?\s+(?:modified|changed|updated|affected)|^(?:modify|update|edit)\b"
+    r"|変更するファイル|変更ファイル|修改的文件|要修改的文件|修改文件|수정할 파일|변경할 파일|수정 파일"
+    r"|fichiers? (?:modifiés|à modifier)|geänderte dateien|zu ändernde dateien|archivos? (?:modificados|a modificar)"
+    r"|arquivos? (?:alterados|modificados|a (?:alterar|modificar))|file (?:modificati|da modificare)"
+    r"|изменяемые файлы|изменённые файлы|tệp (?:thay đổi|cần sửa|sửa đổi))",
     re.IGNORECASE,
 )
 _LABEL_SKIP = re.compile(
@@ -296,6 +305,8 @@ def label_kind(line: str) -> str | None:
         return "CREATE"
     if _LABEL_MODIFY.search(text):
         return "MODIFY"
+    if heading_role(text.lower()) in ("files", "tree"):
+        return "FILES"  # "**涉及文件**:", "**Fichiers concernés :**": a list of the files the work touches
     return None
 
 

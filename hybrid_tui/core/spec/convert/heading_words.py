@@ -35,7 +35,7 @@ HEADING_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     },
     "files": {
         "en": ("files", "files to change", "affected files", "changed files", "file changes"),
-        "zh": ("文件", "涉及文件", "修改文件", "变更文件", "改动文件", "文件清单", "文件列表", "修改的文件"),
+        "zh": ("文件", "涉及文件", "相关文件", "影响文件", "修改文件", "变更文件", "改动文件", "文件清单", "文件列表", "修改的文件"),
         "ja": ("ファイル", "変更ファイル", "対象ファイル", "ファイル一覧", "変更するファイル"),
         "ko": ("파일", "변경 파일", "수정 파일", "대상 파일", "변경할 파일", "수정할 파일"),
         "de": ("dateien", "betroffene dateien", "geänderte dateien", "zu ändernde dateien"),

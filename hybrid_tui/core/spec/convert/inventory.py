@@ -86,11 +86,15 @@ _ACTION_COLUMN = re.compile(
     re.IGNORECASE,
 )
 _SOURCE_COLUMN = re.compile(
-    r"^(?:source|sources|from|reference|original|origin|based on|来源|源|参考|元|参照元|출처|원본|quelle|vorlage"
-    r"|origine|référence|origen|referencia|origem|fonte|riferimento|источник|оригинал|nguồn|tham khảo)\b",
+    r"^(?:(?:source|sources|from|reference|original|origin|based on|quelle|vorlage|origine|référence|origen"
+    r"|referencia|origem|fonte|riferimento|источник|оригинал|nguồn|tham khảo|examples?|e\.g\.|samples?"
+    r"|beispiele?|exemples?|ejemplos?|exemplos?|esempi[oa]?|пример\w*|ví dụ|patterns?|conventions?|naming"
+    r"|format|muster|convention de nommage)\b"
+    r"|来源|源|参考|元|参照元|출처|원본|示例|例子|例|サンプル|예시|예|规范|命名|規約|形式|형식)",
     re.IGNORECASE,
 )
-"""A table column whose files are read, not changed (`| Source | Target |`)."""
+"""A table column whose files are read, not changed: a source (`| Source | Target |`), an
+example or a naming pattern (`| 类型 | 规范 | 示例 |`)."""
 _FOLDER_SPAN = re.compile(r"`([\w.\-]+(?:/[\w.\-]+)*)/?`")
 # a list item or line that opens with a file name in bold or code: it announces that file
 _FILE_LABEL = re.compile(
@@ -195,8 +199,6 @@ def collect_events(
             folder = _row_folder(row)
             for mention in found:
                 stance, action = _stance(mention, line, kind, label)
-                if stance == "change" and any(f"`{mention.path}`" in c or mention.path in c.split() for c in read_cells):
-                    stance = "read"  # the row's source column: what the change is made from
                 if cell == "DONE":
                     stance = (
                         "done"
@@ -210,6 +212,8 @@ def collect_events(
                     "read",
                 ):
                     stance, action = "change", stated_action(mention) or cell
+                if stance == "change" and any(f"`{mention.path}`" in c or mention.path in c.split() for c in read_cells):
+                    stance = "read"  # the row's source or example column: not what changes
                 if (
                     folder
                     and not mention.outside
@@ -283,7 +287,7 @@ def collect_events(
             previous, previous_action = stance, action
             listing = (
                 kind in ("files", "criteria")
-                or label in ("CREATE", "DELETE", "MODIFY", "CRITERIA")
+                or label in ("CREATE", "DELETE", "MODIFY", "CRITERIA", "FILES")
                 or names_file
             )
             if id(mention) in moved and stance == "change":
@@ -359,6 +363,16 @@ def collect_events(
                 else:
                     stance, action = "change", stated_action(mention)
                 raws.append(_Raw(start + index, mention, stance, action, True, item))
+        listed = _path_lines(code)
+        if listed:
+            block_label = labels[start]
+            for index, mention in listed:
+                spelled.append(mention.path)
+                stance, action = _stance(mention, code[index], kind, block_label)
+                if stance == "change" and action is None and block_label in ("CREATE", "DELETE", "MODIFY"):
+                    action = block_label
+                raws.append(_Raw(start + index, mention, stance, action, True, code[index]))
+            continue
         header = _code_header(doc.lines[start - 1], code)
         if header is not None:
             index, mention = header
@@ -406,7 +420,9 @@ def collect_events(
     return events
 
 
-_HEADER_COMMENT = re.compile(r"^\s*(?://|#|--|/\*|<!--|;)\s*(?:file(?:name)?\s*:\s*)?(\S+?)\s*(?:\*/|-->)?\s*$", re.IGNORECASE)
+_HEADER_COMMENT = re.compile(
+    r"^\s*(?://|#|--|/\*|<!--|;)\s*(?:file(?:name)?\s*:\s*)?(\S+?)(?:\s+[-—–(:].*?)?\s*(?:\*/|-->)?\s*$", re.IGNORECASE
+)
 
 
 def _code_header(opener: str, code: list[str]) -> tuple[int, Mention] | None:
@@ -424,6 +440,23 @@ def _code_header(opener: str, code: list[str]) -> tuple[int, Mention] | None:
         return None
     found = [m for m in line_mentions(f"`{match.group(1)}`") if not m.outside]
     return (index, found[0]) if len(found) == 1 and "/" in found[0].path else None
+
+
+_PATH_LINE = re.compile(r"^\s*[-*]?\s*`?([^\s`]+)`?\s*(?:(?:←|<-|<--|#|//|--|—|–|-|:|\()\s*.*)?$")
+
+
+def _path_lines(code: list[str]) -> list[tuple[int, Mention]]:
+    """A code block that is a list of paths, one a line (each maybe with a `← why` comment):
+    its mentions with their line; empty for any other block."""
+    out: list[tuple[int, Mention]] = []
+    lines = [(n, line) for n, line in enumerate(code) if line.strip()]
+    for n, line in lines:
+        match = _PATH_LINE.match(line)
+        found = [m for m in line_mentions(f"`{match.group(1)}`") if not m.outside] if match else []
+        if len(found) != 1:
+            return []
+        out.append((n, Mention(found[0].path, False, "", line[match.end(1):] if match else "")))
+    return out
 
 
 def _indented_listing(code: list[str]) -> bool:

@@ -211,8 +211,17 @@ _FILES_SECTION = re.compile(
 
 
 def is_done_heading(heading: str) -> bool:
+    if _PARTLY.search(heading):
+        return False  # "✅ (已有基础)", "✅ partially": started, not finished
     return bool(_DONE_HEADING.search(heading)) or heading_role(
         normalize_heading(STEP_PREFIX.sub("", heading.strip()))) == "done"
+
+
+_PARTLY = re.compile(
+    r"\b(?:partial\w*|partly|in progress|wip|ongoing|basis|foundation|teilweise|partiel\w*|parcial\w*"
+    r"|parziale|частично)\b|部分|基础|已有基础|进行中|進行中|一部|진행 ?중|일부",
+    re.IGNORECASE,
+)
 
 
 def section_kind(heading: str) -> str | None:
