@@ -75,3 +75,25 @@ def test_a_tree_whose_root_repeats_a_path_prefix_is_not_doubled() -> None:
     plan = ("# Plan\n\n## Changes\n\n1. Update `web/src/app.ts`\n\n## Structure\n\n"
             "```\nweb/src/\n├── app.ts\n└── new.ts\n```\n")
     assert files(plan, tree={"web/src/app.ts"}) == {"web/src/app.ts": "MODIFY", "web/src/new.ts": "CREATE"}
+
+
+def test_a_sentence_broken_over_lines_keeps_its_verb_for_the_paths_after_the_break() -> None:
+    plan = ("# Plan\n\n## Steps\n\n1. Load the table.\n\n## Source\n\nCheck the licence on the official page; add the source to\n"
+            "`src/pkg/sources.py`, `docs/sources.md`.\n")
+    assert files(plan, tree={"src/pkg/sources.py", "docs/sources.md"}) == {
+        "src/pkg/sources.py": "MODIFY", "docs/sources.md": "MODIFY"}
+    french = plan.replace("Check the licence on the official page; add the source to", "Vérifier la licence ; ajouter la source à")
+    assert files(french) == {"src/pkg/sources.py": "MODIFY", "docs/sources.md": "MODIFY"}
+
+
+def test_a_tree_line_naming_several_files_lists_each() -> None:
+    plan = "# Plan\n\n## Layout\n\n```\nfrontend/\n  index.html\n  package.json / vite.config.ts / tsconfig.json\n  src/\n    main.ts\n```\n"
+    assert set(files(plan)) == {"frontend/index.html", "frontend/package.json", "frontend/vite.config.ts",
+                                "frontend/tsconfig.json", "frontend/src/main.ts"}
+
+
+def test_an_item_whose_subject_is_a_file_names_it_outside_the_steps() -> None:
+    plan = ("# 方案\n\n## 一、后端\n\n### 1. 接口\n\n新增 `backend/app.py`\n\n### 2. 路由\n\n新增 `backend/routes.py`\n\n"
+            "## 三、其他\n- 根 `README.md`：补充启动说明\n- `.gitignore`：追加 `dist/`\n- 不动 `config.py`\n")
+    assert files(plan, tree={"README.md", ".gitignore", "config.py"}) == {
+        "backend/app.py": "CREATE", "backend/routes.py": "CREATE", "README.md": "MODIFY", ".gitignore": "MODIFY"}

@@ -328,8 +328,8 @@ def _place_files(
             continue  # `./scripts/smoke.sh` as a check: the file is run
         n = owner.get(event.line)
         if n is None:
-            if not (event.listing or event.action in ("CREATE", "DELETE")):
-                continue
+            if not (event.listing or event.action in ("CREATE", "DELETE") or (event.worded and kind is None)):
+                continue  # outside the steps, a file counts when listed, created, deleted or said to change
             if (
                 kind == "context"
                 or (kind == "read" and event.action is None)

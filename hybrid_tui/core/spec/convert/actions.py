@@ -36,7 +36,8 @@ _V_DELETE = (
     r"|löschen|entfernen|remover|excluir|apagar|eliminare|rimuovere|cancellare|удалить|удалите"
 )
 _GAP = r"[\s*_:—–-]+"
-_NOT_PREP = r"(?!(?:in|into|to|from|of|on|for|with|inside|within|by|and|or|at|as)\b)"
+_NOT_PREP = (r"(?!(?:in|into|to|from|of|on|for|with|inside|within|by|and|or|at|as"
+             r"|à|au|aux|dans|vers|al|en|zu|zum|zur|im|ao|em|no|na|nel|nella|в|во|к|vào)(?![\w-]))")
 # the verb right before the path, at most two other words between ("add a smoke test `x`")
 _CREATE_BEFORE = re.compile(
     rf"(?:\b(?:{_V_CREATE})\b(?:{_GAP}{_NOT_PREP}[\w-]+){{0,3}}(?:{_GAP}(?:at|called|named|as))?"
@@ -81,7 +82,9 @@ _NO_CHANGE_BEFORE = re.compile(
     r"(?:\b(?:do not|don't|never|must not|should not|shall not|without)\s+(?:\w+\s+){0,2}"
     r"(?:modify|modifying|change|changing|touch|touching|edit|editing|remove|removing|rename)"
     r"|\bno changes? (?:to|in)|\bleave\b|\bkeep\b(?:\s+\w+){0,2}\s+(?:in place|as[- ]is)"
-    r"|\bforbid\w*|\bne pas modifier|\bno modificar|\bunchanged|\bunchanged from|\bno)\W*$",
+    r"|\bforbid\w*|\bne pas modifier|\bno modificar|\bunchanged|\bunchanged from|\bno"
+    r"|不动|不改|勿改|不要修改|不修改|不要改|変更しない|触らない|건드리지|nicht ändern|não alterar|non modificare"
+    r"|не (?:трогать|менять|изменять)|không (?:sửa|đổi|động))\W*$",
     re.IGNORECASE,
 )
 _READ_WORDS = re.compile(

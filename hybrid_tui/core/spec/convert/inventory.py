@@ -99,7 +99,10 @@ _FOLDER_SPAN = re.compile(r"`([\w.\-]+(?:/[\w.\-]+)*)/?`")
 # a list item or line that opens with a file name in bold or code: it announces that file
 _FILE_LABEL = re.compile(
     r"^\s*(?:[-*+]\s+|\d+[.)]\s+)?(?:\*\*|__)?`?[\w.\-/\[\]()]+\.\w+`?(?:\*\*|__)"
+    r"|^\s*(?:[-*+]\s+|\d+[.)]\s+)(?:\S{1,6}\s*)?`[\w.\-/\[\]()]*\.\w+`\s*[:：—–]"
 )
+"""A list item or line that opens with a file name in bold or code, or an item whose subject is
+a file ("- `.gitignore`：追加...", "- 根 `README.md`: ..."): it announces that file."""
 _CHECK_LEAD = re.compile(
     r"^\s*(?:[-*+]|\d+[.)])?\s*(?:\*\*|__)(?:verify|verification|tests?|testing|check|validate"
     r"|validation)\b",
@@ -243,7 +246,8 @@ def collect_events(
             found = [_shift(m, line, heading.start(2)) for m in found]
         elif i > 0 and _continues(line, doc.lines[i - 1], doc.fenced[i - 1]):
             # a sentence broken over lines: the words before the break still apply
-            found = [_shift(m, doc.lines[i - 1].strip() + " ", 0) for m in found]
+            joined = doc.lines[i - 1].strip() + " "
+            found = [_shift(m, joined, len(joined)) for m in found]
         folder = folders[i]
         if folder:
             found = [
@@ -273,6 +277,7 @@ def collect_events(
         )
         previous: str | None = None
         previous_action: str | None = None
+        previous_worded = False
         for mention in found:
             stance, action = _stance(mention, line, kind, label)
             if (
@@ -285,6 +290,8 @@ def collect_events(
             if mention.follows and previous == stance == "change" and action is None:
                 action = previous_action  # "Add `a.py` and `b.py`": both are added
             previous, previous_action = stance, action
+            worded = action is not None or says_change(mention) or (mention.follows and previous_worded)
+            previous_worded = worded
             listing = (
                 kind in ("files", "criteria")
                 or label in ("CREATE", "DELETE", "MODIFY", "CRITERIA", "FILES")
@@ -299,7 +306,7 @@ def collect_events(
                 continue
             raws.append(
                 _Raw(i, mention, stance, action, listing, line, literal=literal_items,
-                     worded=action is not None or says_change(mention))
+                     worded=worded)
             )
 
     # fenced blocks: trees, YAML-like file lists (names also feed the resolver)

@@ -68,6 +68,9 @@ class TreeEntry:
     )  # CREATE / MODIFY / DELETE / EXTENDED ("existing + ..."), KEEP / None
 
 
+_SIBLINGS = re.compile(r"\s*[/,、]\s*([\w.-]+\.\w+)")
+
+
 def looks_like_tree(code: list[str]) -> bool:
     return sum(1 for line in code if _GLYPHS.search(line)) >= 2
 
@@ -120,6 +123,10 @@ def tree_entries(code: list[str], *, indented: bool = False) -> list[TreeEntry]:
             tag if tag is not None else (inherited if inherited != "KEEP" else "KEEP")
         )
         out.append(TreeEntry(index, path, is_dir, effective))
+        tail = rest[name_match.end() :]
+        if not is_dir and not _COMMENT.match(tail):  # "package.json / vite.config.ts": siblings on one line
+            for sibling in _SIBLINGS.findall(re.split(r"\s{2,}|#|←|<-|//", tail, maxsplit=1)[0]):
+                out.append(TreeEntry(index, f"{parent}/{sibling}" if parent else sibling, False, effective))
     return out
 
 
