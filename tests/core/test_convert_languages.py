@@ -11,7 +11,7 @@ from hybrid_tui.core.spec.convert.heading_words import HEADING_WORDS, LANGUAGES
 
 
 def test_the_table_has_words_for_every_role_in_every_language() -> None:
-    assert set(HEADING_WORDS) == {"verify", "files", "tree", "changes", "exclude", "no change", "done"}
+    assert set(HEADING_WORDS) == {"verify", "files", "tree", "changes", "exclude", "no change", "read", "done"}
     for role, languages in HEADING_WORDS.items():
         assert set(languages) == set(LANGUAGES), role
         assert all(languages[lang] for lang in LANGUAGES), role
@@ -116,3 +116,26 @@ def test_an_example_or_pattern_column_is_read() -> None:
     plan = ("# 规范\n\n## 命名\n\n| 类型 | 规范 | 示例 |\n|---|---|---|\n| Python模块 | `snake_case.py` | `video_player.py` |\n"
             "| 配置 | `snake_case.yaml` | `default.yaml` |\n")
     assert [f for t in convert_plan(plan, source="p.md").tasks for f in t.files] == []
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_section_of_what_exists_already_is_read(lang: str) -> None:
+    heading = HEADING_WORDS["read"][lang][0]
+    plan = (f"# Plan\n\n## {heading.capitalize()}\n\n| Piece | File |\n|---|---|\n| hook | `src/hooks/use-shops.ts` |\n\n"
+            "## Steps\n\n1. Create `src/modal.tsx`.\n")
+    assert {f.path for t in convert_plan(plan, source="p.md").tasks for f in t.files} == {"src/modal.tsx"}
+
+
+@pytest.mark.parametrize("keep", ["(keep)", "сохранить", "garder", "conservar", "behalten", "保留", "유지"])
+def test_a_keep_tag_in_a_tree_is_no_change(keep: str) -> None:
+    plan = f"# Plan\n\n## Structure\n\n```\nsrc/\n├── App.tsx       # new\n└── audio.ts      # {keep}\n```\n"
+    assert {f.path for t in convert_plan(plan, source="p.md").tasks for f in t.files} == {"src/App.tsx"}
+
+
+@pytest.mark.parametrize("label", ["**Valider** :", "**Vérifier** :", "**Prüfen**:", "**Validar**:", "**Testar**:",
+                                   "**Verificare**:", "**Проверить**:", "**Kiểm tra**:", "**验证**：", "**テスト**:"])
+def test_check_labels_in_other_languages_make_checks(label: str) -> None:
+    plan = f"# Plan\n\n## Steps\n\n### 1. Export\n\nAdd `src/export.ts`.\n\n- {label} `npx vitest run export-csv`\n"
+    (task,) = convert_plan(plan, source="p.md").tasks
+    assert task.verification == ["npx vitest run export-csv"]
+    assert all("vitest" not in r for r in task.requirements)

@@ -91,3 +91,19 @@ def test_a_file_comment_with_a_note_after_it_still_names_the_file() -> None:
             "export function buildStats() {}\n```\n")
     spec = convert_plan(plan, source="p.md")
     assert [f.path for t in spec.tasks for f in t.files] == ["server/src/index.mjs"]
+
+
+def test_a_code_block_of_comments_is_read_as_notes() -> None:
+    plan = ("# Plan\n\n## Steps\n\n### Phase 1: Map\n```bash\n# 创建 branding-complete.js\n# 30+ brands\n```\n\n"
+            "### Phase 2: UI\n```bash\n# update branding.js\n# wire the new map\n```\n")
+    spec = convert_plan(plan, source="p.md", tree={"branding.js"})
+    assert {f.path: f.action for t in spec.tasks for f in t.files} == {"branding-complete.js": "CREATE", "branding.js": "MODIFY"}
+    assert spec.all_commands() == []
+
+
+def test_a_path_with_a_symbol_suffix_is_that_file() -> None:
+    plan = ("# Plan\n\n## Change\n\n`client/request.go::resolveURLPath`:\n\n- Replace the carve-out.\n\n## Tests\n\n"
+            "New `TestRootSlash` in `client/request_test.go`, covering the table above.\n\n"
+            "Existing `TestPreserve` (`client/runtime_test.go:880`) continues to pass.\n")
+    files = {f.path: f.action for t in convert_plan(plan, source="p.md", tree={"client/request.go", "client/request_test.go", "client/runtime_test.go"}).tasks for f in t.files}
+    assert files == {"client/request.go": "MODIFY", "client/request_test.go": "MODIFY"}

@@ -322,8 +322,8 @@ def _place_files(
         if event.stance != "change" or event.path in blocked or (event.path in done and not event.worded):
             continue
         kind = kinds[event.line]
-        if kind == "verify" and event.action is None and not event.listing:
-            continue  # a verification section names files it runs, not files it changes
+        if kind == "verify" and event.action is None and not event.listing and not event.worded:
+            continue  # a verification section names files it runs, not files it changes (unless it says so)
         if kind in ("verify", "criteria") and event.action is None and _runs(event):
             continue  # `./scripts/smoke.sh` as a check: the file is run
         n = owner.get(event.line)

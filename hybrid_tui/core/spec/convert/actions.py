@@ -84,6 +84,7 @@ _NO_CHANGE_BEFORE = re.compile(
     r"|\bno changes? (?:to|in)|\bleave\b|\bkeep\b(?:\s+\w+){0,2}\s+(?:in place|as[- ]is)"
     r"|\bforbid\w*|\bne pas modifier|\bno modificar|\bunchanged|\bunchanged from|\bno"
     r"|不动|不改|勿改|不要修改|不修改|不要改|変更しない|触らない|건드리지|nicht ändern|não alterar|non modificare"
+    r"|сохранить|оставить|garder|conserver|conservar|manter|behalten|mantenere|giữ lại|保留|维持|維持|유지"
     r"|не (?:трогать|менять|изменять)|không (?:sửa|đổi|động))\W*$",
     re.IGNORECASE,
 )

@@ -350,7 +350,10 @@ def unique(items: list[str]) -> list[str]:
 _CHECK_WORDS = re.compile(
     r"\b(?:verify|verif\w+|check|checks|checking|tests?|testing|validate|validation|confirm"
     r"|ensure|make sure|must (?:still )?(?:pass|compile|build|succeed)|pass(?:es)?|green|clean|lint\w*)\b"
-    r"|確認|検証|验证|检查|確かめ|확인|검증|vérifi\w*|kiểm tra|comprobar|prüf\w*",
+    r"|valider|validez|tester|testez|contrôler|testen|validieren|überprüf\w*|verificar|validar|probar"
+    r"|testar|verificare|validare|testare|controllare|провер\w*|тест\w*|chạy thử|xác minh|errores|erreurs?"
+    r"|errors?|erros?|fehler"
+    r"|確認|検証|验证|检查|测试|確かめ|テスト|확인|검증|테스트|vérifi\w*|kiểm tra|comprobar|prüf\w*|改后|完成后|変更後|이후",
     re.IGNORECASE,
 )
 

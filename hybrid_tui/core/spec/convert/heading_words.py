@@ -3,8 +3,8 @@ language the converter does not know yet.
 
 Roles: "verify" (checks to run), "files" (a list of the files the plan touches), "tree" (a
 project / folder structure: also a list of files), "changes" (the steps), "exclude" (out of
-scope), "no change" (files that stay as they are; read as out of scope) and "done" (finished
-work). Languages: en, zh, ja, ko, de, fr, es, pt, it, ru, vi.
+scope), "no change" (files that stay as they are; read as out of scope), "read" (what exists
+already, to reuse or consult) and "done" (finished work). Languages: en, zh, ja, ko, de, fr, es, pt, it, ru, vi.
 
 `heading_role` compares a normalised heading (`sections.normalize_heading`: lower case, no
 decoration, no leading numbering, and no step prefix) with the words: the heading starts with
@@ -102,6 +102,19 @@ HEADING_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
         "it": ("nessuna modifica", "invariato", "senza modifiche"),
         "ru": ("без изменений", "не меняется", "не изменяется"),
         "vi": ("không thay đổi", "không cần thay đổi", "giữ nguyên"),
+    },
+    "read": {
+        "en": ("what exists", "what already exists", "existing", "reuse", "references", "current state"),
+        "zh": ("现有", "已有", "现状", "复用", "可复用", "参考"),
+        "ja": ("既存", "現状", "再利用", "参考"),
+        "ko": ("기존", "현재 상태", "재사용", "참고"),
+        "de": ("bestehend", "vorhanden", "was es schon gibt", "wiederverwenden", "ist-zustand", "referenzen"),
+        "fr": ("ce qui existe", "existant", "à réutiliser", "réutiliser", "état actuel", "références"),
+        "es": ("lo que existe", "existente", "reutilizar", "estado actual", "referencias"),
+        "pt": ("o que existe", "o que já existe", "existente", "reutilizar", "estado atual", "referências"),
+        "it": ("cosa esiste", "esistente", "riutilizzare", "stato attuale", "riferimenti"),
+        "ru": ("что уже есть", "существующее", "переиспользовать", "текущее состояние", "ссылки"),
+        "vi": ("hiện có", "hiện trạng", "tái sử dụng", "tham khảo"),
     },
     "done": {
         "en": ("done", "completed", "implemented", "finished"),

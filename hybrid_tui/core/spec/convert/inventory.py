@@ -370,6 +370,17 @@ def collect_events(
                 else:
                     stance, action = "change", stated_action(mention)
                 raws.append(_Raw(start + index, mention, stance, action, True, item))
+        if _only_comments(code):  # notes written as comments in a code block: prose
+            for index, line in enumerate(code):
+                text = _COMMENT_MARK.sub("", line)
+                for mention in line_mentions(text):
+                    if mention.outside:
+                        continue
+                    spelled.append(mention.path)
+                    stance, action = _stance(mention, text, kind, None)
+                    raws.append(_Raw(start + index, mention, stance, action, False, text,
+                                     worded=action is not None or says_change(mention)))
+            continue
         listed = _path_lines(code)
         if listed:
             block_label = labels[start]
@@ -450,6 +461,15 @@ def _code_header(opener: str, code: list[str]) -> tuple[int, Mention] | None:
 
 
 _PATH_LINE = re.compile(r"^\s*[-*]?\s*`?([^\s`]+)`?\s*(?:(?:←|<-|<--|#|//|--|—|–|-|:|\()\s*.*)?$")
+
+
+_COMMENT_MARK = re.compile(r"^\s*(?:#+|//+|--)\s?")
+
+
+def _only_comments(code: list[str]) -> bool:
+    """A code block whose every line is a comment (`# 创建 branding.js`): notes, not code."""
+    lines = [line for line in code if line.strip()]
+    return bool(lines) and all(_COMMENT_MARK.match(line) and not line.lstrip().startswith("#!") for line in lines)
 
 
 def _path_lines(code: list[str]) -> list[tuple[int, Mention]]:

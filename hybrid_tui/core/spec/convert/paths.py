@@ -29,7 +29,7 @@ from hybrid_tui.core.spec.format import path_problem
 
 CODE_SPAN = re.compile(r"`([^`\n]+)`")
 _PATH_CHARS = re.compile(r"[\w./@+\-\[\]()#,{}~]+")
-_LINE_SUFFIX = re.compile(r"(?::\d+(?:[-:]\d+)*|#L\d+(?:-L?\d+)?)$")
+_LINE_SUFFIX = re.compile(r"(?::\d+(?:[-:]\d+)*|#L\d+(?:-L?\d+)?|::[A-Za-z_][\w.]*(?:\(\))?)$")
 _BRACES = re.compile(r"^(.*?)\{([^{}]*,[^{}]*)\}(.*)$")
 _EXTENSION = re.compile(r"\.([A-Za-z0-9]{1,12})$")
 KNOWN_EXTENSIONS = words(

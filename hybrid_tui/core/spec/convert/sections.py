@@ -251,7 +251,7 @@ def section_kind(heading: str) -> str | None:
 
 
 # the roles of `heading_words` as section kinds ("changes" is `is_steps_heading`'s)
-_TABLE_KINDS = {"files": "files", "tree": "files", "exclude": "exclude", "no change": "exclude"}
+_TABLE_KINDS = {"files": "files", "tree": "files", "exclude": "exclude", "no change": "exclude", "read": "read"}
 
 
 def is_criteria_heading(heading: str) -> bool:

@@ -46,7 +46,8 @@ _TAG_DELETE = re.compile(
     rf"\bDELETED?\b|\bREMOVED?\b|\([Dd]eleted?\)|\([Rr]emoved?\)|{_TAG_WORDS_DELETE}"
 )
 _TAG_KEEP = re.compile(
-    r"[Uu]nchanged|\([Ee]xisting(?![^)]*\+)|[Rr]eference only|✅|✔|[Nn]o changes?|[Ii]mplemented\)"
+    r"[Uu]nchanged|\([Ee]xisting(?![^)]*\+)|[Rr]eference only|✅|✔|[Nn]o changes?|[Ii]mplemented\)|\([Kk]eep\)"
+    r"|сохранить|оставить|garder|conserver|conservar|manter|behalten|mantenere|giữ lại|保留|保持|維持|유지"
 )
 _TAG_EXISTING_PLUS = re.compile(r"\([Ee]xisting[^)]*\+")
 _HOST_ROOT = re.compile(r"^[\w-]+\.(?:com|org|net|io|dev)/")
