@@ -20,6 +20,11 @@ Behaviour choices:
 - Advice comes from the owner (`set_advice`, keyed by plan path; computing it reads and
   converts each plan, which is worker work): the list only draws it, in the current theme's
   colours (rows are redrawn when the theme changes).
+- The state of each plan's latest run (`set_runs`, from `core.plan.plan_runs`) follows the
+  advice badge: `running`, `review`, `accepted`, `rejected`, `failed` or `stopped`, coloured
+  (warning, accent, success, muted, error, muted), or in a narrow row its one-cell sign
+  (`RUN_GLYPHS`: ▶ ◆ ✓ ✗ ! ■); blank for a plan never run. The column is there only while
+  some plan has a run, so lists without runs keep their room for titles.
 """
 
 from __future__ import annotations
@@ -44,6 +49,13 @@ BADGES = {"claude": "Claude", "kimi": "Kimi"}
 BADGE_COLOURS = {"claude": "accent", "kimi": "primary"}
 """The theme colour (a Textual theme variable) of each advice choice's badge."""
 BADGE_WIDTH = max(len(text) for text in BADGES.values())
+RUN_COLOURS = {"running": "warning", "review": "accent", "accepted": "success", "rejected": "text-muted",
+               "failed": "error", "stopped": "text-muted"}
+"""The theme colour of each run-state word (core.plan.plan_runs.STATE_WORDS)."""
+RUN_WIDTH = max(len(word) for word in RUN_COLOURS)
+RUN_GLYPHS = {"running": "▶", "review": "◆", "accepted": "✓", "rejected": "✗", "failed": "!", "stopped": "■"}
+"""The one-cell sign of each run state, in rows narrower than `SIZE_MIN_WIDTH` (the list beside
+the preview at 80 columns), so the title keeps its room; the advice line names the state."""
 SIZE_MIN_WIDTH = 44
 """Rows narrower than this leave out the plan's size."""
 
@@ -80,12 +92,15 @@ class PlanRow:
     laid out for the width it is rendered at."""
 
     def __init__(self, plan: Plan, now: float, advice: Advice | None = None,
-                 colours: dict[str, str] | None = None, label: str | None = None) -> None:
+                 colours: dict[str, str] | None = None, label: str | None = None,
+                 run_state: str | None = None, with_runs: bool = False) -> None:
         self.plan = plan
         self.now = now
         self.advice = advice
         self.colours = colours
         self.label = label
+        self.run_state = run_state
+        self.with_runs = with_runs
 
     def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
         plan = self.plan
@@ -100,9 +115,14 @@ class PlanRow:
         grid = Table.grid(expand=True, padding=(0, 1))
         grid.add_column(ratio=1, no_wrap=True, overflow="ellipsis")
         grid.add_column(no_wrap=True, width=BADGE_WIDTH)
+        cells = [title, advice_badge(self.advice, self.colours)]
+        if self.with_runs:
+            state = self.run_state or ""
+            grid.add_column(no_wrap=True, width=RUN_WIDTH if with_size else 1)
+            shown = state if with_size else RUN_GLYPHS.get(state, "")
+            cells.append(Text(shown, style=(self.colours or {}).get(f"run-{state}", "")))
         grid.add_column(justify="right", no_wrap=True, width=3)
-        age = Text(format_age(self.now - plan.mtime), style="dim")
-        cells = [title, advice_badge(self.advice, self.colours), age]
+        cells.append(Text(format_age(self.now - plan.mtime), style="dim"))
         if with_size:
             grid.add_column(justify="right", no_wrap=True, width=7)
             cells.append(Text(format_size(plan.size), style="dim"))
@@ -111,9 +131,10 @@ class PlanRow:
 
 
 def plan_row(plan: Plan, now: float, advice: Advice | None = None,
-             colours: dict[str, str] | None = None, label: str | None = None) -> PlanRow:
+             colours: dict[str, str] | None = None, label: str | None = None,
+             run_state: str | None = None, with_runs: bool = False) -> PlanRow:
     """The renderable for one plan's row."""
-    return PlanRow(plan, now, advice, colours, label)
+    return PlanRow(plan, now, advice, colours, label, run_state, with_runs)
 
 
 class PlanList(OptionList):
@@ -124,6 +145,7 @@ class PlanList(OptionList):
         self.plans: list[Plan] = []
         self.advice: dict[Path, Advice | None] = {}
         self.labels: dict[Path, str] = {}  # each plan's project, in the all-projects view
+        self.run_states: dict[Path, str] = {}  # the state word of each plan's latest run
         self._now = 0.0
 
     @property
@@ -166,9 +188,18 @@ class PlanList(OptionList):
         self.advice = dict(advice)
         self.set_plans(self.plans, self._now)
 
+    def set_runs(self, states: dict[Path, str]) -> None:
+        """Show these run states (by plan path, as the plans are listed); redraws only when they
+        changed."""
+        if states != self.run_states:
+            self.run_states = dict(states)
+            self.set_plans(self.plans, self._now)
+
     def _badge_colours(self) -> dict[str, str]:
         variables = self.app.theme_variables if self.is_attached else {}
-        return {choice: variables.get(name, "") for choice, name in BADGE_COLOURS.items()}
+        colours = {choice: variables.get(name, "") for choice, name in BADGE_COLOURS.items()}
+        colours.update({f"run-{state}": variables.get(name, "") for state, name in RUN_COLOURS.items()})
+        return colours
 
     def refresh_ages(self, now: float) -> None:
         """Redraw, for a new `now`, the rows whose age reads differently (ages move on while the
@@ -180,7 +211,8 @@ class PlanList(OptionList):
                 self.replace_option_prompt_at_index(index, self._row(plan, now, colours))
 
     def _row(self, plan: Plan, now: float, colours: dict[str, str]) -> PlanRow:
-        return plan_row(plan, now, self.advice.get(plan.path), colours, self.labels.get(plan.path))
+        return plan_row(plan, now, self.advice.get(plan.path), colours, self.labels.get(plan.path),
+                        self.run_states.get(plan.path), bool(self.run_states))
 
     def plan_for(self, option_id: str | None) -> Plan | None:
         if option_id is None:

@@ -43,7 +43,10 @@ Behaviour choices:
   and while a plan's project is not known they are read again every few seconds.
   `d` and `c` on a plan written for another repository are refused with that repository and
   the command to use there, before anything opens.
-- `d` / `enter` opens the Spec screen for the highlighted plan ("Delegate to Kimi").
+- Runs (`core.plan.plan_runs`): each plan shows the state of its latest run, read in a worker
+  after the first frame, every `RUNS_REFRESH_SECONDS` and when the screen comes back into view.
+- `d` / `enter` opens the Spec screen for the highlighted plan ("Delegate to Kimi"); when its
+  latest run is running, in review or accepted, a question comes first.
 - `c` ("Claude implements") starts Claude on the highlighted plan: when the plan names
   verification commands, `CheckApprovalScreen` lists them first (y: Claude, then them; s: Claude
   alone; n: nothing). The plan itself is the prompt (`dispatch.prepare_plan_run`; a plan file that is already a spec runs as that
@@ -87,8 +90,9 @@ from hybrid_tui.core.plan.projects import (
     require_this_project,
 )
 from hybrid_tui.core.project import find_project_root
+from hybrid_tui.ui.dialogs.confirm import ConfirmScreen
 from hybrid_tui.ui.hybrid_screen import HybridScreen
-from hybrid_tui.ui.plans.plan_list import BADGE_COLOURS, PlanList
+from hybrid_tui.ui.plans.plan_list import BADGE_COLOURS, RUN_COLOURS, PlanList
 
 if TYPE_CHECKING:
     from textual.widgets import Markdown
@@ -96,11 +100,12 @@ if TYPE_CHECKING:
     from hybrid_tui.config import Settings
     from hybrid_tui.core.plan.advice import Advice
     from hybrid_tui.core.run.dispatch import Prepared
-    from hybrid_tui.core.runs import RunStore
+    from hybrid_tui.core.runs import Run, RunStore
     from hybrid_tui.ui.spec.screen import Draft
 
 WORKER_JOBS = {
     "plans-list": "list the plans",
+    "plans-runs": "read the runs of the plans",
     "plans-watch": "watch the plans directory",
     "plan-preview": "read the plan",
     "plan-render": "show the plan",
@@ -109,6 +114,8 @@ WORKER_JOBS = {
 }
 """What each worker group does, for the notification when one fails."""
 
+RUNS_REFRESH_SECONDS = 5.0
+"""How often the plans' runs are read again (a run in another window, or the CLI, moves on)."""
 AGE_REFRESH_SECONDS = 1.0
 """How often the plans' ages are looked at: a new plan's "12s" keeps counting (only rows whose
 age reads differently are redrawn)."""
@@ -124,13 +131,26 @@ AdviceKey = tuple[Path, float, int]
 """A plan's advice is cached by (path, mtime, size): Claude rewrites its plan on every edit."""
 
 
-def advice_line(advice: Advice) -> Content:
-    """`Advice: Delegate to Kimi — <reason>`, the label in its badge colour."""
-    return Content.from_markup(
-        f"[$text-muted]Advice:[/] [b ${BADGE_COLOURS[advice.choice]}]$label[/] [$text-muted]— $reason[/]",
-        label=inert(advice.label, one_line=True),
-        reason=inert(advice.reason, one_line=True),  # it may name the plan's files
+def advice_line(advice: Advice | None, run: Run | None = None) -> Content:
+    """`Advice: Delegate to Kimi — <reason>`, the label in its badge colour, and the plan's
+    latest run (`Last run: review (261102-110000-aa)`), its state in the list's colour."""
+    from hybrid_tui.core.plan.plan_runs import (
+        STATE_WORDS,  # pydantic's run model: not before the first frame
     )
+
+    parts = []
+    if run is not None:
+        state = STATE_WORDS[run.status]
+        parts.append(Content.from_markup(
+            f"[$text-muted]Last run:[/] [b ${RUN_COLOURS[state]}]$state[/] [$text-muted]($id)[/]",
+            state=state, id=inert(run.id, one_line=True)))
+    if advice is not None:
+        parts.append(Content.from_markup(
+            f"[$text-muted]Advice:[/] [b ${BADGE_COLOURS[advice.choice]}]$label[/] [$text-muted]— $reason[/]",
+            label=inert(advice.label, one_line=True),
+            reason=inert(advice.reason, one_line=True),  # it may name the plan's files
+        ))
+    return Content(" · ").join(parts)
 
 
 def prepare_claude_run(store: RunStore, repo: Path, plan: Plan, settings: Settings, text: str | None = None) -> Prepared:
@@ -227,6 +247,8 @@ class PlansScreen(HybridScreen):
         """The plan whose text (or read error) the preview shows (its top, at least)."""
         self.preview_complete = False
         """Whether the whole of `shown_preview` is rendered."""
+        self.runs: dict[Path, Run] = {}
+        """The latest run of each plan listed (by path), as last read."""
         self.advice: dict[Path, Advice | None] = {}
         """The advice of the plans listed (by path; None: the plan cannot be read)."""
         self.advised = False
@@ -288,6 +310,25 @@ class PlansScreen(HybridScreen):
 
     def on_unmount(self) -> None:
         self._stop_watch.set()
+
+    def on_screen_resume(self) -> None:
+        if self.is_mounted and self.listed_plans:
+            self._read_runs()  # back from a run or a review: its plan's state moved on
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="plans-runs")
+    def _read_runs(self) -> dict[Path, Run]:
+        """The latest run of each plan listed (core.plan.plan_runs)."""
+        from hybrid_tui.core.plan.plan_runs import plan_runs, run_of
+
+        runs = plan_runs(self.context.store, self.root)
+        return {plan.path: run for plan in self.listed_plans if (run := run_of(plan.path, runs)) is not None}
+
+    def _show_runs(self, runs: dict[Path, Run]) -> None:
+        from hybrid_tui.core.plan.plan_runs import STATE_WORDS
+
+        self.runs = runs
+        self.query_one(PlanList).set_runs({path: STATE_WORDS[run.status] for path, run in runs.items()})
+        self._show_advice_line()
 
     def _header_text(self) -> str:
         where = short_path(self.location.path, self.root)
@@ -351,6 +392,8 @@ class PlansScreen(HybridScreen):
             return  # the app is closing before it got going
         self._advise(self.plans)
         self._update_projects()
+        self._read_runs()
+        self.set_interval(RUNS_REFRESH_SECONDS, self._read_runs)
         if self.context.watch_plans:
             self._watch()
             self._relist_once_watching()
@@ -438,9 +481,10 @@ class PlansScreen(HybridScreen):
     def _show_advice_line(self) -> None:
         plan = self.selected_plan
         advice = self.advice.get(plan.path) if plan is not None else None
+        last = self.runs.get(plan.path) if plan is not None else None
         line = self.query_one("#preview-advice", Static)
-        line.update(advice_line(advice) if advice is not None else "")
-        line.set_class(advice is not None, "-shown")
+        line.update(advice_line(advice, last) if advice is not None or last is not None else "")
+        line.set_class(advice is not None or last is not None, "-shown")
 
     def _refresh_ages(self) -> None:
         if self.listed:
@@ -520,6 +564,8 @@ class PlansScreen(HybridScreen):
                 self.projects_read = True
             elif worker.group == "plans-advice":
                 self._show_advice(result)
+            elif worker.group == "plans-runs":
+                self._show_runs(result)
             elif worker.group == "claude-dispatch":
                 self._claude_started(result)
         elif event.state == WorkerState.ERROR and worker.group == "claude-dispatch":
@@ -569,7 +615,19 @@ class PlansScreen(HybridScreen):
             return
         if self._of_another_project(plan):
             return
-        self.hybrid.open_spec(plan, self.drafts)
+        run = self.runs.get(plan.path)
+        if run is not None:
+            from hybrid_tui.core.plan.plan_runs import delegate_again_question
+        question = delegate_again_question(run) if run is not None else None
+        if question is None:
+            self.hybrid.open_spec(plan, self.drafts)
+            return
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self.hybrid.open_spec(plan, self.drafts)
+
+        self.app.push_screen(ConfirmScreen(question.title, question.body, question.yes, "Cancel"), answered)
 
     def action_claude(self) -> None:
         plan = self.selected_plan
