@@ -107,3 +107,15 @@ def test_a_path_with_a_symbol_suffix_is_that_file() -> None:
             "Existing `TestPreserve` (`client/runtime_test.go:880`) continues to pass.\n")
     files = {f.path: f.action for t in convert_plan(plan, source="p.md", tree={"client/request.go", "client/request_test.go", "client/runtime_test.go"}).tasks for f in t.files}
     assert files == {"client/request.go": "MODIFY", "client/request_test.go": "MODIFY"}
+
+
+def test_a_context_fence_the_spec_parser_would_not_close_is_closed() -> None:
+    # a fence opened at 3 spaces and "closed" at 6: Markdown inside a list item, but the spec
+    # parser (at most 3 spaces) would read the whole spec after it as code
+    plan = ("# Plan\n\n## Context\n\n1. It fails with:\n   ```\n      QueryFailedError: no column\n         ```\n"
+            "2. Nothing is saved.\n\n## Steps\n\n1. Add `@JoinColumn` in `src/report.entity.ts`.\n")
+    from hybrid_tui.core.spec.format import validate_spec
+
+    spec = convert_plan(plan, source="p.md")
+    parsed, problems = validate_spec(render_spec(spec))
+    assert parsed == spec and [p for p in problems if p.severity == "error"] == []

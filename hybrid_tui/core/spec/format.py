@@ -396,19 +396,12 @@ class _Parser:
         fence_line = 0
         while i < len(lines):
             line = lines[i]
-            opener = _FENCE.match(line)
-            if fence is None:
-                if self._is_section(line):
-                    break
-                if opener:
-                    fence, fence_line = opener.group(1), i
-            elif (
-                opener
-                and opener.group(1)[0] == fence[0]
-                and len(opener.group(1)) >= len(fence)
-                and not line.strip().strip(fence[0])
-            ):
-                fence = None
+            if fence is None and self._is_section(line):
+                break
+            was_open = fence
+            fence = context_fence_after(line, fence)
+            if was_open is None and fence is not None:
+                fence_line = i
             body.append(line)
             i += 1
         if fence is not None:
@@ -591,6 +584,19 @@ class _Parser:
         if current is not None:
             out.append("\n".join(current))
         return i
+
+
+def context_fence_after(line: str, fence: str | None) -> str | None:
+    """The fence open after `line` in a spec's Context, given the one open before it (None:
+    none). A fence opens with three or more backticks or tildes indented at most three spaces,
+    and closes with a run of the same character at least as long with nothing else on the
+    line, indented at most three spaces as well."""
+    opener = _FENCE.match(line)
+    if fence is None:
+        return opener.group(1) if opener else None
+    if opener and opener.group(1)[0] == fence[0] and len(opener.group(1)) >= len(fence) and not line.strip().strip(fence[0]):
+        return None
+    return fence
 
 
 def _unquote_path(text: str) -> str:

@@ -22,10 +22,10 @@ from hybrid_tui.core.spec.convert.scan import (
     HEADING_LINE,
     TABLE_ROW,
     Doc,
-    fence_state,
 )
 from hybrid_tui.core.spec.convert.sections import section_kind
 from hybrid_tui.core.spec.convert.trees import looks_like_tree
+from hybrid_tui.core.spec.format import context_fence_after
 
 DIR_SPAN = re.compile(r"`([\w.\-/]+/)`")
 
@@ -38,13 +38,15 @@ def spec_safe(lines: list[str]) -> list[str]:
     """Plan lines made safe inside a spec's Context: a line the spec parser would read as a
     section heading (`## Tasks`) is escaped with a backslash, and a fence left open is closed
     (or the spec's next section would be code)."""
-    fenced, open_fence = fence_state(lines)
-    out = [
-        "\\" + line if not f and _SPEC_SECTION_LINE.match(line) else line
-        for line, f in zip(lines, fenced)
-    ]
-    if open_fence:
-        out.append(open_fence)
+    out: list[str] = []
+    fence: str | None = None  # as the spec parser reads the Context (format.context_fence_after)
+    for line in lines:
+        if fence is None and _SPEC_SECTION_LINE.match(line):
+            line = "\\" + line
+        fence = context_fence_after(line, fence)
+        out.append(line)
+    if fence is not None:
+        out.append(fence)
     return out
 
 
