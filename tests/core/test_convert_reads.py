@@ -97,3 +97,24 @@ def test_an_item_whose_subject_is_a_file_names_it_outside_the_steps() -> None:
             "## 三、其他\n- 根 `README.md`：补充启动说明\n- `.gitignore`：追加 `dist/`\n- 不动 `config.py`\n")
     assert files(plan, tree={"README.md", ".gitignore", "config.py"}) == {
         "backend/app.py": "CREATE", "backend/routes.py": "CREATE", "README.md": "MODIFY", ".gitignore": "MODIFY"}
+
+
+def test_a_target_column_is_where_content_moves_to() -> None:
+    plan = ("# Plan\n\n## Moves\n\n| Section (current) | Target | Why |\n|---|---|---|\n"
+            "| Tool roster | `docs/dev/tool-roster.md` | evolving |\n| Glossary | `docs/dev/glossary.md` | terms |\n")
+    assert files(plan) == {"docs/dev/tool-roster.md": "CREATE", "docs/dev/glossary.md": "CREATE"}
+
+
+def test_a_deliverable_column_with_a_source_column_and_folders_from_globs() -> None:
+    plan = ("# 計画\n\n## Wave 1\n\n| レーン | ソース | 成果物 |\n|---|---|---|\n| L1 | `company.html` | `inc/data-company.php` |\n"
+            "| L2 | `CompanyPage.jsx` | `template-parts/hero.php` |\n\n## ファイル責任マトリクス\n\n| パス | Wave |\n|---|---|\n"
+            "| `theme/site/inc/data-*.php` | 2 |\n| `theme/site/template-parts/*.php` | 1 |\n")
+    assert set(files(plan)) == {"theme/site/inc/data-company.php", "theme/site/template-parts/hero.php"}
+
+
+def test_a_tree_under_a_new_files_heading_creates_its_files() -> None:
+    plan = ("# Plan: Statistiken\n\n## Architektur\n\n### Neue Dateien\n\n```\nsrc/\n  views/StatisticsView.vue   # Hauptseite\n"
+            "  composables/\n    useStatistics.ts         # Daten\n```\n\n### Zu ändernde Dateien\n\n"
+            "| Datei | Änderung |\n|---|---|\n| `src/router/index.ts` | Route |\n")
+    assert files(plan) == {"src/views/StatisticsView.vue": "CREATE", "src/composables/useStatistics.ts": "CREATE",
+                           "src/router/index.ts": "MODIFY"}

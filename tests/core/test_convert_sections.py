@@ -119,3 +119,12 @@ def test_a_context_fence_the_spec_parser_would_not_close_is_closed() -> None:
     spec = convert_plan(plan, source="p.md")
     parsed, problems = validate_spec(render_spec(spec))
     assert parsed == spec and [p for p in problems if p.severity == "error"] == []
+
+
+def test_a_plan_that_drifted_right_is_read_at_its_headings() -> None:
+    drift = " " * 21
+    plan = (f"# PDF em branco\n\nSintoma.\n\n{drift}## Mudança\n\n{drift}Arquivo: `nest/src/report.entity.ts`\n\n"
+            f"{drift}## Verificação\n\n{drift}```bash\n{drift}cd nest && npm run build\n{drift}```\n")
+    spec = convert_plan(plan, source="p.md")
+    assert [f.path for t in spec.tasks for f in t.files] == ["nest/src/report.entity.ts"]
+    assert spec.all_commands() == ["cd nest && npm run build"]

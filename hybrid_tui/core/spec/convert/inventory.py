@@ -74,9 +74,10 @@ class Event:
 
 
 _FILE_COLUMN = re.compile(
-    r"^(?:(?:files?|paths?|file ?paths?|component|components|asset|module|modules|location"
-    r"|fichiers?|archivos?|ruta|arquivos?|dateien|datei|pfad|файл|файлы|путь|tệp|tập tin|đường dẫn)\b"
-    r"|文件|文件路径|ファイル|파일)",
+    r"^(?:(?:files?|paths?|file ?paths?|component|components|asset|module|modules|location|deliverables?"
+    r"|fichiers?|livrables?|archivos?|entregables?|ruta|arquivos?|entregáveis|dateien|datei|pfad|artefakte?"
+    r"|файл|файлы|путь|результат|tệp|tập tin|đường dẫn|sản phẩm)\b"
+    r"|文件|文件路径|产出|交付物|ファイル|成果物|파일|산출물)",
     re.IGNORECASE,
 )
 _ACTION_COLUMN = re.compile(
@@ -90,11 +91,18 @@ _SOURCE_COLUMN = re.compile(
     r"|referencia|origem|fonte|riferimento|источник|оригинал|nguồn|tham khảo|examples?|e\.g\.|samples?"
     r"|beispiele?|exemples?|ejemplos?|exemplos?|esempi[oa]?|пример\w*|ví dụ|patterns?|conventions?|naming"
     r"|format|muster|convention de nommage)\b"
-    r"|来源|源|参考|元|参照元|출처|원본|示例|例子|例|サンプル|예시|예|规范|命名|規約|形式|형식)",
+    r"|来源|源|参考|元|参照元|ソース|移植元|출처|원본|소스|示例|例子|例|サンプル|예시|예|规范|命名|規約|形式|형식)",
     re.IGNORECASE,
 )
 """A table column whose files are read, not changed: a source (`| Source | Target |`), an
 example or a naming pattern (`| 类型 | 规范 | 示例 |`)."""
+_TARGET_COLUMN = re.compile(
+    r"^(?:(?:target|to|destination|new (?:path|location|file)|moved to|ziel|nach|cible|vers|destino|para"
+    r"|destinazione|куда|đích)\b|目标|移動先|移行先|대상)",
+    re.IGNORECASE,
+)
+"""A table column naming where content goes (`| From | To |`, `| Section | Target |`): new files."""
+_GLOB_DIR = re.compile(r"`((?:[\w.\-]+/)+)[^`/\s]*\*[^`/\s]*`")
 _FOLDER_SPAN = re.compile(r"`([\w.\-]+(?:/[\w.\-]+)*)/?`")
 # a list item or line that opens with a file name in bold or code: it announces that file
 _FILE_LABEL = re.compile(
@@ -172,17 +180,20 @@ def collect_events(
         None  # (start, file col, action col)
     )
     table_sources: list[int] = []  # the header's source columns
+    table_targets: list[int] = []  # the header's target (move destination) columns
     for i, line in enumerate(doc.lines):
         if doc.fenced[i] or i == title_index:
             continue
         kind = kinds[i]
         label = labels[i]
         dirs.extend(m.group(1) for m in _DIR_SPAN.finditer(line))
+        dirs.extend(m.group(1) for m in _GLOB_DIR.finditer(line))  # `theme/inc/cpt-*.php`: theme/inc is a folder
         if TABLE_ROW.match(line):
             row = cells(line)
             if table_header is None or not TABLE_ROW.match(doc.lines[i - 1]):
                 table_header = _table_columns(row)
                 table_sources = [n for n, c in enumerate(row) if _SOURCE_COLUMN.match(c.strip("*_ `"))]
+                table_targets = [n for n, c in enumerate(row) if _TARGET_COLUMN.match(c.strip("*_ `"))]
                 spelled.extend(
                     m.path for m in _row_mentions(row, None) if not m.outside
                 )
@@ -192,6 +203,7 @@ def collect_events(
             _, file_col, action_col = table_header
             found = _row_mentions(row, file_col)
             read_cells = [row[n] for n in table_sources if n < len(row) and n != file_col]
+            target_cells = [row[n] for n in table_targets if n < len(row)]
             spelled.extend(m.path for m in found if not m.outside)
             cell = (
                 cell_action(row[action_col])
@@ -217,6 +229,8 @@ def collect_events(
                     stance, action = "change", stated_action(mention) or cell
                 if stance == "change" and any(f"`{mention.path}`" in c or mention.path in c.split() for c in read_cells):
                     stance = "read"  # the row's source or example column: not what changes
+                elif stance == "change" and action is None and any(f"`{mention.path}`" in c for c in target_cells):
+                    action = "CREATE"  # a "Target" / "To" column: where content moves to, a new file
                 if (
                     folder
                     and not mention.outside
@@ -341,6 +355,8 @@ def collect_events(
                         stance, action = "change", entry.tag
                     elif entry.tag == "EXTENDED" and kind == "files":
                         stance, action = "change", "MODIFY"
+                    elif not tagged and labels[start] in ("CREATE", "MODIFY", "DELETE"):
+                        stance, action = "change", labels[start]  # a tree under "### Neue Dateien"
                     elif not tagged and kind == "files":
                         stance, action = "change", "CREATE"
                     else:

@@ -60,6 +60,8 @@ class Resolver:
                 return None  # one of several files the plan spells out: which one is unknown
         elif not literal and path not in self.literal:
             path = self._complete(path)
+        else:
+            path = self._join_folder(path)  # listed as written, but `inc/x.php` under the one `theme/inc/`
         tree = self.tree
         if tree is None or path in tree:
             return path
@@ -101,6 +103,11 @@ class Resolver:
         ]
         if len(longer) == 1:
             return longer[0]
+        return self._join_folder(path)
+
+    def _join_folder(self, path: str) -> str:
+        """`queries/x.sql` joined to the one folder the plan names whose last part is `queries`
+        (`internal/db/queries/`)."""
         first = path.split("/", 1)[0]
         joined = {
             d + path[len(first) :]

@@ -90,12 +90,34 @@ def _unescaped(line: str) -> list[str]:
     return line.replace("\\t", "\t").replace('\\"', '"').split("\\n")
 
 
+_DRIFTED_HEADING = re.compile(r"^( {4,})#{2,6}[ \t]+\S")
+
+
+def _undrifted(lines: list[str]) -> list[str]:
+    """A plan pasted through an auto-indenting editor drifts right: its `## Headings` and
+    fences end up 20 spaces in, where Markdown reads code. With two or more such headings, from
+    each one on the lines are shifted back by its indentation (until a line less indented)."""
+    if sum(1 for line in lines if _DRIFTED_HEADING.match(line)) < 2:
+        return lines
+    out: list[str] = []
+    shift = 0
+    for line in lines:
+        drifted = _DRIFTED_HEADING.match(line)
+        indent = len(line) - len(line.lstrip(" "))
+        if drifted:
+            shift = len(drifted.group(1))
+        elif line.strip() and indent < shift:
+            shift = 0
+        out.append(line[shift:] if line.strip() else line.strip())
+    return out
+
+
 def scan(text: str) -> Doc:
     """Lines, fenced code and headings, from markdown-it-py's block tokens (`token.map` gives
     their lines): ATX and setext headings, also inside list items and block quotes; fenced code
     as CommonMark closes it (at the end of its list item when unclosed there); an HTML comment
     block is blanked out (it is not shown, so it is neither structure nor content)."""
-    lines = [part for line in split_lines(text) for part in _unescaped(line)]
+    lines = _undrifted([part for line in split_lines(text) for part in _unescaped(line)])
     fenced = [False] * len(lines)
     headings: list[Heading] = []
     # markdown-it breaks lines at a lone \r too; ours at \n only
