@@ -70,3 +70,18 @@ def test_a_deferred_or_no_change_mark_applies_to_its_entry(mark: str) -> None:
 def test_a_done_mark_qualified_as_partial_is_not_done(mark: str) -> None:
     plan = (f"# Plan\n\n## Phase 1: UI {mark}\n\n- Update `web/src/App.vue`\n\n## Phase 2: API\n\n- Create `server/labels.mjs`\n")
     assert [t.title for t in convert_plan(plan, source="p.md").tasks] == [f"UI {mark}", "API"]
+
+
+def test_a_plan_whose_every_step_is_ticked_changes_nothing() -> None:
+    plan = ("# いいね機能\n\n## 設計\n\n```\nsrc/like/\n├── index.ts\n└── Like.entity.ts\n```\n\n## 実装\n\n"
+            "### Step 1: バックエンド ✅\n\n- `src/like/Like.entity.ts`\n\n### Step 2: フロントエンド ✅\n\n- `web/LikeButton.tsx`\n")
+    assert files(plan) == {}
+    open_step = plan.replace("### Step 2: フロントエンド ✅", "### Step 2: フロントエンド")
+    assert files(open_step)["web/LikeButton.tsx"] == "MODIFY"
+
+
+def test_a_file_of_a_finished_phase_is_still_changed_by_an_open_one() -> None:
+    plan = ("# Plan\n\n## Fase 1 — Nav ✅ HECHA\n\n- Archivos: `theme.xml`, `css/site.css`\n\n"
+            "## Fase 2 — Convenios\n\n- Archivos: `theme.xml` (tabla), `css/site.css` (nueva sección)\n\n"
+            "## Fase 3 — Cierre\n\n- Proponer commits siguiendo `docs/COMMITS.md`\n")
+    assert files(plan) == {"theme.xml": "MODIFY", "css/site.css": "MODIFY"}

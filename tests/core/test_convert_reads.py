@@ -118,3 +118,9 @@ def test_a_tree_under_a_new_files_heading_creates_its_files() -> None:
             "| Datei | Änderung |\n|---|---|\n| `src/router/index.ts` | Route |\n")
     assert files(plan) == {"src/views/StatisticsView.vue": "CREATE", "src/composables/useStatistics.ts": "CREATE",
                            "src/router/index.ts": "MODIFY"}
+
+
+def test_files_that_use_what_changes_are_read() -> None:
+    plan = ("# Plan\n\n## Changes\n\n1. Remove `constraintScore` from `src/engine.ts` — used by `src/scheduler.ts` "
+            "and `src/refs.ts`\n2. Keep `findSlot` (called from `src/scheduleOne.ts`)\n")
+    assert files(plan) == {"src/engine.ts": "MODIFY"}

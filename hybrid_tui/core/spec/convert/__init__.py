@@ -125,7 +125,9 @@ def convert_plan(
             owned[i] = True
     # a finished phase or step (`## Phase 1: Setup ✅`) is no task: its lines stay owned, so
     # nothing of it is left over for "Other files", and its files are done (section_kinds)
-    units = [unit for unit in units if not (unit.span and kinds[unit.span[0]] == "done")]
+    finished = [unit for unit in units if unit.span and kinds[unit.span[0]] == "done"]
+    all_done = bool(units) and len(finished) == len(units)  # every step ticked: the plan is done
+    units = [unit for unit in units if unit not in finished]
     content_kinds(doc, kinds, owned, title_index)
     whole_plan = not units
     if whole_plan:
@@ -133,6 +135,8 @@ def convert_plan(
 
     spec_commands, spec_others = _spec_verification(doc, title_index, owned, kinds)
     events = collect_events(doc, title_index, kinds, tree, root)
+    if all_done:
+        events = [e for e in events if e.stance != "change"]
     tasks = [_task(unit, n) for n, unit in enumerate(units, start=1)]
     fresh = (bool(_GREENFIELD.search(context)) or bool(_GREENFIELD.search(title))
              or bool(_PROJECT_INIT.search(plan_text)))
@@ -305,7 +309,8 @@ def _place_files(
     # "no change" / out of scope rules over the whole plan; a done mark over the entry it marks
     # and over mentions that say nothing of their own (no action word: "(capab.h)")
     blocked = {e.path for e in events if e.stance == "exclude"}
-    done = {e.path for e in events if e.stance == "done"}
+    # (a finished phase's files are its own: an open step naming them still changes them)
+    done = {e.path for e in events if e.stance == "done" and kinds[e.line] != "done"}
     owner: dict[int, int] = {}
     for index, unit in enumerate(units):
         for i in unit.where:
@@ -319,6 +324,7 @@ def _place_files(
     outside: list[list[str]] = [[] for _ in tasks]
     leftovers: dict[str, list[Event]] = {}
     for event in events:
+        n = owner.get(event.line)
         if event.stance != "change" or event.path in blocked or (event.path in done and not event.worded):
             continue
         kind = kinds[event.line]
@@ -326,7 +332,6 @@ def _place_files(
             continue  # a verification section names files it runs, not files it changes (unless it says so)
         if kind in ("verify", "criteria") and event.action is None and _runs(event):
             continue  # `./scripts/smoke.sh` as a check: the file is run
-        n = owner.get(event.line)
         if n is None:
             if not (event.listing or event.action in ("CREATE", "DELETE") or (event.worded and kind is None)):
                 continue  # outside the steps, a file counts when listed, created, deleted or said to change

@@ -94,6 +94,10 @@ _READ_WORDS = re.compile(
     r"|verify|confirm|compare|match(?:es|ing)?|template|cop(?:y|ies|ying|ied)|duplicat\w*|via"
     r"|extract(?:ed|ing)?(?:\s+\S+){0,3}\s+from|import(?:s|ed|ing)?(?:\s+\S+){0,3}\s+from"
     r"|uses?|using|referenced?|referencing|defined in|lives? in|exists? in|found in"
+    r"|used (?:by|in)|called (?:by|from)|imported (?:by|in)|referenced by|utilisée? (?:par|dans)"
+    r"|usad[oa] (?:por|en|em)|verwendet (?:von|in)|utilizzat[oa] (?:da|in)|используется в"
+    r"|siguiendo|según|véase|suivant|selon|voir|comme dans|d'après|gemäß|siehe|wie in|nach vorbild"
+    r"|seguindo|conforme|veja|seguendo|secondo|vedi|согласно|как в|по образцу|theo|xem|giống như"
     r"|source of truth|(?:helper|function|class|hook|harness|style|component|code) from"
     r"|参照|参考|参见|確認|确认|참고|참조)\b(?:\W+\w+){0,5}\W*$",
     re.IGNORECASE,
