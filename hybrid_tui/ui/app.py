@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import gc
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -30,10 +30,11 @@ from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.filter import ANSIToTruecolor, LineFilter
 from textual.notifications import Notification, Notify, SeverityLevel
+from textual.screen import Screen
 from textual.worker import Worker, WorkerState
 
 from hybrid_tui.config_file import StartupSettings, config_path, read_config_table
@@ -164,6 +165,7 @@ class HybridApp(App[None]):
     BINDINGS = [
         Binding("q", "quit", "Quit", id="quit"),
         Binding("ctrl+c", "quit", "Quit", show=False, priority=True, id="quit-ctrl-c"),
+        Binding("f2", "open_runs", "Runs", show=False, id="runs"),  # not in every footer: the palette and README say it
     ]
 
     QUIT_WAIT_SECONDS = 30.0
@@ -363,6 +365,18 @@ class HybridApp(App[None]):
 
         screen = RunScreen(run, warnings=list(warnings), approved_checks=approved_checks, revision=revision)
         (self.switch_screen if replace else self.push_screen)(screen)
+
+    def action_open_runs(self) -> None:
+        """The runs view (ui/runs/screen.py); from it, `f2` does nothing more."""
+        from hybrid_tui.ui.runs.screen import RunsScreen
+
+        if not isinstance(self.screen, RunsScreen):
+            self.push_screen(RunsScreen())
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand("Runs", "Every run of this repository: state, steps, checks; open a review (f2)",
+                            self.action_open_runs)
 
     def open_review(self, run: Run) -> None:
         from hybrid_tui.ui.review.screen import ReviewScreen

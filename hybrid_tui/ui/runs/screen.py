@@ -1,0 +1,186 @@
+"""The runs view: every run of this repository, newest first, and the way back to any of them.
+
+Behaviour choices:
+- `f2` from any screen (the app's binding; also in the command palette as "Runs") opens it;
+  `escape` goes back to the screen it was opened from.
+- One row a run: its state (the plan list's words and colours, `core.plan.plan_runs`), title
+  (cut at `TITLE_WIDTH`), steps (`6+2`: two more requests than steps, retries), elapsed time,
+  checks passed of those run (`3/4`, `–` when none ran, `skipped` when not approved), agent
+  and profile, and its id.
+  The runs are read in a worker (a run record each), so the first frame shows "Reading runs…".
+- `enter` (or `v`) opens the highlighted run's review: a run waiting in review, failed, stopped or
+  landed (a landed one reads as it landed). A run still going has no review yet: the row says
+  so instead of opening anything.
+- Left out for now (issue 14 goes on): opening a run's live pane or its transcript, discarding,
+  resuming and adopting orphans from here; `hybrid-tui runs` and the run's review do those.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.content import Content
+from textual.widgets import DataTable, Footer, Static
+from textual.worker import Worker, WorkerState
+
+from hybrid_tui.core.inert import inert
+from hybrid_tui.ui.hybrid_screen import HybridScreen
+
+if TYPE_CHECKING:
+    from hybrid_tui.core.runs import Run
+
+COLUMNS = ("State", "Title", "Steps", "Time", "Checks", "Agent", "Run")
+TITLE_WIDTH = 30
+"""Titles are cut at this many cells (with "…"), so steps, time and checks stay in view at 60
+columns; the run id comes last."""
+
+
+def _seconds(start: str | None, end: str | None, now: datetime) -> float | None:
+    if not start:
+        return None
+    try:
+        begun = datetime.fromisoformat(start)
+        ended = datetime.fromisoformat(end) if end else now
+    except ValueError:
+        return None
+    return (ended - begun).total_seconds()
+
+
+def run_cells(run: Run, now: datetime, colours: dict[str, str]) -> tuple[Text, ...]:
+    """The cells of one run's row (see the module docstring)."""
+    from hybrid_tui.core.plan.plan_runs import STATE_WORDS
+    from hybrid_tui.ui.plans.plan_list import RUN_COLOURS
+    from hybrid_tui.ui.run.screen import format_elapsed
+
+    state = STATE_WORDS[run.status]
+    agent = run.agent + (f" · {Path(run.profile).name}" if run.profile else "")
+    steps = str(run.steps) + (f"+{run.requests - run.steps}" if run.requests > run.steps else "")
+    seconds = _seconds(run.started_at, run.finished_at, now)
+    if run.checks_skipped:
+        checks = "skipped"
+    elif run.checks is None:
+        checks = "–"
+    else:
+        checks = f"{sum(1 for check in run.checks if check.ok)}/{len(run.checks)}"
+    title = Text(inert(run.title, one_line=True))  # a plan's title: its bytes never reach the terminal raw
+    title.truncate(TITLE_WIDTH, overflow="ellipsis")
+    return (
+        Text(state, style=colours.get(RUN_COLOURS[state], "")),
+        title,
+        Text(steps, justify="right"),
+        Text(format_elapsed(seconds) if seconds is not None else "–", justify="right"),
+        Text(checks, justify="right"),
+        Text(inert(agent, one_line=True)),
+        Text(run.id, style="dim"),
+    )
+
+
+class RunsScreen(HybridScreen):
+    DEFAULT_CSS = """
+    RunsScreen { layout: vertical; }
+    RunsScreen > #runs-header { height: 1; padding: 0 1; background: $panel; color: $foreground; }
+    RunsScreen > DataTable { height: 1fr; }
+    RunsScreen > #runs-empty { height: 1fr; padding: 1 2; color: $text-muted; display: none; }
+    RunsScreen.-empty > #runs-empty { display: block; }
+    RunsScreen.-empty > DataTable { display: none; }
+    """
+
+    BINDINGS = [
+        Binding("v", "open", "Review", id="runs.open"),  # enter too (the table's own select)
+        Binding("escape", "back", "Back", id="runs.back"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.runs: list[Run] = []
+        self.read = False  # the runs were read once
+
+    def compose(self) -> ComposeResult:
+        yield Static("Reading runs…", id="runs-header")
+        table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=False, id="runs-table")
+        table.add_columns(*COLUMNS)
+        yield table
+        yield Static("", id="runs-empty")
+        yield Footer(compact=True, show_command_palette=False)
+
+    def on_mount(self) -> None:
+        self._read_runs()
+
+    def on_screen_resume(self) -> None:
+        if self.read:
+            self._read_runs()  # back from a review: the run may have landed
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="runs-read")
+    def _read_runs(self) -> tuple[list[Run], Path]:
+        from hybrid_tui.core.project import find_project_root
+
+        context = self.context
+        try:
+            root = find_project_root(context.repo)
+        except Exception:  # not in a checkout: the runs made from here
+            root = Path(context.repo)
+        return context.store.list(root), root
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if worker.group != "runs-read":
+            return
+        if event.state == WorkerState.SUCCESS:
+            result: Any = worker.result
+            self._show(*result)
+        elif event.state == WorkerState.ERROR:
+            self.notify(f"Could not read the runs: {worker.error}", severity="error", timeout=10, markup=False)
+
+    def _show(self, runs: list[Run], root: Path) -> None:
+        self.runs = runs
+        self.read = True
+        table = self.query_one(DataTable)
+        highlighted = table.cursor_row
+        table.clear()
+        variables = self.app.theme_variables
+        colours = {name: variables.get(name, "") for name in ("warning", "accent", "success", "text-muted", "error")}
+        now = self.context.clock()
+        for run in runs:
+            table.add_row(*run_cells(run, now, colours), key=run.id)
+        if runs:
+            table.move_cursor(row=min(highlighted, len(runs) - 1))
+        going = sum(1 for run in runs if run.is_active)
+        waiting = sum(1 for run in runs if run.status.value == "review")
+        summary = f"{len(runs)} run{'s' * (len(runs) != 1)} of {root.name}"
+        if going or waiting:
+            summary += f" · {going} going · {waiting} in review"
+        self.query_one("#runs-header", Static).update(Content(inert(summary, one_line=True)))
+        self.query_one("#runs-empty", Static).update(
+            Content(inert(f"No runs of {root.name} yet: delegate a plan (d on the plans screen) to make one."))
+        )
+        self.set_class(not runs, "-empty")
+        table.focus()
+
+    def selected_run(self) -> Run | None:
+        table = self.query_one(DataTable)
+        if not self.runs or not 0 <= table.cursor_row < len(self.runs):
+            return None
+        return self.runs[table.cursor_row]
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        self.action_open()
+
+    def action_open(self) -> None:
+        run = self.selected_run()
+        if run is None:
+            return
+        if run.is_active:
+            self.notify(f"Run {run.id} is still {run.status.value}: its review opens when the agent ends.",
+                        severity="warning", markup=False)
+            return
+        self.hybrid.open_review(run)
+
+    def action_back(self) -> None:
+        self.hybrid.go_back()
