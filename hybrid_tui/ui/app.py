@@ -177,6 +177,7 @@ class HybridApp(App[None]):
         self._asking_to_quit = False
         self._resume_gc = resume_gc
         self.startup_done = False
+        self.recovery_done = False  # the start-up recovery of orphaned runs finished
         """Set once the start-up work after the first frame is done (tests wait on it)."""
         self.approvals: Approvals | None = None
         """The socket Claude's approval hook reaches this app on, once it listens."""
@@ -289,6 +290,23 @@ class HybridApp(App[None]):
             gc.enable()
         self._load_after_first_frame()
         self._serve_approvals()
+        self._recover_runs()
+
+    @work(thread=True, exit_on_error=False, group="recovery")
+    def _recover_runs(self) -> str | None:
+        """What `hybrid-tui runs` does first, at start-up: runs orphaned by a hybrid-tui that
+        stopped are marked interrupted, their work committed; then one line says what waits."""
+        from hybrid_tui.core.errors import HybridError
+        from hybrid_tui.core.project import find_project_root
+        from hybrid_tui.core.run.recovery import recover_runs, startup_line
+
+        store = self.context.store
+        try:
+            recovered = recover_runs(store)
+            root = find_project_root(self.context.repo)
+        except HybridError:  # a state dir that cannot be written, no repository: nothing to say
+            return None
+        return startup_line(recovered, store.list(root))
 
     @work(exit_on_error=False, group="approvals")
     async def _serve_approvals(self) -> None:
@@ -334,6 +352,11 @@ class HybridApp(App[None]):
         return themes
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker.group == "recovery" and event.worker.is_finished:
+            if event.state == WorkerState.SUCCESS and event.worker.result:
+                self.notify(event.worker.result, title="Runs", timeout=8, markup=False)
+            self.recovery_done = True
+            return
         if event.worker.group != "startup" or not event.worker.is_finished:
             return
         if event.state == WorkerState.SUCCESS:

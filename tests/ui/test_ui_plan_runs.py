@@ -56,7 +56,8 @@ def row_text(screen, index: int) -> str:
 
 async def runs_shown(pilot: Pilot):
     screen = await plans_shown(pilot)
-    await wait_until(pilot, lambda: len(screen.runs) == 3, "the plans' runs")
+    await wait_until(pilot, lambda: len(screen.runs) == 3 and pilot.app.recovery_done, "the plans' runs")
+    pilot.app.clear_notifications()  # the start-up line (tests/ui/test_ui_runs.py)
     await pilot.pause()
     return screen
 

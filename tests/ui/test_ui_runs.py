@@ -28,7 +28,7 @@ def saved(repo: Path, run_id: str, status: Status, **changes: object) -> Run:
               branch=f"kimi/{run_id}", base_branch="main", base_sha="0" * 40, worktree=str(repo.parent / run_id),
               status=status, created_at="2026-11-02T10:00:00+00:00", started_at="2026-11-02T10:00:00+00:00",
               finished_at=None if status == Status.RUNNING else "2026-11-02T10:01:30+00:00",
-              steps=6, requests=8 if status == Status.FAILED else 6, owner_pid=os.getpid(), **changes)
+              steps=6, requests=8 if status == Status.FAILED else 6, **({"owner_pid": os.getppid()} | changes))  # a live hybrid-tui, not this one
     return RunStore(Settings().resolved_state_dir()).save(run)
 
 
@@ -45,6 +45,8 @@ def every_status(repo: Path) -> list[Run]:
 
 async def runs_view(pilot: Pilot) -> RunsScreen:
     await plans_shown(pilot)
+    await wait_until(pilot, lambda: pilot.app.recovery_done, "the start-up recovery")
+    pilot.app.clear_notifications()  # its line is pinned by test_the_start_up_line_says_what_waits
     await pilot.press("f2")
     await wait_until(pilot, lambda: isinstance(pilot.app.screen, RunsScreen) and pilot.app.screen.read, "the runs")
     await pilot.pause()
@@ -93,3 +95,34 @@ def test_snapshot_runs_view(snap_compare, repo: Path, every_status: list[Run], s
 
 def test_snapshot_runs_view_empty(snap_compare, repo: Path) -> None:
     assert snap_compare(new_app(repo), terminal_size=(60, 20), run_before=runs_view)
+
+
+def test_the_start_up_line_says_what_waits_and_what_recovery_found(repo: Path, every_status: list[Run]) -> None:
+    orphan = saved(repo, "261102-130000-aa", Status.RUNNING, owner_pid=dead_pid())  # its hybrid-tui died
+
+    async def body(pilot: Pilot) -> None:
+        await plans_shown(pilot)
+        await wait_until(pilot, lambda: pilot.app.recovery_done, "the start-up recovery")
+        said = [n.message for n in pilot.app._notifications]
+        assert said == ["1 run cut short when hybrid-tui stopped: marked interrupted, work committed · 1 in review · "
+                        "1 still going (f2 lists every run)"]
+        assert RunStore(Settings().resolved_state_dir()).load(orphan.id).status == Status.INTERRUPTED
+
+    run(new_app(repo), body)
+
+
+def test_nothing_is_said_at_start_up_without_runs(repo: Path) -> None:
+    async def body(pilot: Pilot) -> None:
+        await plans_shown(pilot)
+        await wait_until(pilot, lambda: pilot.app.recovery_done, "the start-up recovery")
+        assert list(pilot.app._notifications) == []
+
+    run(new_app(repo), body)
+
+
+def dead_pid() -> int:
+    import subprocess
+
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    return proc.pid

@@ -87,6 +87,28 @@ def recover_runs(store: RunStore) -> list[Run]:
     return recovered
 
 
+def startup_line(recovered: list[Run], runs: list[Run]) -> str | None:
+    """What the app says at start-up of this repository's runs (`runs`) after `recover_runs`
+    gave `recovered`, in one line; None when there is nothing to say (no run waits, none was
+    recovered; a run this process drives is not counted)."""
+    mine = {run.id for run in runs}
+    cut = [run for run in recovered if run.id in mine]
+    news = [run for run in runs if run.owner_pid != os.getpid()]  # a run this process made is no news
+    going = sum(1 for run in news if run.is_active)
+    waiting = sum(1 for run in news if run.status == Status.REVIEW)
+    parts = []
+    if cut:
+        parts.append(f"{len(cut)} run{'s' * (len(cut) != 1)} cut short when hybrid-tui stopped: "
+                     "marked interrupted, work committed")
+    if waiting:
+        parts.append(f"{waiting} in review")
+    if going:
+        parts.append(f"{going} still going")
+    if not parts:
+        return None
+    return " · ".join(parts) + " (f2 lists every run)"
+
+
 def _recover(store: RunStore, run: Run) -> None:
     """Stop the orphan's agent, commit what it left, mark it interrupted."""
     _stop_orphan_agent(run)

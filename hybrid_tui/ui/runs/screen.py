@@ -11,6 +11,9 @@ Behaviour choices:
 - `enter` (or `v`) opens the highlighted run's review: a run waiting in review, failed, stopped or
   landed (a landed one reads as it landed). A run still going has no review yet: the row says
   so instead of opening anything.
+- At start-up the app itself runs the recovery `hybrid-tui runs` runs (ui/app.py: runs left
+  going by a hybrid-tui that stopped are marked interrupted, their work committed) and says in
+  one line what it found and what waits (`core.run.recovery.startup_line`).
 - Left out for now (issue 14 goes on): opening a run's live pane or its transcript, discarding,
   resuming and adopting orphans from here; `hybrid-tui runs` and the run's review do those.
 """
