@@ -109,6 +109,20 @@ class HookSettings(_Section):
     answer_timeout: float = Field(default=300.0, gt=0)
 
 
+class QuotaSettings(_Section):
+    """`[quota]`: the worker's weekly request budget (core/quota.py; Kimi's Moderato plan:
+    2,048 requests a week). `weekly_limit = 0`: no limit. The week starts at `reset_weekday`
+    `reset_hour` o'clock UTC."""
+
+    weekly_limit: int = Field(default=2048, ge=0)
+    reset_weekday: Literal["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"] = "monday"
+    reset_hour: int = Field(default=0, ge=0, le=23)
+
+    @property
+    def weekday(self) -> int:
+        return ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].index(self.reset_weekday)
+
+
 class Settings(_Section):
     plans_dir: Path | None = None
     state_dir: Path | None = None
@@ -122,6 +136,7 @@ class Settings(_Section):
     advice: AdviceSettings = AdviceSettings()
     review: ReviewSettings = ReviewSettings()
     merge: MergeSettings = MergeSettings()
+    quota: QuotaSettings = QuotaSettings()
     # The user's keymap: binding id -> keys (comma-separated), applied with App.set_keymap;
     # the ids are in the README's key table (e.g. "review.accept", "plans.delegate").
     keys: dict[str, str] = {}

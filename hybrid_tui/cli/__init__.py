@@ -23,7 +23,7 @@ from hybrid_tui.cli.hook import cmd_hook, permission_request
 from hybrid_tui.cli.land import cmd_accept, cmd_pr, cmd_rebase, cmd_reject
 from hybrid_tui.cli.plans import cmd_check, cmd_plans, cmd_spec
 from hybrid_tui.cli.revise import cmd_review, cmd_revise
-from hybrid_tui.cli.run import cmd_diff, cmd_run, cmd_runs, cmd_verify
+from hybrid_tui.cli.run import cmd_diff, cmd_quota, cmd_run, cmd_runs, cmd_verify
 from hybrid_tui.cli.stdout import InertStream, ReaderMayLeave
 from hybrid_tui.cli.tui import _tui, tui_app
 from hybrid_tui.core.errors import HybridError
@@ -106,7 +106,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--approve-checks", action="store_true",
                    help="run the verification commands printed before the agent starts (default: skipped, "
                         "unless [review] approve_checks = true)")
+    p.add_argument("--force", action="store_true",
+                   help="start even when the weekly request budget ([quota] weekly_limit) is used up")
     add("runs", "list the runs of this repository (all runs outside a repository), newest first", json_flag=True)
+    add("quota", "the weekly request ledger (estimated from the runs): requests by week, agent and profile, "
+        "against [quota] weekly_limit", repo=False, json_flag=True)
     p = add("diff", "show a run's changes against its base", repo=False, json_flag=True)
     p.add_argument("run_id", metavar="RUN_ID", help=RUN_ID_HELP)
     p = add("verify", "run a run's verification commands again in its worktree (exit 1 if one fails)",
@@ -196,6 +200,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "check": cmd_check,
     "run": cmd_run,
     "runs": cmd_runs,
+    "quota": cmd_quota,
     "diff": cmd_diff,
     "verify": cmd_verify,
     "accept": cmd_accept,

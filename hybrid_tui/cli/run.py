@@ -62,6 +62,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     agent = make_agent(args.agent, settings)
     store = _store(settings)
     store.require_writable()  # a read-only, full or missing-permission state dir: exit 2 here
+    if agent.name == "kimi":
+        _mind_the_quota(store, settings, force=args.force)
     repo_path = (args.repo or Path.cwd()).resolve()
     if is_spec_text(text):
         prepared = prepare_run(store, repo_path, text, agent)
@@ -123,6 +125,52 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         _print_json(summary)
         return _run_exit_code(run)
     return _print_run_end(run, f"{_usage_text(run)}, branch {run.branch}", f"hybrid-tui reject {run.id}")
+
+
+def _mind_the_quota(store, settings: Settings, *, force: bool) -> None:
+    """Refuse a Kimi run when the week's requests reached `[quota] weekly_limit` (unless
+    `--force`); warn when its step budget could cross it (core/quota.py)."""
+    from datetime import UTC, datetime
+
+    from hybrid_tui.core.quota import dispatch_refusal, dispatch_warning, used_this_week
+
+    quota = settings.quota
+    used = used_this_week(store.list(), datetime.now(UTC), reset_weekday=quota.weekday, reset_hour=quota.reset_hour)
+    refusal = dispatch_refusal(used, quota.weekly_limit)
+    if refusal and not force:
+        raise InputError(f"not started: {refusal}",
+                         fix="Wait for the reset, raise [quota] weekly_limit, or pass --force to start anyway.")
+    warning = refusal or dispatch_warning(used, quota.weekly_limit, settings.agents.kimi.max_steps)
+    if warning:
+        print(f"hybrid-tui: warning: {warning}", file=sys.stderr)
+
+
+def cmd_quota(args: argparse.Namespace, settings: Settings) -> int:
+    """The request ledger by week, agent and profile, newest week first, with this week's Kimi
+    requests against `[quota] weekly_limit` (estimated: counted from hybrid-tui's own runs)."""
+    from datetime import UTC, datetime
+
+    from hybrid_tui.core.quota import ledger, usage_text, used_this_week
+
+    store = _store(settings)
+    store.require_readable()
+    runs = store.list()
+    quota = settings.quota
+    rows = ledger(runs, quota.weekday, quota.reset_hour)
+    used = used_this_week(runs, datetime.now(UTC), reset_weekday=quota.weekday, reset_hour=quota.reset_hour)
+    if args.json:
+        _print_json({"this_week": {"requests": used, "weekly_limit": quota.weekly_limit, "estimated": True},
+                     "weeks": [row.as_json() for row in rows]})
+        return EXIT_OK
+    print(f"kimi: {usage_text(used, quota.weekly_limit)}")
+    if not rows:
+        print("no runs yet")
+        return EXIT_OK
+    print(f"{'week':<9}  {'agent':<6}  {'profile':<20}  {'runs':>5}  {'requests':>8}  {'cost':>8}")
+    for row in rows:
+        cost = f"${row.cost_usd:.2f}" if row.cost_usd else ""
+        print(f"{row.week:<9}  {row.agent:<6}  {inert(row.profile, one_line=True):<20}  {row.runs:>5}  {row.requests:>8}  {cost:>8}")
+    return EXIT_OK
 
 
 def cmd_runs(args: argparse.Namespace, settings: Settings) -> int:

@@ -125,3 +125,22 @@ def test_a_plan_whose_run_failed_is_delegated_without_a_question(repo: Path) -> 
 @pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
 def test_snapshot_plans_with_runs(snap_compare, repo: Path, plans_with_runs: list[Path], size: tuple[int, int]) -> None:
     assert snap_compare(new_app(repo), terminal_size=size, run_before=runs_shown)
+
+
+@pytest.mark.parametrize("size", [(80, 24), (60, 20)], ids=["80x24", "60x20"])
+def test_snapshot_the_weeks_requests_in_the_header(snap_compare, repo: Path, size: tuple[int, int]) -> None:
+    plan = add_plan(claude_plans_dir(), "01-fix-delete-types.md", age=180)
+    store = RunStore(Settings().resolved_state_dir())
+    for run_id, steps, requests in (("261102-100000-aa", 200, 212), ("261102-110000-aa", 100, 100)):
+        run = saved_run(repo, plan, run_id, Status.REVIEW)
+        run.steps, run.requests, run.started_at = steps, requests, "2026-11-02T10:00:00+00:00"
+        store.save(run)
+
+    async def ready(pilot: Pilot) -> None:
+        screen = await plans_shown(pilot)
+        await wait_until(pilot, lambda: screen.week_requests == 312 and pilot.app.recovery_done, "the week's requests")
+        pilot.app.clear_notifications()
+        await pilot.pause()
+        assert "project · 312 / 2,048 requests this week · plans:" in str(screen.query_one("#plans-header").render())
+
+    assert snap_compare(new_app(repo), terminal_size=size, run_before=ready)

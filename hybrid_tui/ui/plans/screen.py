@@ -247,6 +247,8 @@ class PlansScreen(HybridScreen):
         """The plan whose text (or read error) the preview shows (its top, at least)."""
         self.preview_complete = False
         """Whether the whole of `shown_preview` is rendered."""
+        self.week_requests = 0
+        """Kimi's requests this quota week, as last read (core.quota); shown in the header once any."""
         self.runs: dict[Path, Run] = {}
         """The latest run of each plan listed (by path), as last read."""
         self.advice: dict[Path, Advice | None] = {}
@@ -316,16 +318,24 @@ class PlansScreen(HybridScreen):
             self._read_runs()  # back from a run or a review: its plan's state moved on
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="plans-runs")
-    def _read_runs(self) -> dict[Path, Run]:
-        """The latest run of each plan listed (core.plan.plan_runs)."""
-        from hybrid_tui.core.plan.plan_runs import plan_runs, run_of
+    def _read_runs(self) -> tuple[dict[Path, Run], int]:
+        """The latest run of each plan listed (core.plan.plan_runs), and the Kimi requests of
+        this quota week, every repository's runs counted (core.quota)."""
+        from hybrid_tui.core.plan.plan_runs import latest_runs, run_of
+        from hybrid_tui.core.quota import used_this_week
 
-        runs = plan_runs(self.context.store, self.root)
-        return {plan.path: run for plan in self.listed_plans if (run := run_of(plan.path, runs)) is not None}
+        every = self.context.store.list()
+        quota = self.context.settings.quota
+        used = used_this_week(every, self.context.clock(), reset_weekday=quota.weekday, reset_hour=quota.reset_hour)
+        runs = latest_runs([run for run in every if run.root == self.root])
+        return {plan.path: run for plan in self.listed_plans if (run := run_of(plan.path, runs)) is not None}, used
 
-    def _show_runs(self, runs: dict[Path, Run]) -> None:
+    def _show_runs(self, runs: dict[Path, Run], used: int) -> None:
         from hybrid_tui.core.plan.plan_runs import STATE_WORDS
 
+        if used != self.week_requests:
+            self.week_requests = used
+            self.query_one("#plans-header", Static).update(Content(inert(self._header_text(), one_line=True)))
         self.runs = runs
         self.query_one(PlanList).set_runs({path: STATE_WORDS[run.status] for path, run in runs.items()})
         self._show_advice_line()
@@ -334,7 +344,11 @@ class PlansScreen(HybridScreen):
         where = short_path(self.location.path, self.root)
         ignored = " · a plansDirectory outside the project is ignored" if self.location.ignored else ""
         whose = self._whose_text()
-        return f"{self.root.name}{whose} · plans: {where} ({describe_source(self.location, self.root)}){ignored}"
+        quota = ""
+        if self.week_requests:
+            limit = self.context.settings.quota.weekly_limit
+            quota = f" · {self.week_requests:,}{f' / {limit:,}' if limit else ''} requests this week"
+        return f"{self.root.name}{quota}{whose} · plans: {where} ({describe_source(self.location, self.root)}){ignored}"
 
     def _whose_text(self) -> str:
         """" · all projects (a: only this one)", or how many plans of other projects are left out."""
@@ -565,7 +579,7 @@ class PlansScreen(HybridScreen):
             elif worker.group == "plans-advice":
                 self._show_advice(result)
             elif worker.group == "plans-runs":
-                self._show_runs(result)
+                self._show_runs(*result)
             elif worker.group == "claude-dispatch":
                 self._claude_started(result)
         elif event.state == WorkerState.ERROR and worker.group == "claude-dispatch":

@@ -1,0 +1,87 @@
+"""The weekly request ledger (issue 14, point 5, first part): requests of every run by week,
+agent and profile, retries counted, a week boundary at the configured reset, and the dispatch
+that is warned near the limit and refused over it. Real run records in the state dir; the CLI
+as a real process."""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from hybrid_tui.core.quota import (
+    dispatch_refusal,
+    dispatch_warning,
+    ledger,
+    used_this_week,
+    week_name,
+    week_start,
+)
+from hybrid_tui.core.runs import Run, RunStore, Status
+from tests.support.cli import run_cli, standin_env
+from tests.support.repos import make_repo
+from tests.support.runs import spec_file
+
+
+def a_run(run_id: str, started: str, *, agent: str = "kimi", steps: int = 0, requests: int = 0,
+          turns: int | None = None, cost: float | None = None, profile: str | None = None, repo: str = "/r") -> Run:
+    return Run(id=run_id, title="t", repo_root=repo, spec_path="/s", branch="kimi/x", base_branch="main",
+               base_sha="0" * 40, worktree="/w", status=Status.REVIEW, created_at=started, started_at=started,
+               agent=agent, steps=steps, requests=requests, turns=turns, cost_usd=cost, profile=profile)
+
+
+def test_a_week_starts_at_the_configured_reset() -> None:
+    monday = datetime(2026, 11, 2, 0, 0, tzinfo=UTC)
+    assert week_start(datetime(2026, 11, 8, 23, 59, tzinfo=UTC)) == monday  # Sunday night: still that week
+    assert week_name(week_start(datetime(2026, 11, 9, 0, 0, tzinfo=UTC))) == "2026-W46"
+    # a Thursday 09:00 reset: Thursday 08:59 belongs to the week before
+    assert week_start(datetime(2026, 11, 5, 8, 59, tzinfo=UTC), 3, 9) == datetime(2026, 10, 29, 9, tzinfo=UTC)
+    assert week_start(datetime(2026, 11, 5, 9, 0, tzinfo=UTC), 3, 9) == datetime(2026, 11, 5, 9, tzinfo=UTC)
+
+
+def test_the_ledger_counts_retries_turns_and_cost_per_week_agent_and_profile() -> None:
+    runs = [
+        a_run("1", "2026-11-02T10:00:00+00:00", steps=6, requests=8),  # two retries count
+        a_run("2", "2026-11-04T10:00:00+00:00", steps=10, requests=10, profile="/home/u/.kimi-swarm"),
+        a_run("3", "2026-11-08T23:59:00+00:00", steps=4, requests=0),  # legacy: requests = steps
+        a_run("4", "2026-11-09T00:00:00+00:00", steps=3, requests=3),  # the next week
+        a_run("5", "2026-11-03T10:00:00+00:00", agent="claude", turns=5, cost=0.25, repo="/other"),
+    ]
+    rows = [row.as_json() for row in ledger(runs)]
+    assert rows == [
+        {"week": "2026-W46", "agent": "kimi", "profile": "default", "runs": 1, "requests": 3, "cost_usd": 0.0},
+        {"week": "2026-W45", "agent": "kimi", "profile": "default", "runs": 2, "requests": 12, "cost_usd": 0.0},
+        {"week": "2026-W45", "agent": "kimi", "profile": ".kimi-swarm", "runs": 1, "requests": 10, "cost_usd": 0.0},
+        {"week": "2026-W45", "agent": "claude", "profile": "default", "runs": 1, "requests": 5, "cost_usd": 0.25},
+    ]
+    assert used_this_week(runs, datetime(2026, 11, 6, tzinfo=UTC)) == 22
+    assert used_this_week(runs, datetime(2026, 11, 6, tzinfo=UTC), agent="claude") == 5
+
+
+def test_near_the_limit_a_dispatch_is_warned_and_over_it_refused() -> None:
+    assert dispatch_refusal(2047, 2048) is None and dispatch_refusal(2048, 2048) is not None
+    assert dispatch_refusal(5000, 0) is None  # no limit
+    assert dispatch_warning(1900, 2048, 100) is None
+    assert "148 of the week's 2,048 requests are left" in (dispatch_warning(1900, 2048, 200) or "")
+
+
+def test_the_cli_prints_the_ledger_and_refuses_a_run_over_the_budget(tmp_path: Path) -> None:
+    state = Path(os.environ["HYBRID_TUI_STATE_DIR"])
+    now = datetime.now(UTC).isoformat()
+    RunStore(state).save(a_run("261102-100000-aa", now, steps=2040, requests=2050))
+    result = run_cli("quota", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    ledger_json = json.loads(result.stdout)
+    assert ledger_json["this_week"] == {"requests": 2050, "weekly_limit": 2048, "estimated": True}
+    assert ledger_json["weeks"][0]["requests"] == 2050
+    assert "2,050 / 2,048 requests this week (estimated)" in run_cli("quota", cwd=tmp_path).stdout
+
+    repo = make_repo(tmp_path / "project", {"a.txt": "one\n"})
+    spec = spec_file(tmp_path, ["MODIFY a.txt"], [])
+    refused = run_cli("run", str(spec), cwd=repo, env=standin_env("kimi_success"))
+    assert refused.returncode == 2 and "weekly request budget is used up: 2,050 of 2,048" in refused.stderr
+    assert len(RunStore(state).list()) == 1  # nothing started
+    forced = run_cli("run", str(spec), "--force", cwd=repo, env=standin_env("kimi_success"))
+    assert forced.returncode == 0, forced.stderr
+    assert "warning: the weekly request budget is used up" in forced.stderr
