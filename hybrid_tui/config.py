@@ -123,6 +123,20 @@ class QuotaSettings(_Section):
         return ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"].index(self.reset_weekday)
 
 
+class ProfileSettings(_Section):
+    """`[profiles.NAME]`: a worker profile (the original set-up's `moderato` / `swarm` switch):
+    each key given replaces the agent's setting of the same meaning while the profile is used
+    (`--profile NAME`, or `default_profile`): `home` (a `KIMI_CODE_HOME`), `config_file` (the
+    legacy kimi's config), `max_steps`, `timeout`, and the profile's own `weekly_limit`."""
+
+    agent: Literal["kimi"] = "kimi"
+    home: str | None = None
+    config_file: str | None = None
+    max_steps: int | None = Field(default=None, ge=1)
+    timeout: float | None = Field(default=None, gt=0)
+    weekly_limit: int | None = Field(default=None, ge=0)
+
+
 class Settings(_Section):
     plans_dir: Path | None = None
     state_dir: Path | None = None
@@ -137,12 +151,33 @@ class Settings(_Section):
     review: ReviewSettings = ReviewSettings()
     merge: MergeSettings = MergeSettings()
     quota: QuotaSettings = QuotaSettings()
+    profiles: dict[str, ProfileSettings] = {}
+    default_profile: str | None = None  # the profile used when no --profile is given
     # The user's keymap: binding id -> keys (comma-separated), applied with App.set_keymap;
     # the ids are in the README's key table (e.g. "review.accept", "plans.delegate").
     keys: dict[str, str] = {}
 
     def resolved_state_dir(self) -> Path:
         return state_dir(self.state_dir)
+
+    def with_profile(self, name: str | None) -> tuple[Settings, str | None]:
+        """These settings with the profile `name` (else `default_profile`) applied to the Kimi
+        agent and the weekly limit, and the profile's name; unchanged (and None) when neither
+        names one. `InputError` for a name that is no `[profiles.NAME]` table."""
+        name = name or self.default_profile
+        if name is None:
+            return self, None
+        profile = self.profiles.get(name)
+        if profile is None:
+            known = ", ".join(sorted(self.profiles)) or "none"
+            raise InputError(f"no profile {name!r} in the settings (profiles: {known})",
+                             fix=f"Add a [profiles.{name}] table to the config file (see docs/config.example.toml).")
+        given = {key: value for key, value in profile.model_dump(exclude={"agent", "weekly_limit"}).items()
+                 if value is not None}
+        kimi = self.agents.kimi.model_copy(update=given)
+        quota = self.quota if profile.weekly_limit is None else self.quota.model_copy(
+            update={"weekly_limit": profile.weekly_limit})
+        return self.model_copy(update={"agents": self.agents.model_copy(update={"kimi": kimi}), "quota": quota}), name
 
 
 def load_settings(path: Path | None = None) -> Settings:

@@ -108,6 +108,9 @@ def _parser() -> argparse.ArgumentParser:
                         "unless [review] approve_checks = true)")
     p.add_argument("--force", action="store_true",
                    help="start even when the weekly request budget ([quota] weekly_limit) is used up")
+    p.add_argument("--profile", metavar="NAME",
+                   help="the worker profile ([profiles.NAME]: its home or config file, max_steps, timeout, weekly_limit; "
+                        "default: default_profile)")
     add("runs", "list the runs of this repository (all runs outside a repository), newest first", json_flag=True)
     add("quota", "the weekly request ledger (estimated from the runs): requests by week, agent and profile, "
         "against [quota] weekly_limit", repo=False, json_flag=True)

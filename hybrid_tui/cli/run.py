@@ -58,12 +58,13 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from hybrid_tui.core.verify import check_commands
 
     text = _read_input(args.source)
+    settings, profile_name = settings.with_profile(args.profile)
     settings = _with_agent_timeout(settings, args.agent, args.timeout)
     agent = make_agent(args.agent, settings)
     store = _store(settings)
     store.require_writable()  # a read-only, full or missing-permission state dir: exit 2 here
     if agent.name == "kimi":
-        _mind_the_quota(store, settings, force=args.force)
+        _mind_the_quota(store, settings, profile_name, force=args.force)
     repo_path = (args.repo or Path.cwd()).resolve()
     if is_spec_text(text):
         prepared = prepare_run(store, repo_path, text, agent)
@@ -75,6 +76,8 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     for warning in prepared.warnings:
         print(f"hybrid-tui: warning: {warning}", file=sys.stderr)
     run = prepared.run
+    if profile_name is not None:
+        store.update(run, profile_name=profile_name)
 
     show = _event_printer(args)
 
@@ -105,6 +108,7 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
         "base_branch": run.base_branch,
         "base_sha": run.base_sha,
         "agent": run.agent,
+        "profile": run.profile_name,
         "prompt_source": run.prompt_source,
         "steps": run.steps,
         "requests": run.requests,
@@ -127,15 +131,17 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     return _print_run_end(run, f"{_usage_text(run)}, branch {run.branch}", f"hybrid-tui reject {run.id}")
 
 
-def _mind_the_quota(store, settings: Settings, *, force: bool) -> None:
+def _mind_the_quota(store, settings: Settings, profile_name: str | None, *, force: bool) -> None:
     """Refuse a Kimi run when the week's requests reached `[quota] weekly_limit` (unless
-    `--force`); warn when its step budget could cross it (core/quota.py)."""
+    `--force`); warn when its step budget could cross it (core/quota.py). With a named profile,
+    its own runs count against its own limit."""
     from datetime import UTC, datetime
 
     from hybrid_tui.core.quota import dispatch_refusal, dispatch_warning, used_this_week
 
     quota = settings.quota
-    used = used_this_week(store.list(), datetime.now(UTC), reset_weekday=quota.weekday, reset_hour=quota.reset_hour)
+    used = used_this_week(store.list(), datetime.now(UTC), reset_weekday=quota.weekday, reset_hour=quota.reset_hour,
+                          profile=profile_name)
     refusal = dispatch_refusal(used, quota.weekly_limit)
     if refusal and not force:
         raise InputError(f"not started: {refusal}",

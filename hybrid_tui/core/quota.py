@@ -46,6 +46,10 @@ def week_name(start: datetime) -> str:
 
 
 def profile_name(run: Run) -> str:
+    """The run's named profile (`--profile`), else the name of the home or config file it ran
+    with, else `default`."""
+    if run.profile_name:
+        return run.profile_name
     return Path(run.profile).name if run.profile else "default"
 
 
@@ -89,10 +93,12 @@ def ledger(runs: list[Run], reset_weekday: int = 0, reset_hour: int = 0) -> list
 
 
 def used_this_week(runs: list[Run], now: datetime, *, agent: str = "kimi", reset_weekday: int = 0,
-                   reset_hour: int = 0) -> int:
-    """The requests `agent`'s runs made in the week holding `now` (every profile)."""
+                   reset_hour: int = 0, profile: str | None = None) -> int:
+    """The requests `agent`'s runs made in the week holding `now`: of the named `profile`, or of
+    every profile."""
     week = week_name(week_start(now, reset_weekday, reset_hour))
-    return sum(row.requests for row in ledger(runs, reset_weekday, reset_hour) if row.week == week and row.agent == agent)
+    return sum(row.requests for row in ledger(runs, reset_weekday, reset_hour)
+               if row.week == week and row.agent == agent and (profile is None or row.profile == profile))
 
 
 def usage_text(used: int, limit: int) -> str:

@@ -221,6 +221,7 @@ class Run(BaseModel):
     # The agent's profile the run used, so a revise resumes with it: Kimi Code's KIMI_CODE_HOME,
     # the legacy CLI's config file.
     profile: str | None = None
+    profile_name: str | None = None  # the named profile (`[profiles.NAME]`, --profile) the run used
     # What confined the agent and the checks ("bwrap 0.8.0"), or None and the reason there was
     # nothing (core/run/confine.py).
     sandbox: str | None = None

@@ -10,6 +10,9 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
+
+from hybrid_tui.core.errors import InputError
 from hybrid_tui.core.quota import (
     dispatch_refusal,
     dispatch_warning,
@@ -85,3 +88,54 @@ def test_the_cli_prints_the_ledger_and_refuses_a_run_over_the_budget(tmp_path: P
     forced = run_cli("run", str(spec), "--force", cwd=repo, env=standin_env("kimi_success"))
     assert forced.returncode == 0, forced.stderr
     assert "warning: the weekly request budget is used up" in forced.stderr
+
+
+def test_a_profile_changes_the_argv_the_environment_and_the_ledger_row(tmp_path: Path, monkeypatch) -> None:
+    from hybrid_tui.agents.registry import make_agent
+    from hybrid_tui.config import Settings
+
+    settings = Settings.model_validate({"profiles": {
+        "moderato": {"config_file": "/p/config.toml", "max_steps": 100},
+        "swarm": {"config_file": "/p/config.swarm.toml", "home": str(tmp_path / "kimi-swarm"), "max_steps": 40,
+                  "timeout": 60, "weekly_limit": 500}}})
+    swarm, name = settings.with_profile("swarm")
+    assert name == "swarm" and swarm.quota.weekly_limit == 500 and swarm.agents.kimi.timeout == 60
+    legacy = make_agent("kimi", swarm.model_copy(update={"agents": swarm.agents.model_copy(update={
+        "kimi": swarm.agents.kimi.model_copy(update={"flavour": "legacy"})})}))
+    argv = legacy.command(tmp_path, "do it").argv
+    assert argv[argv.index("--config-file") + 1] == "/p/config.swarm.toml"
+    assert argv[argv.index("--max-steps-per-turn") + 1] == "40"
+    code = make_agent("kimi", swarm.model_copy(update={"agents": swarm.agents.model_copy(update={
+        "kimi": swarm.agents.kimi.model_copy(update={"flavour": "code"})})}))
+    env = code.command(tmp_path, "do it").env
+    assert env["KIMI_CODE_HOME"] == str(tmp_path / "kimi-swarm") and env["KIMI_LOOP_MAX_STEPS_PER_TURN"] == "40"
+    assert settings.with_profile(None) == (settings, None)
+    with pytest.raises(InputError, match="no profile 'nope' in the settings \\(profiles: moderato, swarm\\)"):
+        settings.with_profile("nope")
+
+
+def test_a_run_with_a_profile_records_it_and_its_own_ledger_row(tmp_path: Path) -> None:
+    import textwrap
+
+    config = tmp_path / "config.toml"
+    config.write_text(textwrap.dedent("""
+        [profiles.swarm]
+        config_file = "/p/config.swarm.toml"
+        max_steps = 40
+        weekly_limit = 500
+    """))
+    log = tmp_path / "argv.jsonl"
+    repo = make_repo(tmp_path / "project", {"a.txt": "one\n"})
+    spec = spec_file(tmp_path, ["MODIFY a.txt"], [])
+    env = standin_env("kimi_success", KIMI_STANDIN_LOG=str(log), HYBRID_TUI_CONFIG=str(config))
+    result = run_cli("run", str(spec), "--profile", "swarm", "--json", cwd=repo, env=env)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout.splitlines()[-1])
+    assert summary["profile"] == "swarm"
+    argv = json.loads(log.read_text().splitlines()[0])["argv"]
+    assert argv[argv.index("--config-file") + 1] == "/p/config.swarm.toml"
+    assert argv[argv.index("--max-steps-per-turn") + 1] == "40"
+    rows = json.loads(run_cli("quota", "--json", cwd=tmp_path, env={"HYBRID_TUI_CONFIG": str(config)}).stdout)["weeks"]
+    assert [(row["profile"], row["runs"]) for row in rows] == [("swarm", 1)]
+    unknown = run_cli("run", str(spec), "--profile", "nope", cwd=repo, env=env)
+    assert unknown.returncode == 2 and "no profile 'nope'" in unknown.stderr

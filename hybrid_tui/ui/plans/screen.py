@@ -248,6 +248,7 @@ class PlansScreen(HybridScreen):
         self.preview_complete = False
         """Whether the whole of `shown_preview` is rendered."""
         self.week_requests = 0
+        self.week_limit = 0
         """Kimi's requests this quota week, as last read (core.quota); shown in the header once any."""
         self.runs: dict[Path, Run] = {}
         """The latest run of each plan listed (by path), as last read."""
@@ -321,12 +322,19 @@ class PlansScreen(HybridScreen):
     def _read_runs(self) -> tuple[dict[Path, Run], int]:
         """The latest run of each plan listed (core.plan.plan_runs), and the Kimi requests of
         this quota week, every repository's runs counted (core.quota)."""
+        from hybrid_tui.core.errors import InputError
         from hybrid_tui.core.plan.plan_runs import latest_runs, run_of
         from hybrid_tui.core.quota import used_this_week
 
         every = self.context.store.list()
-        quota = self.context.settings.quota
-        used = used_this_week(every, self.context.clock(), reset_weekday=quota.weekday, reset_hour=quota.reset_hour)
+        try:  # the default profile's runs against its limit (an unknown default: the plain settings)
+            settings, profile = self.context.settings.with_profile(None)
+        except InputError:
+            settings, profile = self.context.settings, None
+        quota = settings.quota
+        self.week_limit = quota.weekly_limit
+        used = used_this_week(every, self.context.clock(), reset_weekday=quota.weekday, reset_hour=quota.reset_hour,
+                              profile=profile)
         runs = latest_runs([run for run in every if run.root == self.root])
         return {plan.path: run for plan in self.listed_plans if (run := run_of(plan.path, runs)) is not None}, used
 
@@ -346,7 +354,7 @@ class PlansScreen(HybridScreen):
         whose = self._whose_text()
         quota = ""
         if self.week_requests:
-            limit = self.context.settings.quota.weekly_limit
+            limit = self.week_limit
             quota = f" · {self.week_requests:,}{f' / {limit:,}' if limit else ''} requests this week"
         return f"{self.root.name}{quota}{whose} · plans: {where} ({describe_source(self.location, self.root)}){ignored}"
 
