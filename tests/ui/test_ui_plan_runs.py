@@ -144,3 +144,33 @@ def test_snapshot_the_weeks_requests_in_the_header(snap_compare, repo: Path, siz
         assert "project · 312 / 2,048 requests this week · plans:" in str(screen.query_one("#plans-header").render())
 
     assert snap_compare(new_app(repo), terminal_size=size, run_before=ready)
+
+
+@pytest.mark.parametrize(("used", "title"), [(2048, "The weekly request budget is used up"),
+                                             (2000, "This run may cross the weekly budget")])
+def test_a_run_near_or_over_the_weekly_budget_asks_first(repo: Path, used: int, title: str) -> None:
+    from hybrid_tui.ui.dialogs.check_approval import CheckApprovalScreen
+    from tests.support.pilot_plans import open_spec
+
+    plan = add_plan(claude_plans_dir(), "01-fix-delete-types.md", age=180)
+    run_before = saved_run(repo, plan, "261102-100000-aa", Status.REJECTED)  # rejected: no question on d
+    run_before.steps = run_before.requests = used
+    run_before.started_at = "2026-11-02T10:00:00+00:00"
+    RunStore(Settings().resolved_state_dir()).save(run_before)
+
+    async def body(pilot: Pilot) -> None:
+        plans = await plans_shown(pilot)
+        await wait_until(pilot, lambda: plans.week_requests == used, "the week's requests")
+        screen = await open_spec(pilot)
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), "the budget question")
+        assert pilot.app.screen.title_text == title
+        await pilot.press("n")
+        await wait_until(pilot, lambda: pilot.app.screen is screen, "back on the spec")
+        assert not screen.dispatching  # nothing started
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), "the budget question again")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, CheckApprovalScreen), "the checks' approval")
+
+    run(new_app(repo), body)

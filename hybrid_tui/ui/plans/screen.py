@@ -319,7 +319,7 @@ class PlansScreen(HybridScreen):
             self._read_runs()  # back from a run or a review: its plan's state moved on
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="plans-runs")
-    def _read_runs(self) -> tuple[dict[Path, Run], int]:
+    def _read_runs(self) -> tuple[dict[Path, Run], int, int]:
         """The latest run of each plan listed (core.plan.plan_runs), and the Kimi requests of
         this quota week, every repository's runs counted (core.quota)."""
         from hybrid_tui.core.errors import InputError
@@ -332,17 +332,17 @@ class PlansScreen(HybridScreen):
         except InputError:
             settings, profile = self.context.settings, None
         quota = settings.quota
-        self.week_limit = quota.weekly_limit
         used = used_this_week(every, self.context.clock(), reset_weekday=quota.weekday, reset_hour=quota.reset_hour,
                               profile=profile)
         runs = latest_runs([run for run in every if run.root == self.root])
-        return {plan.path: run for plan in self.listed_plans if (run := run_of(plan.path, runs)) is not None}, used
+        latest = {plan.path: run for plan in self.listed_plans if (run := run_of(plan.path, runs)) is not None}
+        return latest, used, quota.weekly_limit
 
-    def _show_runs(self, runs: dict[Path, Run], used: int) -> None:
+    def _show_runs(self, runs: dict[Path, Run], used: int, limit: int) -> None:
         from hybrid_tui.core.plan.plan_runs import STATE_WORDS
 
-        if used != self.week_requests:
-            self.week_requests = used
+        if (used, limit) != (self.week_requests, self.week_limit):
+            self.week_requests, self.week_limit = used, limit
             self.query_one("#plans-header", Static).update(Content(inert(self._header_text(), one_line=True)))
         self.runs = runs
         self.query_one(PlanList).set_runs({path: STATE_WORDS[run.status] for path, run in runs.items()})

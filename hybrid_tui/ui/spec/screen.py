@@ -379,17 +379,47 @@ class SpecScreen(HybridScreen):
             self._status("Starting the run…")
             self._dispatch(text)
 
-        ask_check_approval(
-            self.app, "Run Kimi on this spec, then its checks?", text_check_commands(text), self.context.settings, approved
-        )
+        def ask_checks() -> None:
+            ask_check_approval(
+                self.app, "Run Kimi on this spec, then its checks?", text_check_commands(text), self.context.settings,
+                approved,
+            )
+
+        question = self._quota_question()
+        if question is None:
+            ask_checks()
+            return
+        from hybrid_tui.ui.dialogs.confirm import ConfirmScreen
+
+        self.app.push_screen(ConfirmScreen(*question, "Not now"), lambda yes: ask_checks() if yes else None)
+
+    def _quota_question(self) -> tuple[str, str, str] | None:
+        """(title, body, yes) when this run would cross or is over the weekly request budget
+        (core/quota.py), from the week's count the plans screen last read; None otherwise."""
+        from hybrid_tui.core.quota import dispatch_refusal, dispatch_warning
+        from hybrid_tui.ui.plans.screen import PlansScreen
+
+        plans = next((screen for screen in self.app.screen_stack if isinstance(screen, PlansScreen)), None)
+        if plans is None:
+            return None
+        used, limit = plans.week_requests, plans.week_limit
+        if refusal := dispatch_refusal(used, limit):
+            return "The weekly request budget is used up", f"Not started yet: {refusal}.", "Start anyway"
+        if warning := dispatch_warning(used, limit, self.context.settings.agents.kimi.max_steps):
+            return "This run may cross the weekly budget", f"{warning[0].upper()}{warning[1:]}.", "Start it"
+        return None
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="spec-dispatch")
     def _dispatch(self, text: str) -> Prepared:
         from hybrid_tui.agents.registry import make_agent
         from hybrid_tui.core.run.dispatch import prepare_run
 
-        agent = make_agent("kimi", self.context.settings)
-        return prepare_run(self.context.store, self.context.repo, text, agent, plan_path=self.plan.path)
+        settings, profile = self.context.settings.with_profile(None)  # default_profile, when set
+        agent = make_agent("kimi", settings)
+        prepared = prepare_run(self.context.store, self.context.repo, text, agent, plan_path=self.plan.path)
+        if profile is not None:
+            self.context.store.update(prepared.run, profile_name=profile)
+        return prepared
 
     def _started(self, prepared: Prepared) -> None:
         self.drafts.pop(self.plan.path, None)
