@@ -73,6 +73,7 @@ class UiSettings(_Section):
     # awatch's own default debounce is 1,600 ms; plans should show at once.
     watch_debounce_ms: int = Field(default=50, ge=1)
     log_max_lines: int = Field(default=5000, ge=100)
+    bell: bool = False  # ring the terminal bell when a run ends
 
 
 class ReviewSettings(_Section):

@@ -389,6 +389,19 @@ class HybridApp(App[None]):
         screen = RunScreen(run, warnings=list(warnings), approved_checks=approved_checks, revision=revision)
         (self.switch_screen if replace else self.push_screen)(screen)
 
+    def run_ended(self, run: Run, *, shown: bool) -> None:
+        """A run's agent ended: say so on whatever screen is up when it is not the run's own
+        (the run screen shows it), and ring the bell when `[ui] bell` asks for it."""
+        from hybrid_tui.core.plan.plan_runs import STATE_WORDS
+
+        if not shown:
+            state = STATE_WORDS[run.status]
+            severity: SeverityLevel = "error" if state == "failed" else "information"
+            self.notify(f"Run {run.id} ({run.title}) ended: {state}. f2 lists the runs.",
+                        title="Run ended", severity=severity, timeout=10, markup=False)
+        if self.context.settings.ui.bell:
+            self.bell()
+
     def action_open_runs(self) -> None:
         """The runs view (ui/runs/screen.py); from it, `f2` does nothing more."""
         from hybrid_tui.ui.runs.screen import RunsScreen

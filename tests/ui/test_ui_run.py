@@ -159,3 +159,30 @@ def test_transient_failure_offers_retry_which_starts_a_new_run(repo: Path, tmp_p
 
 def test_elapsed_format() -> None:
     assert [format_elapsed(s) for s in (0, 59.9, 65, 3600 + 62, -3)] == ["0:00", "0:59", "1:05", "1:01:02", "0:00"]
+
+
+def test_a_run_that_ends_while_another_screen_is_up_says_so_there_and_rings(repo: Path, tmp_path: Path,
+                                                                            monkeypatch) -> None:
+    from hybrid_tui.ui.runs.screen import RunsScreen
+
+    fifo = tmp_path / "go.fifo"
+    os.mkfifo(fifo)
+    use_standin(monkeypatch, stream=every_kind_stream(tmp_path), KIMI_STANDIN_BLOCK_AFTER="2",
+                KIMI_STANDIN_FIFO=str(fifo))
+    app = build_app(tmp_path, repo)
+    app.context.settings.ui.bell = True
+    rings: list[bool] = []
+    monkeypatch.setattr(app, "bell", lambda: rings.append(True))
+    prepared = prepare(app, repo)
+
+    async def body(pilot: Pilot) -> None:
+        screen = await open_run(pilot, prepared)
+        await pilot.press("f2")  # the runs view, while the agent is blocked
+        await until(pilot, lambda: isinstance(pilot.app.screen, RunsScreen), "the runs view")
+        await asyncio.to_thread(release, fifo)
+        await until_ended(pilot, screen)
+        said = [str(n.message) for n in pilot.app._notifications]
+        assert f"Run {prepared.run.id} ({prepared.run.title}) ended: review. f2 lists the runs." in said
+        assert rings == [True]
+
+    run_app(app, body)

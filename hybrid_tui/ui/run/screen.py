@@ -233,6 +233,7 @@ class RunScreen(HybridScreen):
             self.query_one(EventLog).add_events([Notice(error, "error")])
         self._refresh_header()
         self.refresh_bindings()
+        self.hybrid.run_ended(self.run, shown=self.app.screen is self)
 
     def _status_markup(self) -> str:
         run = self.run
