@@ -2,9 +2,12 @@
 
 The converter reads a Claude Code plan (markdown) in small passes, one module each:
 
-1. `scan`: split lines, mark fenced code (content, never structure) and find the headings.
-2. `sections`: what each heading says its section is (context, steps, verification, files,
-   reference-only, out of scope, done, criteria), in several languages.
+1. `scan`: split lines, and take fenced code (content, never structure) and the headings from
+   markdown-it-py's block tokens (a plan stored JSON-escaped or drifted right is repaired first).
+2. `sections` and `heading_words`: what each heading says its section is (context, steps,
+   verification, files, reference-only, out of scope, done, criteria) in eleven languages;
+   `context.content_kinds`: a section under a heading no table knows gets its role from its
+   content (a file tree: files; shell blocks of checks: verification).
 3. `steps`: the plan's own units of work become tasks (step / phase headings, step sections
    and their sub-headings, bold lines, numbered items or table rows, numbered headings); with
    none, the whole plan is one task.
@@ -13,7 +16,10 @@ The converter reads a Claude Code plan (markdown) in small passes, one module ea
    which action. A task's files are the changes on its own lines; files the plan lists
    elsewhere (a Files section, an action table, a tree with NEW / MODIFIED tags, a YAML file
    list, acceptance criteria) go to the task that names them, else to a last task
-   "Other files the plan lists". A file excluded or done anywhere is left out everywhere.
+   "Other files the plan lists". A file excluded (out of scope, "no changes needed in:") is
+   left out everywhere; a done or deferred mark applies to the entry it marks and to the
+   file's mentions that say nothing of their own, a finished phase to its own lines; a plan
+   whose every step is ticked changes nothing.
 5. `commands`: verification commands from verification and criteria sections (spec level),
    from a step's own verification sub-section or label (task level), and inline checks
    (a line saying verify / check / test with a command span). A plan's shell command never
