@@ -178,6 +178,9 @@ class HybridApp(App[None]):
         self._resume_gc = resume_gc
         self.startup_done = False
         self.recovery_done = False  # the start-up recovery of orphaned runs finished
+        # This repository's runs as the plans screen last read them (root, newest first): the
+        # runs view shows them at once, then reads them again.
+        self.known_runs: tuple[Path, list[Run]] | None = None
         """Set once the start-up work after the first frame is done (tests wait on it)."""
         self.approvals: Approvals | None = None
         """The socket Claude's approval hook reaches this app on, once it listens."""

@@ -334,7 +334,9 @@ class PlansScreen(HybridScreen):
         quota = settings.quota
         used = used_this_week(every, self.context.clock(), reset_weekday=quota.weekday, reset_hour=quota.reset_hour,
                               profile=profile)
-        runs = latest_runs([run for run in every if run.root == self.root])
+        mine = sorted((run for run in every if run.root == self.root), key=lambda r: r.id, reverse=True)
+        self.hybrid.known_runs = (self.root, mine)  # the runs view shows these at once, then reads again
+        runs = latest_runs(mine)
         latest = {plan.path: run for plan in self.listed_plans if (run := run_of(plan.path, runs)) is not None}
         return latest, used, quota.weekly_limit
 

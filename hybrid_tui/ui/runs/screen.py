@@ -7,7 +7,8 @@ Behaviour choices:
   (cut at `TITLE_WIDTH`), steps (`6+2`: two more requests than steps, retries), elapsed time,
   checks passed of those run (`3/4`, `–` when none ran, `skipped` when not approved), agent
   and profile, and its id.
-  The runs are read in a worker (a run record each), so the first frame shows "Reading runs…".
+  The runs are read in a worker (a run record each); until they are, the view shows the runs
+  the plans screen read last (every 5 s), or "Reading runs…".
 - `enter` (or `v`) opens the highlighted run's review: a run waiting in review, failed, stopped or
   landed (a landed one reads as it landed). A run still going has no review yet: the row says
   so instead of opening anything.
@@ -38,8 +39,9 @@ from hybrid_tui.ui.hybrid_screen import HybridScreen
 if TYPE_CHECKING:
     from hybrid_tui.core.runs import Run
 
-COLUMNS = ("State", "Title", "Steps", "Time", "Checks", "Agent", "Run")
-TITLE_WIDTH = 30
+TITLE_WIDTH = 22
+COLUMNS = (("State", 8), ("Title", TITLE_WIDTH), ("Steps", 5), ("Time", 7), ("Checks", 7), ("Agent", 16), ("Run", 16))
+"""The columns and their widths: fixed, so a thousand rows are added without measuring each cell."""
 """Titles are cut at this many cells (with "…"), so steps, time and checks stay in view at 60
 columns; the run id comes last."""
 
@@ -107,12 +109,16 @@ class RunsScreen(HybridScreen):
     def compose(self) -> ComposeResult:
         yield Static("Reading runs…", id="runs-header")
         table: DataTable[Text] = DataTable(cursor_type="row", zebra_stripes=False, id="runs-table")
-        table.add_columns(*COLUMNS)
+        for label, width in COLUMNS:
+            table.add_column(label, width=width)
         yield table
         yield Static("", id="runs-empty")
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
+        known = self.hybrid.known_runs
+        if known is not None:
+            self._show(known[1], known[0])  # what the plans screen read last: at once
         self._read_runs()
 
     def on_screen_resume(self) -> None:
