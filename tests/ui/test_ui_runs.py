@@ -126,3 +126,32 @@ def dead_pid() -> int:
     proc = subprocess.Popen(["true"])
     proc.wait()
     return proc.pid
+
+
+def test_x_discards_a_run_keeping_its_tip_and_refuses_a_running_one(tmp_path: Path) -> None:
+    from tests.support.repos import git
+
+    repo, made, store = make_run(tmp_path, {"a.txt": "one\n"}, [("WriteFile", {"path": "a.txt", "content": "two\n"})],
+                                 ["MODIFY a.txt"])
+    tip = git(repo, "rev-parse", made.branch)
+    saved(repo, "991231-235959-zz", Status.RUNNING)  # newest: the first row
+
+    async def body(pilot: Pilot) -> None:
+        screen = await runs_view(pilot)
+        await pilot.press("x")  # the running one: refused, nothing asked
+        await pilot.pause()
+        assert isinstance(pilot.app.screen, RunsScreen)
+        assert any("Not discarded: run 991231-235959-zz is still running" in str(n.message)
+                   for n in pilot.app._notifications)
+        await pilot.press("down", "x")
+        from hybrid_tui.ui.dialogs.confirm import ConfirmScreen
+
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), "the question")
+        await pilot.press("y")
+        await wait_until(pilot, lambda: store.load(made.id).status == Status.REJECTED, "the run rejected")
+        await wait_until(pilot, lambda: any(r.id == made.id and r.status == Status.REJECTED for r in screen.runs),
+                         "the view read again")
+
+    run(new_app(repo), body)
+    assert git(repo, "rev-parse", f"refs/hybrid-tui/rejected/{made.id}") == tip
+    assert git(repo, "branch", "--list", made.branch) == ""

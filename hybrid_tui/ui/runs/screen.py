@@ -9,14 +9,17 @@ Behaviour choices:
   and profile, and its id.
   The runs are read in a worker (a run record each); until they are, the view shows the runs
   the plans screen read last (every 5 s), or "Reading runs…".
+- `x` discards the highlighted run (asks first): as the review's reject, its branch and
+  worktree go and its tip is kept under `refs/hybrid-tui/rejected/`; a run still going or
+  already landed is refused, saying why.
 - `enter` (or `v`) opens the highlighted run's review: a run waiting in review, failed, stopped or
   landed (a landed one reads as it landed). A run still going has no review yet: the row says
   so instead of opening anything.
 - At start-up the app itself runs the recovery `hybrid-tui runs` runs (ui/app.py: runs left
   going by a hybrid-tui that stopped are marked interrupted, their work committed) and says in
   one line what it found and what waits (`core.run.recovery.startup_line`).
-- Left out for now (issue 14 goes on): opening a run's live pane or its transcript, discarding,
-  resuming and adopting orphans from here; `hybrid-tui runs` and the run's review do those.
+- Left out for now (issue 14 goes on): opening a run's live pane or its transcript, resuming
+  and adopting orphans from here.
 """
 
 from __future__ import annotations
@@ -98,6 +101,7 @@ class RunsScreen(HybridScreen):
 
     BINDINGS = [
         Binding("v", "open", "Review", id="runs.open"),  # enter too (the table's own select)
+        Binding("x", "discard", "Discard", id="runs.discard"),
         Binding("escape", "back", "Back", id="runs.back"),
     ]
 
@@ -138,6 +142,9 @@ class RunsScreen(HybridScreen):
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
         worker = event.worker
+        if worker.group == "runs-discard":
+            self._discarded(event)
+            return
         if worker.group != "runs-read":
             return
         if event.state == WorkerState.SUCCESS:
@@ -190,6 +197,43 @@ class RunsScreen(HybridScreen):
                         severity="warning", markup=False)
             return
         self.hybrid.open_review(run)
+
+    def action_discard(self) -> None:
+        """Reject the highlighted run (asks first): its branch and worktree go, its tip is kept
+        under refs/hybrid-tui/rejected/ (core.land.accept.reject_run)."""
+        run = self.selected_run()
+        if run is None:
+            return
+        if (refused := run.refusal("reject")) is not None:
+            self.notify(f"Not discarded: {refused.message}", severity="warning", markup=False)
+            return
+        from hybrid_tui.core.land.accept import REJECTED_REF
+        from hybrid_tui.ui.dialogs.confirm import ConfirmScreen
+
+        body = (f"Delete branch {run.branch} and its worktree. Its tip is kept as "
+                f"{REJECTED_REF.format(run_id=run.id)}.")
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._discard(run)
+
+        self.app.push_screen(ConfirmScreen("Discard the run?", body, "Discard", "Keep it"), answered)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="runs-discard")
+    def _discard(self, run: Run) -> str:
+        from hybrid_tui.core.land.accept import reject_run
+
+        reject_run(self.context.store, run)
+        return run.id
+
+    def _discarded(self, event: Worker.StateChanged) -> None:
+        worker = event.worker
+        if event.state == WorkerState.SUCCESS:
+            self.notify(f"Run {worker.result} discarded: branch and worktree removed, its tip kept.", markup=False)
+            self._read_runs()
+        elif event.state == WorkerState.ERROR:
+            error = worker.error
+            message = getattr(error, "message", None) or str(error)
+            self.notify(f"Not discarded: {message}", severity="error", timeout=10, markup=False)
 
     def action_back(self) -> None:
         self.hybrid.go_back()
