@@ -352,7 +352,8 @@ _CHECK_WORDS = re.compile(
     r"|ensure|make sure|must (?:still )?(?:pass|compile|build|succeed)|pass(?:es)?|green|clean|lint\w*)\b"
     r"|valider|validez|tester|testez|contrôler|testen|validieren|überprüf\w*|verificar|validar|probar"
     r"|testar|verificare|validare|testare|controllare|провер\w*|тест\w*|chạy thử|xác minh|errores|erreurs?"
-    r"|errors?|erros?|fehler"
+    r"|errors?|erros?|fehler|fehlerfrei|vert|verde|grün|зел[её]н\w*|xanh|sans erreur|sin errores|sem erros"
+    r"|senza errori|без ошибок"
     r"|確認|検証|验证|检查|测试|確かめ|テスト|확인|검증|테스트|vérifi\w*|kiểm tra|comprobar|prüf\w*|改后|完成后|変更後|이후",
     re.IGNORECASE,
 )

@@ -25,7 +25,7 @@ HEADING_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
         "zh": ("验证", "测试", "检验", "驗證", "測試", "验收测试"),
         "ja": ("検証", "テスト", "動作確認", "確認方法", "検証方法"),
         "ko": ("검증", "테스트", "확인 방법", "검증 방법"),
-        "de": ("verifizierung", "überprüfung", "prüfung", "tests", "testen", "validierung"),
+        "de": ("verifizierung", "verifikation", "überprüfung", "prüfung", "tests", "testen", "validierung", "abnahme"),
         "fr": ("vérification", "verification", "validation", "tests"),
         "es": ("verificación", "verificacion", "validación", "pruebas"),
         "pt": ("verificação", "verificacao", "validação", "testes"),
