@@ -35,3 +35,10 @@ def test_a_check_line_in_a_step_leaves_its_commands_in_verification_only() -> No
 def test_titles_drop_a_trailing_full_stop() -> None:
     plan = "# Plan\n\n## Changes\n\n1. Update `src/a.py`.\n2. 修改 `src/b.py`。\n"
     assert [t.title for t in convert_plan(plan, source="p.md").tasks] == ["Update `src/a.py`", "修改 `src/b.py`"]
+
+
+@pytest.mark.parametrize("line", ["- [ ] `just ci` vert ; `just bless` → diff vide", "- `just ci` grün, `just bless` fehlerfrei",
+                                  "- `just ci` en verde; `just bless` sin errores"])
+def test_green_and_error_free_words_in_other_languages_make_checks(line: str) -> None:
+    plan = f"# Plan\n\n## Étapes\n\n### 1. Closure\n\nModifier `src/closure.js`.\n\n{line}\n"
+    assert convert_plan(plan, source="p.md").all_commands() == ["just ci", "just bless"]
