@@ -67,7 +67,9 @@ def run_cells(run: Run, now: datetime, colours: dict[str, str]) -> tuple[Text, .
     from hybrid_tui.ui.run.screen import format_elapsed
 
     state = STATE_WORDS[run.status]
-    agent = run.agent + (f" · {Path(run.profile).name}" if run.profile else "")
+    from hybrid_tui.core.quota import profile_name
+
+    agent = run.agent + (f" · {profile_name(run)}" if run.profile_name or run.profile else "")
     steps = str(run.steps) + (f"+{run.requests - run.steps}" if run.requests > run.steps else "")
     seconds = _seconds(run.started_at, run.finished_at, now)
     if run.checks_skipped:
