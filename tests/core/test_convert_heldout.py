@@ -1,6 +1,6 @@
 """The held-out plans (issue 13): real plans annotated by hand before the converter first ran on
-them. `tests/fixtures/heldout/` was measured once and is a development set since (its README);
-`tests/fixtures/heldout2/` is the held-out set now. This module checks that each set is whole and
+them. `tests/fixtures/heldout/` and `tests/fixtures/heldout2/` were each measured once and are
+development sets since (their READMEs); `tests/fixtures/heldout3/` is the held-out set now. This module checks that each set is whole and
 that every plan converts into a valid spec, and prints the figures per language with
 `pytest -s tests/core/test_convert_heldout.py`. It asserts no target on them: a held-out set is
 for measuring, and tuning the converter to it (or editing an annotation to match a result) would
@@ -19,7 +19,7 @@ from hybrid_tui.core.spec.format import render_spec, validate_spec
 from tests.support.conversion_scores import Totals, report, score_plan, totals
 from tests.support.repos import FIXTURES
 
-SETS = [FIXTURES / "heldout", FIXTURES / "heldout2"]
+SETS = [FIXTURES / "heldout", FIXTURES / "heldout2", FIXTURES / "heldout3"]
 each_set = pytest.mark.parametrize("folder", SETS, ids=lambda p: p.name)
 
 
