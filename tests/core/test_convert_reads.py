@@ -124,3 +124,13 @@ def test_files_that_use_what_changes_are_read() -> None:
     plan = ("# Plan\n\n## Changes\n\n1. Remove `constraintScore` from `src/engine.ts` — used by `src/scheduler.ts` "
             "and `src/refs.ts`\n2. Keep `findSlot` (called from `src/scheduleOne.ts`)\n")
     assert files(plan) == {"src/engine.ts": "MODIFY"}
+
+
+def test_a_folder_written_with_a_leading_slash_never_makes_an_absolute_path() -> None:
+    from hybrid_tui.core.spec.format import render_spec, validate_spec
+
+    plan = ("# Plan\n\n## Layout\n\nEverything lives in `/todo/`.\n\n## Steps\n\n1. Create `todo/roadmap.md`\n"
+            "2. Create `todo/package.json`\n")
+    spec = convert_plan(plan, source="p.md")
+    assert {f.path for t in spec.tasks for f in t.files} == {"todo/roadmap.md", "todo/package.json"}
+    assert [p for p in validate_spec(render_spec(spec))[1] if p.severity == "error"] == []

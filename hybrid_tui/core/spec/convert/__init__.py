@@ -74,7 +74,7 @@ from hybrid_tui.core.spec.convert.steps import (
     find_units,
     split_checks,
 )
-from hybrid_tui.core.spec.format import FileChange, Spec, Task, cycle_from
+from hybrid_tui.core.spec.format import FileChange, Spec, Task, cycle_from, path_problem
 
 __all__ = [
     "commands_in",
@@ -345,13 +345,14 @@ def _place_files(
                 kind == "context"
                 or (kind == "read" and event.action is None)
                 or event.outside
+                or path_problem(event.path) is not None
             ):
                 continue
             leftovers.setdefault(event.path, []).append(event)
             continue
         if kind == "context" and not whole_plan:
             continue
-        if event.outside:
+        if event.outside or path_problem(event.path) is not None:  # never a path the spec refuses
             if event.path not in outside[n]:
                 outside[n].append(event.path)
             continue

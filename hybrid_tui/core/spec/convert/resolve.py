@@ -37,7 +37,7 @@ class Resolver:
         self.by_name: dict[str, set[str]] = {}
         for path in self.spelled:
             self.by_name.setdefault(path.rsplit("/", 1)[-1], set()).add(path)
-        self.dirs = [d.rstrip("/") for d in dict.fromkeys(dirs)]
+        self.dirs = [d.strip("/") for d in dict.fromkeys(dirs) if d.strip("/")]  # `/todo/`: the root's todo/
         self._tree_names: dict[str, list[str]] | None = None
 
     def resolve(
