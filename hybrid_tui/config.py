@@ -161,6 +161,12 @@ class Settings(_Section):
     def resolved_state_dir(self) -> Path:
         return state_dir(self.state_dir)
 
+    def own_limit_profile(self, name: str | None) -> str | None:
+        """`name` when that profile has a weekly limit of its own (its runs count against it),
+        else None: the account's whole count against the common limit."""
+        profile = self.profiles.get(name) if name else None
+        return name if profile is not None and profile.weekly_limit is not None else None
+
     def with_profile(self, name: str | None) -> tuple[Settings, str | None]:
         """These settings with the profile `name` (else `default_profile`) applied to the Kimi
         agent and the weekly limit, and the profile's name; unchanged (and None) when neither

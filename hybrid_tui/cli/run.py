@@ -58,7 +58,11 @@ def cmd_run(args: argparse.Namespace, settings: Settings) -> int:
     from hybrid_tui.core.verify import check_commands
 
     text = _read_input(args.source)
-    settings, profile_name = settings.with_profile(args.profile)
+    profile_name = None
+    if args.agent == "kimi":
+        settings, profile_name = settings.with_profile(args.profile)
+    elif args.profile:
+        raise InputError(f"--profile {args.profile}: profiles are for the kimi agent, not {args.agent}")
     settings = _with_agent_timeout(settings, args.agent, args.timeout)
     agent = make_agent(args.agent, settings)
     store = _store(settings)
@@ -141,7 +145,7 @@ def _mind_the_quota(store, settings: Settings, profile_name: str | None, *, forc
 
     quota = settings.quota
     used = used_this_week(store.list(), datetime.now(UTC), reset_weekday=quota.weekday, reset_hour=quota.reset_hour,
-                          profile=profile_name)
+                          profile=settings.own_limit_profile(profile_name))
     refusal = dispatch_refusal(used, quota.weekly_limit)
     if refusal and not force:
         raise InputError(f"not started: {refusal}",
@@ -161,9 +165,11 @@ def cmd_quota(args: argparse.Namespace, settings: Settings) -> int:
     store = _store(settings)
     store.require_readable()
     runs = store.list()
+    settings, profile_name = settings.with_profile(None)  # the default profile's count and limit, as `run` has them
     quota = settings.quota
     rows = ledger(runs, quota.weekday, quota.reset_hour)
-    used = used_this_week(runs, datetime.now(UTC), reset_weekday=quota.weekday, reset_hour=quota.reset_hour)
+    used = used_this_week(runs, datetime.now(UTC), reset_weekday=quota.weekday, reset_hour=quota.reset_hour,
+                          profile=settings.own_limit_profile(profile_name))
     if args.json:
         _print_json({"this_week": {"requests": used, "weekly_limit": quota.weekly_limit, "estimated": True},
                      "weeks": [row.as_json() for row in rows]})

@@ -3,8 +3,8 @@ Moderato plan: 2,048 requests a week), counted locally from the run records, so 
 estimate (the provider's own count is the truth; Kimi also has a 5-hour window not counted here).
 
 Behaviour choices:
-- Every run counts in the week it started, whichever repository it was of: the budget is the
-  account's. A run's requests are its model requests (Kimi: the steps plus every retried or
+- Every run counts in the week it was made (its revisions' requests add to the same run, so to
+  the same week), whichever repository it was of: the budget is the account's. A run's requests are its model requests (Kimi: the steps plus every retried or
   failed request; legacy kimi prints no retries, so there requests = steps; Claude: its turns),
   and Claude's reported `total_cost_usd` is summed beside them.
 - A week starts at `[quota] reset_weekday` / `reset_hour` in UTC (Monday 00:00 by default, the
@@ -78,12 +78,13 @@ def ledger(runs: list[Run], reset_weekday: int = 0, reset_hour: int = 0) -> list
     """One row per week, agent and profile, newest week first."""
     rows: dict[tuple[str, str, str], LedgerRow] = {}
     for run in runs:
-        started = run.started_at or run.created_at
-        try:
-            moment = datetime.fromisoformat(started)
-        except ValueError:
+        try:  # the run's creation: a revision later adds its requests to the same run and week
+            moment = datetime.fromisoformat(run.created_at or run.started_at or "")
+            if moment.tzinfo is None:
+                moment = moment.replace(tzinfo=UTC)
+            week = week_name(week_start(moment, reset_weekday, reset_hour))
+        except (ValueError, OverflowError):
             continue  # a record without a readable time counts nowhere
-        week = week_name(week_start(moment, reset_weekday, reset_hour))
         key = (week, run.agent, profile_name(run))
         row = rows.setdefault(key, LedgerRow(*key))
         row.runs += 1

@@ -404,6 +404,10 @@ class HybridApp(App[None]):
                         title="Run ended", severity=severity, timeout=10, markup=False)
         if self.context.settings.ui.bell:
             self.bell()
+        from hybrid_tui.ui.runs.screen import RunsScreen
+
+        if isinstance(self.screen, RunsScreen):
+            self.screen.read_again()
 
     def action_open_runs(self) -> None:
         """The runs view (ui/runs/screen.py); from it, `f2` does nothing more."""

@@ -139,3 +139,36 @@ def test_a_run_with_a_profile_records_it_and_its_own_ledger_row(tmp_path: Path) 
     assert [(row["profile"], row["runs"]) for row in rows] == [("swarm", 1)]
     unknown = run_cli("run", str(spec), "--profile", "nope", cwd=repo, env=env)
     assert unknown.returncode == 2 and "no profile 'nope'" in unknown.stderr
+
+
+def test_a_revision_leaves_a_runs_requests_in_the_week_it_was_made_and_odd_times_count_nowhere() -> None:
+    revised = a_run("1", "2026-11-06T10:00:00+00:00", steps=1500, requests=1510)
+    revised.started_at = "2026-11-10T10:00:00+00:00"  # the revision's attempt started the next week
+    naive = a_run("2", "2026-11-06T11:00:00", steps=5, requests=5)  # no zone: UTC
+    far = a_run("3", "0001-01-01T00:00:00+00:00", steps=9, requests=9)
+    assert [(r.week, r.requests) for r in ledger([revised, naive, far], reset_weekday=6)] == [("2026-W44", 1515)]
+
+
+def test_a_profile_without_a_limit_of_its_own_counts_the_whole_account(tmp_path: Path) -> None:
+    from hybrid_tui.config import Settings
+
+    settings = Settings.model_validate({"default_profile": "moderato", "profiles": {
+        "moderato": {"max_steps": 100}, "swarm": {"weekly_limit": 500}}})
+    assert settings.own_limit_profile("moderato") is None and settings.own_limit_profile("swarm") == "swarm"
+    state = Path(os.environ["HYBRID_TUI_STATE_DIR"])
+    now = datetime.now(UTC).isoformat()
+    for n, (profile, requests) in enumerate((("swarm", 2000), ("moderato", 1700))):
+        run = a_run(f"26110{n}-100000-aa", now, steps=requests, requests=requests)
+        run.profile_name = profile
+        RunStore(state).save(run)
+    config = tmp_path / "config.toml"
+    config.write_text('default_profile = "moderato"\n[profiles.moderato]\nmax_steps = 100\n')
+    shown = run_cli("quota", cwd=tmp_path, env={"HYBRID_TUI_CONFIG": str(config)}).stdout
+    assert "3,700 / 2,048 requests this week" in shown  # as `run` counts it: the account's budget
+    repo = make_repo(tmp_path / "project", {"a.txt": "one\n"})
+    refused = run_cli("run", str(spec_file(tmp_path, ["MODIFY a.txt"], [])), cwd=repo,
+                      env=standin_env("kimi_success", HYBRID_TUI_CONFIG=str(config)))
+    assert refused.returncode == 2 and "3,700 of 2,048" in refused.stderr
+    claude = run_cli("run", str(spec_file(tmp_path, ["MODIFY a.txt"], [])), "--agent", "claude", "--profile", "swarm",
+                     cwd=repo, env=standin_env("kimi_success", HYBRID_TUI_CONFIG=str(config)))
+    assert claude.returncode == 2 and "profiles are for the kimi agent, not claude" in claude.stderr

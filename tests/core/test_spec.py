@@ -722,3 +722,10 @@ def test_the_readme_format_section_shows_a_canonical_valid_spec() -> None:
     spec, problems = validate_spec(example)
     assert spec is not None and problems == []
     assert render_spec(spec) == example and spec.tasks[1].depends_on == [1]
+
+
+def test_a_long_dependency_chain_validates_without_recursion() -> None:
+    tasks = [f"### Task {n}: t{n}\nDepends on: Task {n - 1}\nFiles:\n- CREATE f{n}.py\n" for n in range(2, 1502)]
+    text = _spec_text("### Task 1: t1\nDepends on: Task 1501\nFiles:\n- CREATE f1.py\n", *tasks)
+    found = _found(text)
+    assert any("cycle" in message for _, _, message in found)

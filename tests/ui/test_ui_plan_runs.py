@@ -174,3 +174,16 @@ def test_a_run_near_or_over_the_weekly_budget_asks_first(repo: Path, used: int, 
         await wait_until(pilot, lambda: isinstance(pilot.app.screen, CheckApprovalScreen), "the checks' approval")
 
     run(new_app(repo), body)
+
+
+def test_claude_implements_on_a_plan_in_review_asks_first(repo: Path, plans_with_runs: list[Path]) -> None:
+    async def body(pilot: Pilot) -> None:
+        await runs_shown(pilot)
+        await pilot.press("c")
+        await wait_until(pilot, lambda: isinstance(pilot.app.screen, ConfirmScreen), "the question")
+        assert "has a run waiting in review" in pilot.app.screen.body_text
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not isinstance(pilot.app.screen, ConfirmScreen), "the question to go")
+        plans_screen(pilot.app)
+
+    run(new_app(repo), body)

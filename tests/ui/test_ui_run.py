@@ -186,3 +186,24 @@ def test_a_run_that_ends_while_another_screen_is_up_says_so_there_and_rings(repo
         assert rings == [True]
 
     run_app(app, body)
+
+
+def test_a_run_made_with_a_profile_runs_with_it(repo: Path, tmp_path: Path, monkeypatch) -> None:
+    from hybrid_tui.config import ProfileSettings
+
+    log = tmp_path / "standin.log"
+    use_standin(monkeypatch, stream=every_kind_stream(tmp_path), KIMI_STANDIN_LOG=str(log))
+    app = build_app(tmp_path, repo)
+    app.context.settings.profiles = {"swarm": ProfileSettings(config_file="/p/config.swarm.toml", max_steps=7)}
+    prepared = prepare(app, repo)
+    app.context.store.update(prepared.run, profile_name="swarm")
+
+    async def body(pilot: Pilot) -> None:
+        screen = await open_run(pilot, prepared)
+        await until_ended(pilot, screen)
+        argv = json.loads(log.read_text().splitlines()[0])["argv"]
+        assert argv[argv.index("--max-steps-per-turn") + 1] == "7"
+        assert argv[argv.index("--config-file") + 1] == "/p/config.swarm.toml"
+        assert "/7" in header_text(screen)  # the step budget the header counts against
+
+    run_app(app, body)

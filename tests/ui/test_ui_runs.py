@@ -24,11 +24,14 @@ STATUSES = [Status.RUNNING, Status.REVIEW, Status.ACCEPTED, Status.REJECTED, Sta
 
 
 def saved(repo: Path, run_id: str, status: Status, **changes: object) -> Run:
+    fields: dict[str, object] = {
+        "created_at": "2026-11-02T10:00:00+00:00", "started_at": "2026-11-02T10:00:00+00:00",
+        "finished_at": None if status == Status.RUNNING else "2026-11-02T10:01:30+00:00",
+        "steps": 6, "requests": 8 if status == Status.FAILED else 6, "owner_pid": os.getppid(),  # a live hybrid-tui, not this one
+    }
     run = Run(id=run_id, title=f"Run that is {status.value}", repo_root=str(repo), spec_path="/s",
               branch=f"kimi/{run_id}", base_branch="main", base_sha="0" * 40, worktree=str(repo.parent / run_id),
-              status=status, created_at="2026-11-02T10:00:00+00:00", started_at="2026-11-02T10:00:00+00:00",
-              finished_at=None if status == Status.RUNNING else "2026-11-02T10:01:30+00:00",
-              steps=6, requests=8 if status == Status.FAILED else 6, **({"owner_pid": os.getppid()} | changes))  # a live hybrid-tui, not this one
+              status=status, **(fields | changes))
     return RunStore(Settings().resolved_state_dir()).save(run)
 
 
@@ -104,7 +107,7 @@ def test_the_start_up_line_says_what_waits_and_what_recovery_found(repo: Path, e
         await plans_shown(pilot)
         await wait_until(pilot, lambda: pilot.app.recovery_done, "the start-up recovery")
         said = [n.message for n in pilot.app._notifications]
-        assert said == ["1 run cut short when hybrid-tui stopped: marked interrupted, work committed · 1 in review · "
+        assert said == ["1 run cut short when hybrid-tui stopped: marked interrupted, what the agent left kept · 1 in review · "
                         "1 still going (f2 lists every run)"]
         assert RunStore(Settings().resolved_state_dir()).load(orphan.id).status == Status.INTERRUPTED
 
@@ -155,3 +158,13 @@ def test_x_discards_a_run_keeping_its_tip_and_refuses_a_running_one(tmp_path: Pa
     run(new_app(repo), body)
     assert git(repo, "rev-parse", f"refs/hybrid-tui/rejected/{made.id}") == tip
     assert git(repo, "branch", "--list", made.branch) == ""
+
+
+def test_a_record_without_a_time_zone_is_read_as_utc(repo: Path) -> None:
+    saved(repo, "261102-100000-aa", Status.REVIEW, started_at="2026-11-02T10:00:00", finished_at="2026-11-02T10:01:30")
+
+    async def body(pilot: Pilot) -> None:
+        screen = await runs_view(pilot)
+        assert str(screen.query_one(DataTable).get_row_at(0)[3]) == "1:30"
+
+    run(new_app(repo), body)

@@ -99,7 +99,7 @@ def startup_line(recovered: list[Run], runs: list[Run]) -> str | None:
     parts = []
     if cut:
         parts.append(f"{len(cut)} run{'s' * (len(cut) != 1)} cut short when hybrid-tui stopped: "
-                     "marked interrupted, work committed")
+                     "marked interrupted, what the agent left kept")
     if waiting:
         parts.append(f"{waiting} in review")
     if going:

@@ -754,25 +754,19 @@ def _dependency_problems(spec: Spec, located: _Located) -> list[Problem]:
 
 
 def cycle_from(start: int, needs: dict[int, list[int]]) -> list[int] | None:
-    """The dependency cycle through `start` (`[2, 3, 2]`), or None."""
-    path = [start]
+    """The dependency cycle through `start` (`[2, 3, 2]`), or None. Iterative: a chain of
+    thousands of tasks does not reach Python's recursion limit."""
     seen: set[int] = set()
-
-    def walk(n: int) -> bool:
+    stack: list[tuple[int, list[int]]] = [(start, [start])]
+    while stack:
+        n, path = stack.pop()
         for m in needs.get(n, []):
             if m == start:
-                path.append(m)
-                return True
-            if m in seen:
-                continue
-            seen.add(m)
-            path.append(m)
-            if walk(m):
-                return True
-            path.pop()
-        return False
-
-    return path if walk(start) else None
+                return [*path, m]
+            if m not in seen:
+                seen.add(m)
+                stack.append((m, [*path, m]))
+    return None
 
 
 def check_spec(text: str, *, tree: set[str] | None = None, name: str = "") -> Spec:

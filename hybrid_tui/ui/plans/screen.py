@@ -61,6 +61,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -333,7 +334,7 @@ class PlansScreen(HybridScreen):
             settings, profile = self.context.settings, None
         quota = settings.quota
         used = used_this_week(every, self.context.clock(), reset_weekday=quota.weekday, reset_hour=quota.reset_hour,
-                              profile=profile)
+                              profile=settings.own_limit_profile(profile))
         mine = sorted((run for run in every if run.root == self.root), key=lambda r: r.id, reverse=True)
         self.hybrid.known_runs = (self.root, mine)  # the runs view shows these at once, then reads again
         runs = latest_runs(mine)
@@ -639,17 +640,25 @@ class PlansScreen(HybridScreen):
             return
         if self._of_another_project(plan):
             return
+        self._unless_run_already(plan, lambda: self.hybrid.open_spec(plan, self.drafts))
+
+    def _unless_run_already(self, plan: Plan, then: Callable[[], object]) -> None:
+        """`then()`, after a question when the plan's latest run is going, in review or
+        accepted (core.plan.plan_runs.delegate_again_question)."""
         run = self.runs.get(plan.path)
-        if run is not None:
-            from hybrid_tui.core.plan.plan_runs import delegate_again_question
-        question = delegate_again_question(run) if run is not None else None
+        if run is None:
+            then()
+            return
+        from hybrid_tui.core.plan.plan_runs import delegate_again_question
+
+        question = delegate_again_question(run)
         if question is None:
-            self.hybrid.open_spec(plan, self.drafts)
+            then()
             return
 
         def answered(yes: bool | None) -> None:
             if yes:
-                self.hybrid.open_spec(plan, self.drafts)
+                then()
 
         self.app.push_screen(ConfirmScreen(question.title, question.body, question.yes, "Cancel"), answered)
 
@@ -663,6 +672,9 @@ class PlansScreen(HybridScreen):
             return
         if self._of_another_project(plan):
             return
+        self._unless_run_already(plan, lambda: self._claude_after_checks(plan))
+
+    def _claude_after_checks(self, plan: Plan) -> None:
         from hybrid_tui.core.verify import text_check_commands
         from hybrid_tui.ui.dialogs.check_approval import ask_check_approval
 

@@ -34,6 +34,7 @@ Behaviour choices:
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -156,12 +157,18 @@ class RunScreen(HybridScreen):
         from hybrid_tui.agents.registry import agent_timeout, make_agent
 
         context = self.hybrid.context
+        settings = context.settings
+        if self.run.agent == "kimi" and self.run.profile_name:
+            from hybrid_tui.core.errors import InputError
+
+            with contextlib.suppress(InputError):  # a profile gone from the settings: the plain ones
+                settings = settings.with_profile(self.run.profile_name)[0]
         if self.revision:
             from hybrid_tui.core.run.revise import agent_for_run
 
-            agent = agent_for_run(self.run, context.settings)  # the flavour that made the session
+            agent = agent_for_run(self.run, settings)  # the flavour that made the session
         else:
-            agent = make_agent(self.run.agent, context.settings)
+            agent = make_agent(self.run.agent, settings)
         self._agent_name = agent.display_name
         self._max_steps = agent.step_budget
         assert context.store is not None
@@ -175,7 +182,7 @@ class RunScreen(HybridScreen):
             context.store,
             self.run,
             agent,
-            timeout=agent_timeout(self.run.agent, context.settings),
+            timeout=agent_timeout(self.run.agent, settings),
             on_events=self._batcher.add,
             check_timeout=context.settings.review.check_timeout,
             approved_checks=self.approved_checks,

@@ -24,7 +24,7 @@ Behaviour choices:
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -42,6 +42,8 @@ from hybrid_tui.ui.hybrid_screen import HybridScreen
 if TYPE_CHECKING:
     from hybrid_tui.core.runs import Run
 
+REFRESH_SECONDS = 5.0
+"""How often the view reads the runs again while it is shown (a run in another window moves on)."""
 TITLE_WIDTH = 22
 COLUMNS = (("State", 8), ("Title", TITLE_WIDTH), ("Steps", 5), ("Time", 7), ("Checks", 7), ("Agent", 16), ("Run", 16))
 """The columns and their widths: fixed, so a thousand rows are added without measuring each cell."""
@@ -55,9 +57,14 @@ def _seconds(start: str | None, end: str | None, now: datetime) -> float | None:
     try:
         begun = datetime.fromisoformat(start)
         ended = datetime.fromisoformat(end) if end else now
-    except ValueError:
+        return (_aware(ended) - _aware(begun)).total_seconds()
+    except (ValueError, OverflowError):
         return None
-    return (ended - begun).total_seconds()
+
+
+def _aware(moment: datetime) -> datetime:
+    """A record written without a zone is UTC (hybrid-tui writes UTC)."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def run_cells(run: Run, now: datetime, colours: dict[str, str]) -> tuple[Text, ...]:
@@ -126,6 +133,15 @@ class RunsScreen(HybridScreen):
         if known is not None:
             self._show(known[1], known[0])  # what the plans screen read last: at once
         self._read_runs()
+        self.set_interval(REFRESH_SECONDS, self._refresh)
+
+    def _refresh(self) -> None:
+        if self.is_current:
+            self._read_runs()
+
+    def read_again(self) -> None:
+        """Read the runs again now (a run ended)."""
+        self._read_runs()
 
     def on_screen_resume(self) -> None:
         if self.read:
@@ -159,6 +175,7 @@ class RunsScreen(HybridScreen):
         self.runs = runs
         self.read = True
         table = self.query_one(DataTable)
+        selected = self.selected_run()
         highlighted = table.cursor_row
         table.clear()
         variables = self.app.theme_variables
@@ -167,7 +184,9 @@ class RunsScreen(HybridScreen):
         for run in runs:
             table.add_row(*run_cells(run, now, colours), key=run.id)
         if runs:
-            table.move_cursor(row=min(highlighted, len(runs) - 1))
+            ids = [run.id for run in runs]
+            row = ids.index(selected.id) if selected is not None and selected.id in ids else highlighted
+            table.move_cursor(row=min(row, len(runs) - 1))  # the same run stays highlighted
         going = sum(1 for run in runs if run.is_active)
         waiting = sum(1 for run in runs if run.status.value == "review")
         summary = f"{len(runs)} run{'s' * (len(runs) != 1)} of {root.name}"

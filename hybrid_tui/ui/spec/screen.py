@@ -405,7 +405,13 @@ class SpecScreen(HybridScreen):
         used, limit = plans.week_requests, plans.week_limit
         if refusal := dispatch_refusal(used, limit):
             return "The weekly request budget is used up", f"Not started yet: {refusal}.", "Start anyway"
-        if warning := dispatch_warning(used, limit, self.context.settings.agents.kimi.max_steps):
+        from hybrid_tui.core.errors import InputError
+
+        try:
+            max_steps = self.context.settings.with_profile(None)[0].agents.kimi.max_steps
+        except InputError:
+            max_steps = self.context.settings.agents.kimi.max_steps
+        if warning := dispatch_warning(used, limit, max_steps):
             return "This run may cross the weekly budget", f"{warning[0].upper()}{warning[1:]}.", "Start it"
         return None
 
