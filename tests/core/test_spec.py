@@ -729,3 +729,13 @@ def test_a_long_dependency_chain_validates_without_recursion() -> None:
     text = _spec_text("### Task 1: t1\nDepends on: Task 1501\nFiles:\n- CREATE f1.py\n", *tasks)
     found = _found(text)
     assert any("cycle" in message for _, _, message in found)
+
+
+def test_depends_on_may_follow_the_files_and_say_none() -> None:
+    text = _spec_text(
+        "### Task 1: a\nFiles:\n- CREATE a.py\n",
+        "### Task 2: b\nFiles:\n- CREATE b.py\nDepends on: Tasks 1\n",
+        "### Task 3: c\nDepends on: none\nFiles:\n- CREATE c.py\n",
+    )
+    spec = parse_spec(text)
+    assert [t.depends_on for t in spec.tasks] == [[], [1], []] and _found(text) == []

@@ -55,8 +55,9 @@ Behaviour choices:
   that are plain paths (optionally backticked; text after a backticked path is ignored).
   Action words are accepted in any case and render upper case.
 - `Depends on: Task 1, Task 3` (first in a task's body) names the tasks whose work this one
-  uses, so it runs after them; `[INDEPENDENT]` says it uses none. On input `Task` may be left
-  out (`Depends on: 1, 3`) and `and` / `&` / `;` separate as well; it renders as above.
+  uses, so it runs after them; `[INDEPENDENT]` says it uses none. On input it may come
+  anywhere in the task's body, `Task` / `Tasks` may be left out (`Depends on: 1, 3`), `and` /
+  `&` / `;` separate as well, and `Depends on: none` names no task; it renders as above.
   `validate_spec` makes a task depending on itself, on a task that does not exist or in a
   cycle an error, and so is `[INDEPENDENT]` on a task that depends on another.
 - Lines are split on `\\n` only (a trailing `\\r` is dropped), so line numbers match an editor's.
@@ -266,7 +267,7 @@ _LABEL = re.compile(
     re.IGNORECASE,
 )
 _DEPENDS_ON = re.compile(r"Depends on\s*:\s*(.*?)\s*$", re.IGNORECASE)
-_DEPENDENCY = re.compile(r"(?:task\s*)?#?(\d+)", re.IGNORECASE)
+_DEPENDENCY = re.compile(r"(?:tasks?\s*)?#?(\d+)", re.IGNORECASE)
 _DEPENDENCY_SEPARATORS = re.compile(r"\s*(?:,|;|&|\band\b)\s*", re.IGNORECASE)
 _BULLET = re.compile(r"[-*](?: |$)")
 _FILE_ITEM = re.compile(r"(\S+)\s+(.*?)\s*$")
@@ -485,6 +486,8 @@ class _Parser:
         return i
 
     def _depends_on(self, i: int, text: str, out: list[int]) -> None:
+        if text.strip().lower() in ("none", "nothing", "-", "—", "–"):
+            return  # "Depends on: none"
         parts = [part for part in _DEPENDENCY_SEPARATORS.split(text) if part]
         if not parts:
             self.error(i, "'Depends on:' names no task: write 'Depends on: Task 1, Task 2'")
@@ -500,6 +503,7 @@ class _Parser:
             self._is_section(line)
             or (stop_at_task and bool(_TASK_LOOSE.match(line)))
             or bool(_LABEL.match(line))
+            or bool(_DEPENDS_ON.match(line))
         )
 
     def _files(self, i: int, out: list[FileChange], where: _TaskLines, fixed: Action | None) -> int:
