@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from hybrid_tui.core.runs import ACTIVE, Run, RunStore, Status
+from hybrid_tui.core.runs import ACTIVE, Run, Status
 
 STATE_WORDS: dict[Status, str] = {
     Status.PREPARING: "running",
@@ -52,14 +52,8 @@ def latest_runs(runs: list[Run]) -> dict[Path, Run]:
     return latest
 
 
-def plan_runs(store: RunStore, root: Path) -> dict[Path, Run]:
-    """The newest run of each plan, among the runs of the repository at `root` (reads every
-    run record: worker work)."""
-    return latest_runs(store.list(root))
-
-
 def run_of(plan_path: Path, runs: dict[Path, Run]) -> Run | None:
-    """The latest run of the plan at `plan_path` in `runs` (as `plan_runs` gives them)."""
+    """The latest run of the plan at `plan_path` in `runs` (as `latest_runs` gives them)."""
     return runs.get(_key(plan_path))
 
 
